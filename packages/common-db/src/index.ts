@@ -1,0 +1,7 @@
+export type {
+  DatabaseKind,
+  IsolationLevel,
+  QueryResult,
+  SqlExecutor,
+  TransactionOptions,
+} from './types.js';

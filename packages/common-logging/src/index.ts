@@ -1,0 +1,1 @@
+export { getLogContext, type LogContext, withLogContext } from './log-context.js';
