@@ -1,1 +1,35 @@
-export const placeholder = true;
+export { type ErrorHandlerOptions, errorHandlerPlugin } from './error-handler-plugin.js';
+export {
+  BadRequestError,
+  ConflictError,
+  type ErrorCauseOptions,
+  ForbiddenError,
+  GoneError,
+  type HttpErrorArgs,
+  isFastifyError,
+  NotFoundError,
+  PreconditionFailedError,
+  type RetryableErrorOptions,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnprocessableEntityError,
+} from './http-errors.js';
+export { InvalidMiddlewareOptionsError } from './options-error.js';
+export {
+  type ProblemDetails,
+  type ProblemDetailsSchema,
+  type ProblemFieldError,
+  problemDetailsJsonSchema,
+  problemDetailsSchema,
+  problemResponses,
+} from './problem-details.js';
+export { type RequestContextOptions, requestContextPlugin } from './request-context-plugin.js';
+export {
+  createRequestIdGenerator,
+  genReqId,
+  isSafeId,
+  type RequestIdGenerator,
+  type RequestIdGeneratorOptions,
+  SAFE_ID_PATTERN,
+} from './request-id.js';

@@ -1,0 +1,202 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { z } from 'zod';
+import { createMethodIndex } from './method-index.js';
+import { InvalidMiddlewareOptionsError } from './options-error.js';
+import { runInRequestScope } from './request-scope.js';
+import {
+  DEFAULT_STATUS_BY_CODE,
+  type ProblemSettings,
+  type ResolvedProblem,
+  toProblem,
+} from './to-problem.js';
+
+/** Options of {@link errorHandlerPlugin}. */
+export interface ErrorHandlerOptions {
+  /**
+   * Absolute URI the problem `type` is built on: `<typeBaseUrl><code-in-kebab-case>`.
+   * Default `https://vsa.dev/problems/`.
+   */
+  readonly typeBaseUrl?: string;
+  /**
+   * Send server errors' messages to clients (never their stack). Default: `true` only when
+   * `NODE_ENV` is `development` or `test`, so an unset `NODE_ENV` hides them.
+   */
+  readonly exposeInternalErrors?: boolean;
+  /** Longest `detail` sent; longer messages are cut. Default 1000 characters. */
+  readonly maxDetailLength?: number;
+  /** `Retry-After` seconds for a 503 whose error names none. Default 1. */
+  readonly retryAfterSeconds?: number;
+  /** Extra `code → status` mappings, checked before an error's own `statusCode`. */
+  readonly statusByCode?: Readonly<Record<string, number>>;
+  /** Answer 405 with `Allow` for a known path with another method (else 404). Default true. */
+  readonly methodNotAllowed?: boolean;
+}
+
+const optionsSchema = z.strictObject({
+  typeBaseUrl: z
+    .url()
+    .refine((url) => url.endsWith('/') || url.endsWith('#'), 'must end with "/" or "#"')
+    .optional(),
+  exposeInternalErrors: z.boolean().optional(),
+  maxDetailLength: z.number().int().min(16).max(100_000).optional(),
+  retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
+  statusByCode: z.record(z.string().min(1), z.number().int().min(400).max(599)).optional(),
+  methodNotAllowed: z.boolean().optional(),
+});
+
+const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) => {
+  const parsed = optionsSchema.safeParse(stripFastifyKeys(rawOptions));
+  if (!parsed.success) {
+    throw new InvalidMiddlewareOptionsError('errorHandlerPlugin', z.prettifyError(parsed.error));
+  }
+  const options = parsed.data;
+  const env = process.env.NODE_ENV;
+  const settings: ProblemSettings = {
+    typeBaseUrl: options.typeBaseUrl ?? 'https://vsa.dev/problems/',
+    exposeInternalErrors: options.exposeInternalErrors ?? (env === 'development' || env === 'test'),
+    maxDetailLength: options.maxDetailLength ?? 1000,
+    retryAfterSeconds: options.retryAfterSeconds ?? 1,
+    statusByCode: new Map([
+      ...DEFAULT_STATUS_BY_CODE,
+      ...Object.entries(options.statusByCode ?? {}),
+    ]),
+  };
+
+  const config = app.initialConfig;
+  const methodIndex =
+    options.methodNotAllowed === false
+      ? undefined
+      : createMethodIndex({
+          // Fastify 5 takes these either top level (deprecated) or under routerOptions.
+          ignoreTrailingSlash:
+            config.routerOptions?.ignoreTrailingSlash ?? config.ignoreTrailingSlash,
+          ignoreDuplicateSlashes:
+            config.routerOptions?.ignoreDuplicateSlashes ?? config.ignoreDuplicateSlashes,
+          caseSensitive: config.routerOptions?.caseSensitive ?? config.caseSensitive,
+          maxParamLength: config.routerOptions?.maxParamLength ?? config.maxParamLength,
+        });
+  // Sees every route registered after this plugin, in every encapsulated child.
+  if (methodIndex !== undefined) {
+    app.addHook('onRoute', (route) => methodIndex.add(route.method, route.url));
+  }
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const problem = safeProblem(error, request, reply);
+    return sendProblem(request, reply, problem);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = methodIndex?.allowed(request.url) ?? [];
+    const base = { id: String(request.id), url: request.url };
+    const problem =
+      allowed.length > 0
+        ? withHeader(
+            toProblem(
+              {
+                code: 'VSA_HTTP_METHOD_NOT_ALLOWED',
+                statusCode: 405,
+                message: `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+              },
+              base,
+              settings,
+            ),
+            'allow',
+            allowed.join(', '),
+          )
+        : toProblem(
+            {
+              code: 'VSA_HTTP_ROUTE_NOT_FOUND',
+              statusCode: 404,
+              message: `No route for ${request.method} ${base.url.split('?', 1)[0]}`,
+            },
+            base,
+            settings,
+          );
+    return sendProblem(request, reply, problem);
+  });
+
+  function safeProblem(
+    error: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): ResolvedProblem {
+    try {
+      return toProblem(
+        error,
+        { id: String(request.id), url: request.url, replyStatus: reply.statusCode },
+        settings,
+      );
+    } catch (mappingError) {
+      // toProblem guards every read; this is the last line so Fastify's fallback (which
+      // sends error.message) can never run.
+      return toProblem(
+        mappingError,
+        { id: String(request.id), url: request.url },
+        {
+          ...settings,
+          exposeInternalErrors: false,
+        },
+      );
+    }
+  }
+};
+
+function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: ResolvedProblem,
+): FastifyReply {
+  runInRequestScope(request, () => logProblem(request, problem));
+  // A string payload skips response serializers: a route's schema cannot reshape the problem.
+  return reply
+    .code(problem.status)
+    .headers(problem.headers)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem.body));
+}
+
+function logProblem(request: FastifyRequest, problem: ResolvedProblem): void {
+  const message = `request failed: ${problem.status} ${problem.body.title}`;
+  const fields =
+    problem.logErr === undefined
+      ? { problem: problem.logSummary }
+      : { err: problem.logErr, problem: problem.logSummary };
+  try {
+    request.log[problem.logLevel](fields, message);
+  } catch {
+    // A thrown value pino cannot serialize (hostile getters, proxies): log what is safe.
+    request.log[problem.logLevel]({ problem: { status: problem.status } }, message);
+  }
+}
+
+function withHeader(problem: ResolvedProblem, name: string, value: string): ResolvedProblem {
+  return { ...problem, headers: { ...problem.headers, [name]: value } };
+}
+
+// fastify-plugin passes register options (prefix, logLevel...) through with the plugin's own.
+function stripFastifyKeys(options: ErrorHandlerOptions): Record<string, unknown> {
+  const {
+    prefix: _p,
+    logLevel: _l,
+    logSerializers: _s,
+    ...rest
+  } = options as Record<string, unknown>;
+  return rest;
+}
+
+/**
+ * One error contract for the whole app: a `setErrorHandler` and a `setNotFoundHandler`
+ * answering every failure as RFC 9457 `application/problem+json`, logging 4xx at info
+ * (429 at warn) without stack and 5xx at error with the full error. Register it on the root
+ * instance before any route, so it sees every route (for 405) and covers every child.
+ *
+ * @example
+ * await app.register(errorHandlerPlugin, { typeBaseUrl: 'https://errors.example.com/' });
+ */
+export const errorHandlerPlugin: FastifyPluginAsync<ErrorHandlerOptions> = fp(plugin, {
+  name: '@vsa/common-middleware/errors',
+  fastify: '5.x',
+});

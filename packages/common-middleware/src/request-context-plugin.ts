@@ -1,0 +1,109 @@
+import { withLogContext } from '@vsa/common-logging';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { InvalidMiddlewareOptionsError } from './options-error.js';
+import { idGeneratedFor, isSafeId } from './request-id.js';
+import { captureRequestScope, runInRequestScope } from './request-scope.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Id shared by everything this request causes (events, downstream calls): the caller's
+     * `x-correlation-id` when it is a safe token, else the request id. Set by
+     * `requestContextPlugin`.
+     */
+    correlationId: string;
+  }
+}
+
+/** Options of {@link requestContextPlugin}. */
+export interface RequestContextOptions {
+  /** Header carrying the request id, in and out (lower case). Default `x-request-id`. */
+  readonly requestIdHeader?: string;
+  /** Header carrying the correlation id, in and out (lower case). Default `x-correlation-id`. */
+  readonly correlationIdHeader?: string;
+}
+
+const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
+
+const plugin: FastifyPluginAsync<RequestContextOptions> = async (app, options) => {
+  const requestIdHeader = options.requestIdHeader ?? 'x-request-id';
+  const correlationIdHeader = options.correlationIdHeader ?? 'x-correlation-id';
+  for (const [name, value] of [
+    ['requestIdHeader', requestIdHeader],
+    ['correlationIdHeader', correlationIdHeader],
+  ] as const) {
+    if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
+      throw new InvalidMiddlewareOptionsError(
+        'requestContextPlugin',
+        `${name} must be a lower-case header name, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+
+  let warnedAboutGenReqId = false;
+  const requestIds = new WeakMap<FastifyRequest, string>();
+
+  app.decorateRequest('correlationId', '');
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const requestId = resolveRequestId(request);
+    const inboundCorrelation = request.headers[correlationIdHeader];
+    request.correlationId = isSafeId(inboundCorrelation) ? inboundCorrelation : requestId;
+    requestIds.set(request, requestId);
+    reply.header(requestIdHeader, requestId);
+    reply.header(correlationIdHeader, request.correlationId);
+    withLogContext({ requestId, correlationId: request.correlationId }, () => {
+      captureRequestScope(request).runInAsyncScope(done);
+    });
+  });
+
+  // Body parsing runs in the socket's async context, not the request's: re-enter it so
+  // validation, handlers and their awaits see the request's log context.
+  app.addHook('preValidation', (request, _reply, done) => {
+    runInRequestScope(request, done);
+  });
+
+  // An error handler may have replaced the headers; set them again on the way out.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const requestId = requestIds.get(request);
+    if (requestId !== undefined) {
+      reply.header(requestIdHeader, requestId);
+      reply.header(correlationIdHeader, request.correlationId);
+    }
+    done(null, payload);
+  });
+
+  function resolveRequestId(request: FastifyRequest): string {
+    // Our genReqId made request.id: it is already validated, and log lines carry it as reqId.
+    if (idGeneratedFor(request.raw) === request.id) return request.id;
+    const inbound = request.headers[requestIdHeader];
+    if (isSafeId(inbound) && inbound !== request.id && !warnedAboutGenReqId) {
+      warnedAboutGenReqId = true;
+      request.log.warn(
+        { requestIdHeader },
+        'request id header ignored: pass genReqId from @vsa/common-middleware to fastify() so request.id and reqId follow it',
+      );
+    }
+    // A custom genReqId may produce anything; keep only what is safe in a header.
+    const own = String(request.id)
+      .replace(/[^A-Za-z0-9._:-]/g, '')
+      .slice(0, 128);
+    return own === '' ? 'unknown' : own;
+  }
+};
+
+/**
+ * Request context for every route of the app: the request id (from `genReqId`, see
+ * {@link createRequestIdGenerator}) and a correlation id go into `x-request-id` /
+ * `x-correlation-id` response headers and into @vsa/common-logging's context for the whole
+ * request, so every log line and every event published while handling it carries them.
+ *
+ * @example
+ * const app = fastify({ genReqId, logger: loggerOptions });
+ * await app.register(requestContextPlugin);
+ */
+export const requestContextPlugin: FastifyPluginAsync<RequestContextOptions> = fp(plugin, {
+  name: '@vsa/common-middleware/request-context',
+  fastify: '5.x',
+});
