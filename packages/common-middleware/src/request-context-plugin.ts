@@ -58,8 +58,9 @@ const plugin: FastifyPluginAsync<RequestContextOptions> = async (app, options) =
     });
   });
 
-  // Body parsing runs in the socket's async context, not the request's: re-enter it so
-  // validation, handlers and their awaits see the request's log context.
+  // Fastify 5 runs its content-type parsers in an AsyncResource, so the context survives body
+  // parsing (tested over real HTTP). Re-entering here also covers preParsing hooks and
+  // parsers that call back from another async context (stream libraries, native addons).
   app.addHook('preValidation', (request, _reply, done) => {
     runInRequestScope(request, done);
   });

@@ -1,0 +1,245 @@
+import { setImmediate as tick } from 'node:timers/promises';
+import { getLogContext } from '@vsa/common-logging';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { InvalidMiddlewareOptionsError } from './options-error.js';
+import { requestContextPlugin } from './request-context-plugin.js';
+import { createRequestIdGenerator } from './request-id.js';
+import { buildTestApp, type LogLine, linesFor } from './test-support.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Resolves in the order the test chooses, so concurrent handlers interleave their awaits. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open = (): void => {};
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { wait, open };
+}
+
+describe('requestContextPlugin', () => {
+  let app: FastifyInstance;
+  let lines: LogLine[];
+  const gates = new Map<string, ReturnType<typeof gate>>();
+  const arrived: string[] = [];
+
+  beforeAll(async () => {
+    ({ app, lines } = await buildTestApp({
+      routes: (a) => {
+        a.get('/ctx', async (request) => {
+          await tick();
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          request.log.info('in handler');
+          return { id: request.id, correlationId: request.correlationId, context: getLogContext() };
+        });
+        a.post('/ctx', { schema: { body: z.object({ name: z.string() }) } }, async (request) => {
+          await tick();
+          request.log.info('in post handler');
+          return { id: request.id, context: getLogContext() };
+        });
+        a.get('/gated/:name', async (request) => {
+          const { name } = request.params as { name: string };
+          const g = gate();
+          gates.set(name, g);
+          arrived.push(name);
+          await g.wait;
+          await tick();
+          request.log.info({ name }, 'after gate');
+          return { id: request.id, context: getLogContext() };
+        });
+      },
+    }));
+  });
+  afterAll(() => app.close());
+
+  it('adopts a safe x-request-id and echoes it', async () => {
+    const res = await app.inject({ url: '/ctx', headers: { 'x-request-id': 'abc-123.x:y_z' } });
+    expect(res.headers['x-request-id']).toBe('abc-123.x:y_z');
+    expect(res.headers['x-correlation-id']).toBe('abc-123.x:y_z');
+    expect(res.json()).toEqual({
+      id: 'abc-123.x:y_z',
+      correlationId: 'abc-123.x:y_z',
+      context: { requestId: 'abc-123.x:y_z', correlationId: 'abc-123.x:y_z' },
+    });
+  });
+
+  it.each([
+    ['spaces', 'a b'],
+    ['markup', '<script>'],
+    ['json injection', '","level":60'],
+    ['too long', 'a'.repeat(129)],
+    ['empty', ''],
+  ])('replaces an unsafe id (%s) with a UUID', async (_name, unsafe) => {
+    const res = await app.inject({ url: '/ctx', headers: { 'x-request-id': unsafe } });
+    const id = String(res.headers['x-request-id']);
+    expect(id).toMatch(UUID);
+    expect(res.json().id).toBe(id);
+  });
+
+  it('generates a UUID when there is no header', async () => {
+    const res = await app.inject({ url: '/ctx' });
+    expect(String(res.headers['x-request-id'])).toMatch(UUID);
+  });
+
+  it('takes a safe correlation id and falls back to the request id', async () => {
+    const safe = await app.inject({
+      url: '/ctx',
+      headers: { 'x-request-id': 'r1', 'x-correlation-id': 'c1' },
+    });
+    expect(safe.headers['x-correlation-id']).toBe('c1');
+    expect(safe.json().context).toEqual({ requestId: 'r1', correlationId: 'c1' });
+    const unsafe = await app.inject({
+      url: '/ctx',
+      headers: { 'x-request-id': 'r2', 'x-correlation-id': 'bad id' },
+    });
+    expect(unsafe.headers['x-correlation-id']).toBe('r2');
+  });
+
+  it('puts the ids on every log line of the request, after awaits and body parsing', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/ctx',
+      headers: { 'x-request-id': 'post-1', 'x-correlation-id': 'corr-1' },
+      payload: { name: 'a' },
+    });
+    expect(res.json().context).toEqual({ requestId: 'post-1', correlationId: 'corr-1' });
+    // Fastify writes "incoming request" before any hook runs: it has reqId but no context.
+    const own = linesFor(lines, 'post-1').filter((line) => line.msg !== 'incoming request');
+    expect(own.map((line) => line.msg)).toEqual(['in post handler', 'request completed']);
+    for (const line of own) {
+      expect(line).toMatchObject({ requestId: 'post-1', correlationId: 'corr-1' });
+    }
+  });
+
+  it('carries the context into error logs, even for body errors raised outside it', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/ctx',
+      headers: { 'x-request-id': 'bad-json-1', 'content-type': 'application/json' },
+      payload: '{',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['x-request-id']).toBe('bad-json-1');
+    const failure = linesFor(lines, 'bad-json-1').find(
+      (l) => l.msg === 'request failed: 400 Bad Request',
+    );
+    expect(failure).toMatchObject({ requestId: 'bad-json-1', correlationId: 'bad-json-1' });
+  });
+
+  it('keeps the context across body parsing on a listening server', async () => {
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const res = await fetch(`${base}/ctx`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'http-post-1' },
+      body: JSON.stringify({ name: 'n' }),
+    });
+    expect(((await res.json()) as { context: unknown }).context).toEqual({
+      requestId: 'http-post-1',
+      correlationId: 'http-post-1',
+    });
+    const handlerLine = linesFor(lines, 'http-post-1').find((l) => l.msg === 'in post handler');
+    expect(handlerLine).toMatchObject({ requestId: 'http-post-1' });
+  });
+
+  it('keeps concurrent requests apart on a listening server', async () => {
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const responses = names.map((name) =>
+      fetch(`${base}/gated/${name}`, {
+        headers: { 'x-request-id': `req-${name}`, 'x-correlation-id': `corr-${name}` },
+      }),
+    );
+    // Wait until every handler is parked, then release them in reverse order.
+    while (arrived.length < names.length) await new Promise((r) => setTimeout(r, 5));
+    for (const name of [...names].reverse()) {
+      gates.get(name)?.open();
+      await tick();
+    }
+    for (const [i, pending] of responses.entries()) {
+      const name = names[i];
+      const res = await pending;
+      expect(res.headers.get('x-request-id')).toBe(`req-${name}`);
+      expect(await res.json()).toEqual({
+        id: `req-${name}`,
+        context: { requestId: `req-${name}`, correlationId: `corr-${name}` },
+      });
+      const after = linesFor(lines, `req-${name}`).find((l) => l.msg === 'after gate');
+      expect(after).toMatchObject({
+        name,
+        requestId: `req-${name}`,
+        correlationId: `corr-${name}`,
+      });
+    }
+    // No line of one request carries another request's context.
+    for (const line of lines.filter(
+      (l) => typeof l.reqId === 'string' && l.requestId !== undefined,
+    )) {
+      expect(line.requestId).toBe(line.reqId);
+    }
+    expect(getLogContext()).toBeUndefined();
+  });
+});
+
+describe('requestContextPlugin without genReqId', () => {
+  it('keeps request.id, so log lines and the header agree, and warns once', async () => {
+    const { app, lines } = await buildTestApp({
+      withGenReqId: false,
+      routes: (a) => {
+        a.get('/id', async (request) => ({ id: request.id, context: getLogContext() }));
+      },
+    });
+    const first = await app.inject({ url: '/id', headers: { 'x-request-id': 'mine-1' } });
+    await app.inject({ url: '/id', headers: { 'x-request-id': 'mine-2' } });
+    expect(first.headers['x-request-id']).toBe(first.json().id);
+    expect(first.json().context.requestId).toBe(first.json().id);
+    expect(lines.filter((l) => String(l.msg).includes('genReqId'))).toHaveLength(1);
+    await app.close();
+  });
+});
+
+describe('options', () => {
+  it('uses custom header names', async () => {
+    const { app } = await buildTestApp({
+      withContext: false,
+      withGenReqId: false,
+      server: {
+        genReqId: createRequestIdGenerator({ header: 'x-trace', generate: () => 'gen-1' }),
+      },
+      routes: async (a) => {
+        await a.register(requestContextPlugin, {
+          requestIdHeader: 'x-trace',
+          correlationIdHeader: 'x-corr',
+        });
+        a.get('/id', async (request) => ({ id: request.id }));
+      },
+    });
+    const given = await app.inject({ url: '/id', headers: { 'x-trace': 't-1', 'x-corr': 'k-1' } });
+    expect(given.headers['x-trace']).toBe('t-1');
+    expect(given.headers['x-corr']).toBe('k-1');
+    const generated = await app.inject({ url: '/id', headers: { 'x-trace': 'no way' } });
+    expect(generated.headers['x-trace']).toBe('gen-1');
+    await app.close();
+  });
+
+  it.each([{ requestIdHeader: 'X Bad' }, { correlationIdHeader: '' }])(
+    'rejects %j',
+    async (options) => {
+      const attempt = buildTestApp({
+        withContext: false,
+        routes: async (a) => {
+          await a.register(requestContextPlugin, options);
+        },
+      });
+      await expect(attempt).rejects.toBeInstanceOf(InvalidMiddlewareOptionsError);
+    },
+  );
+
+  it('rejects a bad generator header or function', () => {
+    expect(() => createRequestIdGenerator({ header: 'Bad Header' })).toThrow(
+      InvalidMiddlewareOptionsError,
+    );
+    expect(() => createRequestIdGenerator({ generate: 'x' as never })).toThrow(/generate/);
+  });
+});
