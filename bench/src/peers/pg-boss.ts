@@ -1,0 +1,184 @@
+import type pg from 'pg';
+import PgBoss from 'pg-boss';
+import { assertCount, BenchError } from '../errors.js';
+import type { BenchContext, BenchDatabase, Figure } from '../harness.js';
+import { createEvents } from '../payloads.js';
+import type { MeasureOptions } from '../raw/options.js';
+import { waitUntil } from './wait.js';
+
+const SCHEMA = 'pgboss';
+const QUEUE = 'bench';
+
+/** Options of {@link pgBossSend}. */
+export interface PgBossSendOptions extends MeasureOptions {
+  /** Jobs per run; default 20,000. */
+  jobs?: number;
+  /** Jobs per `insert()` call, awaited in turn; default 1,000. */
+  perCall?: number;
+}
+
+/** Options of {@link pgBossProcess}. */
+export interface PgBossProcessOptions extends MeasureOptions {
+  /** Jobs per run; default 20,000. */
+  jobs?: number;
+  /** `work()` batchSize; default 1,000. */
+  batchSize?: number;
+  /** Number of `work()` workers in this process (pg-boss 10 has no localConcurrency); default 1. */
+  workers?: number;
+  /**
+   * Fetch again at once after a full batch instead of sleeping the polling interval (what
+   * pg-boss 11+ calls `burstWhenBatchFull`; done here with the public `notifyWorker()`).
+   * Default true.
+   */
+  burst?: boolean;
+}
+
+function positive(what: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new BenchError(
+      'VSA_BENCH_INVALID_ARGUMENT',
+      `${what} must be a positive integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Drops pg-boss's schema, then starts a fresh instance with default options and one queue. */
+async function freshBoss(db: BenchDatabase, admin: pg.Client, ctx: BenchContext): Promise<PgBoss> {
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+  await admin.query('CHECKPOINT');
+  const boss = new PgBoss({ connectionString: db.url, schema: SCHEMA });
+  boss.on('error', (error: Error) => ctx.log(`  pg-boss error: ${error.message}`));
+  await boss.start();
+  await boss.createQueue(QUEUE);
+  return boss;
+}
+
+async function countJobs(admin: pg.Client, state?: string): Promise<number> {
+  const { rows } = await admin.query<{ n: number }>(
+    state === undefined
+      ? `SELECT count(*)::int AS n FROM ${SCHEMA}.job WHERE name = $1`
+      : `SELECT count(*)::int AS n FROM ${SCHEMA}.job WHERE name = $1 AND state = $2`,
+    state === undefined ? [QUEUE] : [QUEUE, state],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+function jobChunks(jobs: number, perCall: number): PgBoss.JobInsert[][] {
+  const events = createEvents(jobs);
+  const chunks: PgBoss.JobInsert[][] = [];
+  for (let start = 0; start < jobs; start += perCall) {
+    chunks.push(events.slice(start, start + perCall).map((e) => ({ name: QUEUE, data: e.data })));
+  }
+  return chunks;
+}
+
+/**
+ * 3 send: pg-boss 10.4.2 `insert()` of `jobs` jobs in calls of `perCall`, each awaited in turn.
+ * Each run starts from a dropped and recreated schema (untimed). Its own database unless
+ * `db` is given.
+ */
+export async function pgBossSend(
+  ctx: BenchContext,
+  options: PgBossSendOptions = {},
+): Promise<Figure> {
+  const jobs = positive('jobs', options.jobs ?? 20_000);
+  const perCall = positive('perCall', options.perCall ?? 1000);
+  const chunks = jobChunks(jobs, perCall);
+  const db = options.db ?? (await ctx.pg('pgboss'));
+  const admin = await db.connect();
+  let boss: PgBoss | undefined;
+  const label = options.label ?? `3 pg-boss send (${perCall}/call)`;
+  try {
+    return await ctx.repeat(
+      label,
+      async () => {
+        const b = boss as PgBoss;
+        for (const chunk of chunks) await b.insert(chunk);
+        return jobs;
+      },
+      {
+        unit: 'jobs/s',
+        ...(options.runs === undefined ? {} : { runs: options.runs }),
+        before: async () => {
+          boss = await freshBoss(db, admin, ctx);
+        },
+        after: async (items) => {
+          assertCount(`${label} jobs`, await countJobs(admin), items);
+          await boss?.stop({ graceful: false, wait: true });
+          boss = undefined;
+        },
+      },
+    );
+  } finally {
+    await boss?.stop({ graceful: false, wait: true });
+    await admin.end();
+  }
+}
+
+/**
+ * 3 process: pg-boss 10.4.2 `work()` with a no-op batch handler, timed from the `work()` calls
+ * until all jobs are `completed`. Defaults are the best of a short pilot for pg-boss 10 here
+ * (batch 100/500/1000/2000 × 1/2/4 workers): batches of 1,000, one worker, burst on full
+ * batches, polling interval 0.5 s (its minimum). More workers contend on the same fetch.
+ */
+export async function pgBossProcess(
+  ctx: BenchContext,
+  options: PgBossProcessOptions = {},
+): Promise<Figure> {
+  const jobs = positive('jobs', options.jobs ?? 20_000);
+  const batchSize = positive('batchSize', options.batchSize ?? 1000);
+  const workers = positive('workers', options.workers ?? 1);
+  const burst = options.burst ?? true;
+  const chunks = jobChunks(jobs, 1000);
+  const db = options.db ?? (await ctx.pg('pgboss'));
+  const admin = await db.connect();
+  let boss: PgBoss | undefined;
+  const label =
+    options.label ??
+    `3 pg-boss process (batch ${batchSize}, ${workers} worker${workers === 1 ? '' : 's'}${burst ? ', burst' : ''})`;
+  try {
+    return await ctx.repeat(
+      label,
+      async () => {
+        const b = boss as PgBoss;
+        const ids: string[] = [];
+        let handled = 0;
+        for (let w = 0; w < workers; w++) {
+          ids.push(
+            await b.work(QUEUE, { batchSize, pollingIntervalSeconds: 0.5 }, async (batch) => {
+              handled += batch.length;
+              // A full batch means more are waiting: skip the polling sleep.
+              if (burst && batch.length === batchSize) for (const id of ids) b.notifyWorker(id);
+            }),
+          );
+        }
+        await waitUntil(`${label}: handlers`, async () => handled >= jobs);
+        // pg-boss 10 completes a batch without awaiting it: wait for the rows themselves.
+        await waitUntil(
+          `${label}: completed`,
+          async () => (await countJobs(admin, 'completed')) === jobs,
+        );
+        return handled;
+      },
+      {
+        unit: 'jobs/s',
+        ...(options.runs === undefined ? {} : { runs: options.runs }),
+        before: async () => {
+          boss = await freshBoss(db, admin, ctx);
+          for (const chunk of chunks) await boss.insert(chunk);
+          assertCount(`${label} jobs queued`, await countJobs(admin), jobs);
+          await admin.query('CHECKPOINT');
+        },
+        after: async (items) => {
+          assertCount(`${label} jobs handled`, items, jobs);
+          await boss?.stop({ graceful: false, wait: true });
+          boss = undefined;
+        },
+      },
+    );
+  } finally {
+    await boss?.stop({ graceful: false, wait: true });
+    await admin.end();
+  }
+}
