@@ -33,23 +33,27 @@ export interface ProblemDetails {
 }
 
 /** The zod type of {@link problemDetailsSchema}. */
-export type ProblemDetailsSchema = z.ZodObject<{
-  type: z.ZodString;
-  title: z.ZodString;
-  status: z.ZodNumber;
-  detail: z.ZodString;
-  instance: z.ZodString;
-  code: z.ZodOptional<z.ZodString>;
-  requestId: z.ZodString;
-  errors: z.ZodOptional<z.ZodArray<z.ZodObject<{ pointer: z.ZodString; detail: z.ZodString }>>>;
-}>;
+export type ProblemDetailsSchema = z.ZodObject<
+  {
+    type: z.ZodString;
+    title: z.ZodString;
+    status: z.ZodNumber;
+    detail: z.ZodString;
+    instance: z.ZodString;
+    code: z.ZodOptional<z.ZodString>;
+    requestId: z.ZodString;
+    errors: z.ZodOptional<z.ZodArray<z.ZodObject<{ pointer: z.ZodString; detail: z.ZodString }>>>;
+  },
+  z.core.$loose
+>;
 
 /**
  * Zod schema of {@link ProblemDetails}, for route `response` schemas and OpenAPI documents
  * (through fastify-type-provider-zod), and for clients and tests that parse error bodies.
  */
+// Loose: RFC 9457 lets a problem carry extension members, and clients must ignore unknown ones.
 export const problemDetailsSchema: ProblemDetailsSchema = z
-  .object({
+  .looseObject({
     type: z.string().meta({ description: 'URI naming the problem kind', example: 'about:blank' }),
     title: z.string().meta({ description: 'HTTP reason phrase', example: 'Not Found' }),
     status: z.number().int().min(400).max(599).meta({ description: 'HTTP status code' }),
@@ -67,7 +71,7 @@ export const problemDetailsSchema: ProblemDetailsSchema = z
       .optional()
       .meta({ description: 'Every failing field of a validation problem' }),
   })
-  .meta({ id: 'ProblemDetails', description: 'RFC 9457 problem details' });
+  .meta({ title: 'ProblemDetails', description: 'RFC 9457 problem details' });
 
 /**
  * JSON Schema (draft 2020-12) of {@link ProblemDetails}, for routes that use JSON Schema
