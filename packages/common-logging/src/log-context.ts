@@ -32,8 +32,9 @@ const storage = new AsyncLocalStorage<LogContext>();
  */
 export function withLogContext<T>(context: LogContext, fn: () => T): T {
   const parent = storage.getStore();
+  // Frozen: the logger's mixin hands this very object to every line, so nobody may mutate it.
   return storage.run(
-    parent ? { ...parent, ...definedFields(context) } : definedFields(context),
+    Object.freeze(parent ? { ...parent, ...definedFields(context) } : definedFields(context)),
     fn,
   );
 }
@@ -49,4 +50,15 @@ function definedFields(context: LogContext): LogContext {
     if (typeof value === 'string' && value !== '') out[key] = value;
   }
   return out;
+}
+
+/**
+ * Wraps `fn` so it runs in the context that is current now, wherever it is called later:
+ * for callbacks handed to code that runs them outside this async chain (a pool, a shared
+ * emitter created elsewhere).
+ */
+export function bindLogContext<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  const context = storage.getStore();
+  if (context === undefined) return fn;
+  return (...args: A) => storage.run(context, () => fn(...args));
 }

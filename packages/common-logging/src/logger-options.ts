@@ -1,0 +1,138 @@
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type LevelWithSilent, type LoggerOptions, symbols } from 'pino';
+import { LoggingError } from './errors.js';
+import { getLogContext, type LogContext } from './log-context.js';
+import { DEFAULT_REDACT_KEYS, keySet, scrubUrlCredentials, scrubValue } from './scrub.js';
+import { createErrorSerializer } from './serialize-error.js';
+
+/** The settings every logger of this package understands. */
+export interface LoggerConfig {
+  /** Logger name, written as `name` on every line (e.g. the service name). */
+  readonly name?: string;
+  /** Lowest level written; default `info`. */
+  readonly level?: LevelWithSilent;
+  /** Human-readable output through pino-pretty (development on a TTY); default false: JSON lines. */
+  readonly pretty?: boolean;
+  /** Extra pino redact paths (`'req.body.card'`, `'payload.ssn'`); censored as `[Redacted]`. */
+  readonly redact?: readonly string[];
+  /** Extra key names censored at any depth of logged plain objects, in every spelling. */
+  readonly redactKeys?: readonly string[];
+  /** Extra fields on every line, e.g. `{ service: 'api', version: '1.4.0' }`. */
+  readonly base?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Header paths pino redacts after the `req`/`res` serializers ran (Fastify's default
+ * serializers drop headers, custom ones often keep them). Literal paths only: a leading
+ * wildcard (`*.password`) makes pino re-serialize every field and cost ~8x throughput,
+ * so nested keys are handled by the key scrubber instead.
+ */
+export const DEFAULT_REDACT_PATHS: readonly string[] = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["set-cookie"]',
+  'req.headers["x-api-key"]',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  'res.headers.authorization',
+];
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const NO_CONTEXT: LogContext = Object.freeze({});
+
+function validate(config: LoggerConfig, caller: string): void {
+  if (typeof config !== 'object' || config === null) {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      `${caller} needs an options object: { name?, level?, pretty? }`,
+    );
+  }
+  if (config.level !== undefined && !LEVELS.has(config.level)) {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      `${caller}: level must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(config.level)}`,
+    );
+  }
+  for (const key of ['redact', 'redactKeys'] as const) {
+    const list = config[key];
+    if (
+      list !== undefined &&
+      (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item === ''))
+    ) {
+      throw new LoggingError(
+        'VSA_LOGGING_INVALID_ARGUMENT',
+        `${caller}: ${key} must be an array of non-empty strings`,
+      );
+    }
+  }
+  if (config.name !== undefined && typeof config.name !== 'string') {
+    throw new LoggingError('VSA_LOGGING_INVALID_ARGUMENT', `${caller}: name must be a string`);
+  }
+}
+
+/**
+ * The pino options behind {@link createLogger}: level, context mixin, redaction, error
+ * serializer, and (when `pretty`) the pino-pretty transport. Give them to Fastify as
+ * `fastify({ logger: loggerOptions(config) })` so request logs follow the same rules.
+ *
+ * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` for an unknown level or bad redact lists.
+ */
+export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
+  validate(config, 'loggerOptions()');
+  const keys = keySet([...DEFAULT_REDACT_KEYS, ...(config.redactKeys ?? [])]);
+  const options: LoggerOptions = {
+    level: config.level ?? 'info',
+    // The context of the running work (withLogContext) on every line, children included.
+    // Returns the stored object itself; the merge strategy below never mutates it.
+    mixin: () => getLogContext() ?? NO_CONTEXT,
+    mixinMergeStrategy: (mergeObject: object, context: object) => {
+      // An object with toJSON (e.g. @vsa/common-config settings) is logged in its JSON form,
+      // which is where such objects hide their secrets.
+      const json = (mergeObject as { toJSON?: unknown }).toJSON;
+      const converted: unknown = typeof json === 'function' ? json.call(mergeObject) : mergeObject;
+      const source = typeof converted === 'object' && converted !== null ? converted : mergeObject;
+      const scrubbed = scrubValue(source, keys);
+      return context === NO_CONTEXT ? scrubbed : Object.assign({}, context, scrubbed);
+    },
+    formatters: {
+      bindings: (bindings) => scrubValue(bindings, keys),
+    },
+    // pino applies the bindings formatter to the root only; a child's bindings are serialized
+    // once, at creation, into a JSON fragment. Hide URL credentials in that fragment.
+    onChild: (child) => {
+      const fragment: unknown = (child as unknown as Record<symbol, unknown>)[symbols.chindingsSym];
+      if (typeof fragment === 'string') {
+        (child as unknown as Record<symbol, unknown>)[symbols.chindingsSym] =
+          scrubUrlCredentials(fragment);
+      }
+    },
+    serializers: {
+      err: createErrorSerializer(keys),
+      error: createErrorSerializer(keys),
+      // pino runs the serializer keyed by the message key on every message.
+      msg: (message: unknown) =>
+        typeof message === 'string' ? scrubUrlCredentials(message) : message,
+    },
+    redact: { paths: [...DEFAULT_REDACT_PATHS, ...(config.redact ?? [])], censor: '[Redacted]' },
+  };
+  if (config.name !== undefined) options.name = config.name;
+  if (config.base !== undefined)
+    options.base = { pid: process.pid, hostname: hostname(), ...config.base };
+  if (config.pretty === true) {
+    options.transport = { target: prettyTarget(), options: PRETTY_OPTIONS };
+  }
+  return options;
+}
+
+/** pino-pretty settings shared by the transport and the in-process stream. */
+export const PRETTY_OPTIONS: { readonly translateTime: string; readonly ignore: string } = {
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname',
+};
+
+// An absolute path: pino resolves a bare transport target from the file that called pino(),
+// which is Fastify's when Fastify builds the logger, and pnpm does not let Fastify see pino-pretty.
+function prettyTarget(): string {
+  return fileURLToPath(import.meta.resolve('pino-pretty'));
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { capture } from './capture.fixture.js';
+import { createLogger } from './create-logger.js';
+
+class DbError extends Error {
+  readonly code = 'VSA_DB_CONNECT';
+}
+
+describe('error serialization', () => {
+  it('nests the cause chain with type, message, stack and code', () => {
+    const out = capture();
+    const root = Object.assign(new Error('ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+      errno: -111,
+    });
+    const mid = new DbError('cannot connect to postgres://app:hunter2@db:5432/shop', {
+      cause: root,
+    });
+    const top = new Error('order not placed', { cause: mid });
+    createLogger({ destination: out }).error({ err: top }, 'request failed');
+    const line = out.lines()[0];
+    expect(out.raw[0]).not.toContain('hunter2');
+    expect(line).toMatchObject({
+      msg: 'request failed',
+      err: {
+        type: 'Error',
+        message: 'order not placed',
+        stack: expect.stringContaining('order not placed'),
+        cause: {
+          type: 'DbError',
+          code: 'VSA_DB_CONNECT',
+          message: 'cannot connect to postgres://app:***@db:5432/shop',
+          cause: {
+            type: 'Error',
+            message: 'ECONNREFUSED 127.0.0.1:5432',
+            code: 'ECONNREFUSED',
+            errno: -111,
+          },
+        },
+      },
+    });
+  });
+
+  it('serializes an error passed directly, using its message', () => {
+    const out = capture();
+    createLogger({ destination: out }).error(new TypeError('bad input'));
+    expect(out.lines()[0]).toMatchObject({
+      msg: 'bad input',
+      err: { type: 'TypeError', message: 'bad input' },
+    });
+  });
+
+  it('handles circular causes, non-error causes, aggregate errors, secrets in fields, and a code on the prototype', () => {
+    const out = capture();
+    const a = new Error('a');
+    const b = new Error('b', { cause: a });
+    (a as { cause?: unknown }).cause = b;
+    class Coded extends Error {}
+    Object.defineProperty(Coded.prototype, 'code', { value: 'PROTO_CODE' });
+    const agg = new AggregateError([new Coded('one'), new Error('two')], 'many');
+    const withFields = Object.assign(
+      new Error('login failed', { cause: { reason: 'locked', token: 'tkn' } }),
+      {
+        password: 'pw',
+        url: 'https://u:p@api.example.com/x',
+      },
+    );
+    const logger = createLogger({ destination: out });
+    logger.error({ err: b }, 'circular');
+    logger.error({ err: agg }, 'aggregate');
+    logger.error({ err: withFields }, 'fields');
+    logger.error({ error: new Error('under error key') }, 'error key');
+    const [circular, aggregate, fields, errorKey] = out.lines();
+    expect(circular).toMatchObject({
+      err: { message: 'b', cause: { message: 'a', cause: '[Circular]' } },
+    });
+    expect(aggregate).toMatchObject({
+      err: {
+        type: 'AggregateError',
+        aggregateErrors: [{ message: 'one', code: 'PROTO_CODE' }, { message: 'two' }],
+      },
+    });
+    expect(fields).toMatchObject({
+      err: {
+        password: '[Redacted]',
+        url: 'https://u:***@api.example.com/x',
+        cause: { reason: 'locked', token: '[Redacted]' },
+      },
+    });
+    expect(errorKey).toMatchObject({ error: { type: 'Error', message: 'under error key' } });
+  });
+
+  it('never throws on hostile errors', () => {
+    const out = capture();
+    const hostile = new Error('x');
+    Object.defineProperty(hostile, 'boom', {
+      enumerable: true,
+      get() {
+        throw new Error('getter');
+      },
+    });
+    createLogger({ destination: out }).error({ err: hostile }, 'hostile');
+    expect(out.lines()[0]).toMatchObject({
+      msg: 'hostile',
+      err: { message: '[unserializable error]' },
+    });
+  });
+});

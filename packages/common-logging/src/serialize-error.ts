@@ -1,0 +1,71 @@
+import { CENSOR, scrubUrlCredentials, scrubValue } from './scrub.js';
+
+/** An error as it appears in a log line. */
+export interface SerializedError {
+  type: string;
+  message: string;
+  stack?: string;
+  code?: unknown;
+  cause?: SerializedError | unknown;
+  aggregateErrors?: SerializedError[];
+  [key: string]: unknown;
+}
+
+const MAX_CAUSES = 10;
+
+function isErrorLike(value: unknown): value is Error {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Error).message === 'string'
+  );
+}
+
+/**
+ * Builds an `err` serializer: type, message, stack, `code` and every other own field, with the
+ * `cause` chain nested (not flattened into the message), URL credentials hidden in messages
+ * and stacks, and sensitive fields censored. Never throws; cycles end in `"[Circular]"`.
+ */
+export function createErrorSerializer(keys: ReadonlySet<string>): (err: unknown) => unknown {
+  const serialize = (err: unknown, seen: Set<unknown>, depth: number): unknown => {
+    if (!isErrorLike(err)) return scrubValue(err, keys);
+    if (seen.has(err)) return '[Circular]';
+    seen.add(err);
+    const ctor = (err as { constructor?: { name?: unknown } }).constructor;
+    const out: SerializedError = {
+      type: typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : String(err.name),
+      message: scrubUrlCredentials(err.message),
+    };
+    if (typeof err.stack === 'string') out.stack = scrubUrlCredentials(err.stack);
+    // `code` may live on the prototype (or be non-enumerable): read it explicitly.
+    const code = (err as { code?: unknown }).code;
+    if (code !== undefined) out.code = code;
+    for (const key in err) {
+      if (key === 'cause' || key === 'errors' || key in out) continue;
+      const value = (err as unknown as Record<string, unknown>)[key];
+      if (value === undefined || typeof value === 'function') continue;
+      out[key] = keys.has(key)
+        ? CENSOR
+        : isErrorLike(value)
+          ? serialize(value, seen, depth + 1)
+          : scrubValue(value, keys);
+    }
+    const errors = (err as { errors?: unknown }).errors;
+    if (Array.isArray(errors))
+      out.aggregateErrors = errors.map(
+        (inner) => serialize(inner, seen, depth + 1) as SerializedError,
+      );
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause !== undefined) {
+      out.cause =
+        depth >= MAX_CAUSES ? '[cause chain truncated]' : serialize(cause, seen, depth + 1);
+    }
+    return out;
+  };
+  return (err: unknown) => {
+    try {
+      return serialize(err, new Set(), 0);
+    } catch {
+      // A serializer must never throw (it would lose the log line): fall back to the basics.
+      return { type: 'Error', message: '[unserializable error]' };
+    }
+  };
+}
