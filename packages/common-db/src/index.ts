@@ -1,7 +1,65 @@
+export {
+  type CreateDatabaseOptions,
+  createDatabase,
+  type PrismaClientConstructor,
+} from './create-database.js';
+export {
+  ConnectionUnavailableError,
+  type ConstraintDetails,
+  DatabaseError,
+  ForeignKeyViolationError,
+  InvalidArgumentError,
+  isRetryableTransactionError,
+  MigrationFailedError,
+  mapDatabaseError,
+  NotFoundError,
+  PrismaNotConfiguredError,
+  QueryTimeoutError,
+  SerializationFailureError,
+  TransactionClosedError,
+  TransactionTimeoutError,
+  UniqueViolationError,
+} from './errors.js';
+export {
+  type ApplyMigrationsResult,
+  applyMigrations,
+  type MigrationOptions,
+  type MigrationStatus,
+  migrationChecksum,
+  migrationStatus,
+} from './migrations/apply-migrations.js';
+export {
+  type LoadedMigrations,
+  loadMigrations,
+  type MigrationSource,
+} from './migrations/load-migrations.js';
+export type { MigrationInput } from './migrations/schema-engine.js';
+export type { PoolOptions } from './pg-driver.js';
+export { DEFAULT_PGLITE_DATA_DIR } from './resolve-url.js';
+export { backoffDelay, withRetry } from './retry.js';
+export {
+  type CompiledSql,
+  compileSql,
+  quoteIdentifier,
+  type SqlFragment,
+  sqlFragment,
+  sqlIdentifier,
+  sqlJoin,
+} from './sql.js';
 export type {
+  BackoffOptions,
+  Database,
   DatabaseKind,
+  DatabaseLogger,
+  HealthReport,
   IsolationLevel,
+  ListenOptions,
   QueryResult,
+  RetryOptions,
+  RunTransactionOptions,
   SqlExecutor,
+  Transaction,
+  TransactionClient,
   TransactionOptions,
+  Unlisten,
 } from './types.js';

@@ -41,3 +41,116 @@ export interface TransactionOptions {
 
 /** Which engine serves the database. */
 export type DatabaseKind = 'postgres' | 'pglite';
+
+/** Minimal pino-compatible logger a {@link Database} reports to (reconnects, slow shutdown). */
+export interface DatabaseLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * The Prisma transaction client Prisma hands to `$transaction(fn)`: the client without the
+ * methods Prisma forbids inside an interactive transaction.
+ */
+export type TransactionClient<Client> = Omit<
+  Client,
+  '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'
+>;
+
+/**
+ * One open transaction: raw SQL and (when the database has a Prisma client) Prisma model
+ * calls through {@link Transaction.prisma}, all on the same connection and the same transaction.
+ */
+export interface Transaction<Client = never> extends SqlExecutor {
+  /** Which engine serves the transaction. */
+  readonly kind: DatabaseKind;
+  /**
+   * The Prisma transaction client bound to this transaction. Throws
+   * `VSA_DB_PRISMA_NOT_CONFIGURED` when the database was created without `PrismaClient`.
+   */
+  readonly prisma: TransactionClient<Client>;
+}
+
+/** Backoff for {@link RetryOptions}. */
+export interface BackoffOptions {
+  /** First delay in ms (default 10). */
+  readonly initialMs?: number;
+  /** Upper bound of one delay in ms (default 1000). */
+  readonly maxMs?: number;
+  /** Growth factor per attempt (default 2). */
+  readonly factor?: number;
+}
+
+/** Options of `withRetry` and of `transaction(fn, { retry })`. */
+export interface RetryOptions {
+  /** Extra attempts after the first (default 5). */
+  readonly retries?: number;
+  /** Exponential backoff with full jitter between attempts. */
+  readonly backoff?: BackoffOptions;
+  /** Which errors to retry (default: serialization failures and deadlocks, 40001 / 40P01). */
+  readonly shouldRetry?: (error: unknown) => boolean;
+  /** Called before each new attempt. */
+  readonly onRetry?: (error: unknown, attempt: number) => void;
+}
+
+/** Options of `Database.transaction`: isolation, timeout and optional retry of the whole function. */
+export interface RunTransactionOptions extends TransactionOptions {
+  /** Re-run the whole function on serialization failures / deadlocks. `true` uses defaults. */
+  readonly retry?: boolean | RetryOptions;
+}
+
+/** Options of `Database.listen`. */
+export interface ListenOptions {
+  /**
+   * Called after the listening connection dropped and came back and every channel is
+   * listened to again. Notifications sent while disconnected are lost: re-poll here.
+   */
+  readonly onReconnect?: () => void;
+  /** Called when the listening connection fails (before each reconnect attempt). */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Stops one `listen` registration. Idempotent. */
+export type Unlisten = () => Promise<void>;
+
+/** Result of `Database.health`. */
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly kind: DatabaseKind;
+  /** Round trip of `select 1` in ms, when it answered. */
+  readonly latencyMs?: number;
+  /** Why the check failed. */
+  readonly error?: string;
+}
+
+/**
+ * A database: one driver (pg pool or PGlite), optionally one Prisma client on top of it,
+ * raw SQL, transactions, LISTEN/NOTIFY, health and shutdown.
+ */
+export interface Database<Client = never> extends SqlExecutor {
+  readonly kind: DatabaseKind;
+  /** The Prisma client given as `PrismaClient`; throws `VSA_DB_PRISMA_NOT_CONFIGURED` otherwise. */
+  readonly prisma: Client;
+  /**
+   * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws.
+   * With `retry`, serialization failures and deadlocks re-run the whole function.
+   */
+  transaction<T>(
+    fn: (tx: Transaction<Client>) => Promise<T>,
+    options?: RunTransactionOptions,
+  ): Promise<T>;
+  /** Listens on a channel over one dedicated connection that reconnects by itself. */
+  listen(
+    channel: string,
+    handler: (payload: string) => void,
+    options?: ListenOptions,
+  ): Promise<Unlisten>;
+  /** `pg_notify(channel, payload)` in its own statement (inside a transaction use `tx.sql`). */
+  notify(channel: string, payload?: string): Promise<void>;
+  /** `select 1` bounded by `timeoutMs` (default 2000). Never throws. */
+  health(options?: { readonly timeoutMs?: number }): Promise<HealthReport>;
+  /** Stops listeners, disconnects Prisma, drains the pool or closes PGlite. Idempotent. */
+  close(): Promise<void>;
+}

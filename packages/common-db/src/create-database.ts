@@ -1,0 +1,382 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { Driver, RawQueryable } from './driver.js';
+import {
+  ConnectionUnavailableError,
+  InvalidArgumentError,
+  mapDatabaseError,
+  PrismaNotConfiguredError,
+  TransactionClosedError,
+  TransactionTimeoutError,
+} from './errors.js';
+import { attachDriver } from './internals.js';
+import { createPgDriver, type PoolOptions } from './pg-driver.js';
+import { createPGliteDriver, openPGlite } from './pglite-driver.js';
+import { type TransactionSlot, transactionSlots, wrapAdapterFactory } from './prisma-adapter.js';
+import { resolveTarget } from './resolve-url.js';
+import { withRetry } from './retry.js';
+import { compileSql } from './sql.js';
+import type {
+  Database,
+  DatabaseLogger,
+  HealthReport,
+  IsolationLevel,
+  QueryResult,
+  RunTransactionOptions,
+  Transaction,
+  TransactionClient,
+} from './types.js';
+
+/** The generated `PrismaClient` class (from `prisma-client` generator output). */
+export type PrismaClientConstructor<Client> = new (options: {
+  adapter: SqlDriverAdapterFactory;
+}) => Client;
+
+/** Options of {@link createDatabase}. */
+export interface CreateDatabaseOptions<Client = never> {
+  /**
+   * `postgres://…` / `postgresql://…` for PostgreSQL; `memory:`, `pglite:<folder>`, a folder
+   * path, or nothing for embedded PGlite (folder `dataDir`, default `.data/pglite`).
+   */
+  readonly url?: string | undefined;
+  /** The generated PrismaClient class; `db.prisma` and `tx.prisma` need it. */
+  readonly PrismaClient?: PrismaClientConstructor<Client>;
+  /** Receives reconnect and shutdown messages. */
+  readonly logger?: DatabaseLogger;
+  /** pg pool settings (ignored by PGlite). */
+  readonly pool?: PoolOptions;
+  /** PGlite folder when `url` is empty. */
+  readonly dataDir?: string | undefined;
+  /** An already open PGlite instance to use (the database closes it). */
+  readonly pglite?: PGlite;
+  /** Default `timeout` (ms) of transactions (default 30000). */
+  readonly transactionTimeoutMs?: number;
+  /** How long `close()` lets running statements finish before cutting connections (default 5000). */
+  readonly closeTimeoutMs?: number;
+}
+
+const ISOLATION_LEVELS = new Set<IsolationLevel>([
+  'ReadCommitted',
+  'RepeatableRead',
+  'Serializable',
+]);
+
+interface PrismaInternals {
+  $transaction<T>(
+    fn: (tx: unknown) => Promise<T>,
+    options: { isolationLevel?: IsolationLevel; timeout: number; maxWait: number },
+  ): Promise<T>;
+  $disconnect(): Promise<void>;
+}
+
+function assertPositive(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
+    throw new InvalidArgumentError(
+      `${name} must be a positive number of milliseconds, got ${String(value)}`,
+    );
+  }
+}
+
+class SqlTransaction<Client> implements Transaction<Client> {
+  readonly kind: Database['kind'];
+  readonly #conn: RawQueryable;
+  readonly #prisma: TransactionClient<Client> | undefined;
+
+  constructor(
+    kind: Database['kind'],
+    conn: RawQueryable,
+    prisma: TransactionClient<Client> | undefined,
+  ) {
+    this.kind = kind;
+    this.#conn = conn;
+    this.#prisma = prisma;
+  }
+
+  get prisma(): TransactionClient<Client> {
+    if (this.#prisma === undefined) throw new PrismaNotConfiguredError();
+    return this.#prisma;
+  }
+
+  async sql<Row extends object = Record<string, unknown>>(
+    strings: TemplateStringsArray,
+    ...values: readonly unknown[]
+  ): Promise<Row[]> {
+    const { text, params } = compileSql(strings, values);
+    return (await this.#conn.query<Row>(text, params)).rows;
+  }
+
+  query<Row extends object = Record<string, unknown>>(
+    text: string,
+    params: readonly unknown[] = [],
+  ): Promise<QueryResult<Row>> {
+    if (typeof text !== 'string' || text.length === 0) {
+      return Promise.reject(
+        new InvalidArgumentError('query(text, params): text must be a non-empty string'),
+      );
+    }
+    return this.#conn.query<Row>(text, params);
+  }
+}
+
+/**
+ * Opens a database: PostgreSQL through `pg` (+ `@prisma/adapter-pg`) or embedded PGlite
+ * (+ `pglite-prisma-adapter`), with an optional Prisma client on the same driver.
+ *
+ * @example
+ * import { PrismaClient } from './generated/prisma/client.js';
+ * const db = await createDatabase({ url: process.env.DATABASE_URL, PrismaClient });
+ * await db.transaction(async (tx) => {
+ *   const order = await tx.prisma.order.create({ data: { customer: 'ada', total: 42, status: 'new' } });
+ *   await tx.sql`insert into audit (order_id) values (${order.id})`;
+ * });
+ */
+export async function createDatabase<Client = never>(
+  options: CreateDatabaseOptions<Client> = {},
+): Promise<Database<Client>> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('createDatabase(options): options must be an object');
+  }
+  assertPositive('transactionTimeoutMs', options.transactionTimeoutMs);
+  assertPositive('closeTimeoutMs', options.closeTimeoutMs);
+  if (options.PrismaClient !== undefined && typeof options.PrismaClient !== 'function') {
+    throw new InvalidArgumentError('PrismaClient must be the generated PrismaClient class');
+  }
+  let driver: Driver;
+  if (options.pglite) {
+    driver = createPGliteDriver(options.pglite);
+  } else {
+    const target = resolveTarget(options.url, options.dataDir);
+    if (target.kind === 'postgres') {
+      driver = createPgDriver(target.url, options.pool ?? {}, options.logger);
+    } else {
+      try {
+        driver = createPGliteDriver(await openPGlite(target.location));
+      } catch (error) {
+        throw new ConnectionUnavailableError(
+          `Could not open PGlite${target.location.kind === 'dir' ? ` in ${target.location.dir}` : ''}: ${String((error as Error).message)}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+  const kind = driver.kind;
+  const defaultTimeout = options.transactionTimeoutMs ?? 30_000;
+  const closeTimeout = options.closeTimeoutMs ?? 5_000;
+
+  let prisma: Client | undefined;
+  if (options.PrismaClient) {
+    const adapter = wrapAdapterFactory(driver.prismaAdapter(), {
+      isolationInsideTransaction: kind === 'pglite',
+    });
+    prisma = new options.PrismaClient({ adapter });
+  }
+
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const track = async <T>(op: () => Promise<T>): Promise<T> => {
+    if (closed)
+      throw new ConnectionUnavailableError(
+        'Database is closed: create a new one with createDatabase()',
+      );
+    inFlight++;
+    try {
+      return await op();
+    } finally {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    }
+  };
+
+  const guardedRaw = (
+    raw: RawQueryable,
+    slot: TransactionSlot,
+    timeoutMs: number,
+  ): RawQueryable => ({
+    query<Row extends object>(text: string, params: readonly unknown[]) {
+      // Closed while fn still runs: only Prisma's timeout does that.
+      const closedError = (): Error =>
+        slot.fnDone ? new TransactionClosedError() : new TransactionTimeoutError(timeoutMs);
+      if (slot.closed) return Promise.reject(closedError());
+      return raw.query<Row>(text, params).catch((error: unknown) => {
+        throw slot.closed ? closedError() : error;
+      });
+    },
+  });
+
+  const runOnce = <T>(
+    fn: (tx: Transaction<Client>) => Promise<T>,
+    isolationLevel: IsolationLevel | undefined,
+    timeoutMs: number,
+  ): Promise<T> => {
+    if (prisma === undefined) {
+      return driver.transaction(
+        (conn) => fn(new SqlTransaction<Client>(kind, conn, undefined)),
+        isolationLevel,
+        timeoutMs,
+      );
+    }
+    // Prisma owns BEGIN/COMMIT; raw SQL runs on the very connection Prisma's adapter opened.
+    const slot: TransactionSlot = { handle: undefined, closed: false, fnDone: false };
+    const client = prisma as unknown as PrismaInternals;
+    return transactionSlots
+      .run(slot, () =>
+        client.$transaction(
+          async (ptx) => {
+            if (slot.handle === undefined) {
+              throw new Error(
+                '@vsa/common-db: the Prisma adapter did not expose its transaction connection',
+              );
+            }
+            const raw = guardedRaw(driver.rawFromAdapterTransaction(slot.handle), slot, timeoutMs);
+            try {
+              return await fn(
+                new SqlTransaction<Client>(kind, raw, ptx as TransactionClient<Client>),
+              );
+            } finally {
+              slot.fnDone = true;
+            }
+          },
+          {
+            ...(isolationLevel ? { isolationLevel } : {}),
+            timeout: timeoutMs,
+            maxWait: Math.min(timeoutMs, 10_000),
+          },
+        ),
+      )
+      .catch((error: unknown) => {
+        const e = error as { code?: unknown; message?: unknown };
+        if (e.code === 'P2028' && /timeout|expired|closed/i.test(String(e.message))) {
+          throw new TransactionTimeoutError(timeoutMs);
+        }
+        throw mapDatabaseError(error);
+      });
+  };
+
+  const db: Database<Client> = {
+    kind,
+    get prisma(): Client {
+      if (prisma === undefined) throw new PrismaNotConfiguredError();
+      return prisma;
+    },
+    sql<Row extends object = Record<string, unknown>>(
+      strings: TemplateStringsArray,
+      ...values: readonly unknown[]
+    ): Promise<Row[]> {
+      return track(async () => {
+        const { text, params } = compileSql(strings, values);
+        return (await driver.query<Row>(text, params)).rows;
+      });
+    },
+    query<Row extends object = Record<string, unknown>>(
+      text: string,
+      params: readonly unknown[] = [],
+    ): Promise<QueryResult<Row>> {
+      if (typeof text !== 'string' || text.length === 0) {
+        return Promise.reject(
+          new InvalidArgumentError('query(text, params): text must be a non-empty string'),
+        );
+      }
+      if (!Array.isArray(params)) {
+        return Promise.reject(
+          new InvalidArgumentError('query(text, params): params must be an array'),
+        );
+      }
+      return track(() => driver.query<Row>(text, params));
+    },
+    transaction<T>(
+      fn: (tx: Transaction<Client>) => Promise<T>,
+      opts: RunTransactionOptions = {},
+    ): Promise<T> {
+      if (typeof fn !== 'function') {
+        return Promise.reject(new InvalidArgumentError('transaction(fn): fn must be a function'));
+      }
+      if (opts.isolationLevel !== undefined && !ISOLATION_LEVELS.has(opts.isolationLevel)) {
+        return Promise.reject(
+          new InvalidArgumentError(
+            `isolationLevel must be ReadCommitted, RepeatableRead or Serializable, got ${String(opts.isolationLevel)}`,
+          ),
+        );
+      }
+      try {
+        assertPositive('timeout', opts.timeout);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const timeoutMs = opts.timeout ?? defaultTimeout;
+      const once = (): Promise<T> => track(() => runOnce(fn, opts.isolationLevel, timeoutMs));
+      if (!opts.retry) return once();
+      return withRetry(once, opts.retry === true ? {} : opts.retry);
+    },
+    listen(channel, handler, listenOptions = {}) {
+      if (typeof handler !== 'function') {
+        return Promise.reject(
+          new InvalidArgumentError('listen(channel, handler): handler must be a function'),
+        );
+      }
+      return track(() => driver.listen(channel, handler, listenOptions));
+    },
+    async notify(channel, payload = '') {
+      if (typeof channel !== 'string' || channel.length === 0) {
+        throw new InvalidArgumentError(
+          'notify(channel, payload): channel must be a non-empty string',
+        );
+      }
+      if (Buffer.byteLength(payload) >= 8000) {
+        throw new InvalidArgumentError(
+          'NOTIFY payloads must be shorter than 8000 bytes: send an id and read the row',
+        );
+      }
+      await track(() => driver.query('select pg_notify($1, $2)', [channel, payload]));
+    },
+    async health(healthOptions = {}): Promise<HealthReport> {
+      const timeoutMs = healthOptions.timeoutMs ?? 2_000;
+      if (closed) return { ok: false, kind, error: 'Database is closed' };
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          driver.query('select 1', []),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+          }),
+        ]);
+        return { ok: true, kind, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+      } catch (error) {
+        return { ok: false, kind, error: (error as Error).message };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close() {
+      if (closing) return closing;
+      closed = true;
+      closing = (async () => {
+        if (inFlight > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await new Promise<void>((resolve) => {
+            drained = resolve;
+            timer = setTimeout(() => {
+              options.logger?.warn(
+                { inFlight },
+                'closing the database with statements still running',
+              );
+              resolve();
+            }, closeTimeout);
+          });
+          clearTimeout(timer);
+        }
+        if (prisma !== undefined) {
+          await (prisma as unknown as PrismaInternals).$disconnect().catch(() => {});
+        }
+        await driver.close();
+      })();
+      return closing;
+    },
+  };
+  return attachDriver(db, driver);
+}

@@ -1,0 +1,53 @@
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type {
+  DatabaseKind,
+  IsolationLevel,
+  ListenOptions,
+  QueryResult,
+  Unlisten,
+} from './types.js';
+
+/** One connection (or transaction) that runs raw parametrized SQL. Internal. */
+export interface RawQueryable {
+  query<Row extends object>(text: string, params: readonly unknown[]): Promise<QueryResult<Row>>;
+}
+
+/** What the engine-specific drivers (pg, PGlite) provide to `createDatabase`. Internal. */
+export interface Driver extends RawQueryable {
+  readonly kind: DatabaseKind;
+  /** BEGIN … COMMIT/ROLLBACK on one connection around `fn`. */
+  transaction<T>(
+    fn: (conn: RawQueryable) => Promise<T>,
+    isolationLevel: IsolationLevel | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<T>;
+  /** The Prisma driver adapter factory over the same pool / PGlite instance. */
+  prismaAdapter(): SqlMigrationAwareDriverAdapterFactory;
+  /** Turns the raw handle of a Prisma adapter transaction into a RawQueryable. */
+  rawFromAdapterTransaction(handle: unknown): RawQueryable;
+  /**
+   * A Prisma adapter for the schema engine whose session has `search_path` = `schema`, plus
+   * a session-level advisory lock so that two processes never migrate one schema at once.
+   */
+  migrationSession(schema: string): Promise<MigrationSession>;
+  listen(
+    channel: string,
+    handler: (payload: string) => void,
+    options: ListenOptions,
+  ): Promise<Unlisten>;
+  close(): Promise<void>;
+}
+
+/** SQL for the isolation level in a SET TRANSACTION / BEGIN. */
+export const ISOLATION_SQL: Record<IsolationLevel, string> = {
+  ReadCommitted: 'READ COMMITTED',
+  RepeatableRead: 'REPEATABLE READ',
+  Serializable: 'SERIALIZABLE',
+};
+
+/** One migrator's exclusive session. Internal. */
+export interface MigrationSession {
+  readonly adapter: SqlMigrationAwareDriverAdapterFactory;
+  /** Releases the lock and the connection. */
+  release(): Promise<void>;
+}

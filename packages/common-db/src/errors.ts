@@ -1,0 +1,349 @@
+/** Base class of every error this package throws: a stable `code` and an HTTP `statusCode`. */
+export class DatabaseError extends Error {
+  /** Stable machine-readable code, `VSA_DB_*`. */
+  readonly code: string;
+  /** HTTP status the middleware answers with. */
+  readonly statusCode: number;
+
+  constructor(code: string, statusCode: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+}
+
+/** Details known about a constraint violation. */
+export interface ConstraintDetails {
+  readonly constraint?: string;
+  readonly table?: string;
+  readonly columns?: readonly string[];
+}
+
+/** A unique constraint rejected the write (SQLSTATE 23505, Prisma P2002). */
+export class UniqueViolationError extends DatabaseError {
+  readonly constraint: string | undefined;
+  readonly table: string | undefined;
+  readonly columns: readonly string[];
+
+  constructor(details: ConstraintDetails = {}, options?: { cause?: unknown }) {
+    const what = details.columns?.length ? ` on (${details.columns.join(', ')})` : '';
+    super(
+      'VSA_DB_UNIQUE_VIOLATION',
+      409,
+      `Unique constraint ${details.constraint ?? ''}${what} violated: the row already exists`.replace(
+        '  ',
+        ' ',
+      ),
+      options,
+    );
+    this.constraint = details.constraint;
+    this.table = details.table;
+    this.columns = details.columns ?? [];
+  }
+}
+
+/** A foreign key rejected the write (SQLSTATE 23503, Prisma P2003). */
+export class ForeignKeyViolationError extends DatabaseError {
+  readonly constraint: string | undefined;
+  readonly table: string | undefined;
+  readonly columns: readonly string[];
+
+  constructor(details: ConstraintDetails = {}, options?: { cause?: unknown }) {
+    super(
+      'VSA_DB_FOREIGN_KEY_VIOLATION',
+      409,
+      `Foreign key ${details.constraint ?? ''} violated: the referenced row does not exist or is still referenced`.replace(
+        '  ',
+        ' ',
+      ),
+      options,
+    );
+    this.constraint = details.constraint;
+    this.table = details.table;
+    this.columns = details.columns ?? [];
+  }
+}
+
+/** The record an operation needed does not exist (Prisma P2025, or thrown by callers). */
+export class NotFoundError extends DatabaseError {
+  constructor(message = 'Record not found', options?: { cause?: unknown }) {
+    super('VSA_DB_NOT_FOUND', 404, message, options);
+  }
+}
+
+/**
+ * A concurrent transaction conflicted (SQLSTATE 40001 serialization failure or 40P01
+ * deadlock, Prisma P2034). Safe to retry the whole transaction: see `withRetry`.
+ */
+export class SerializationFailureError extends DatabaseError {
+  /** `40001` or `40P01`. */
+  readonly sqlState: string;
+
+  constructor(sqlState: string, options?: { cause?: unknown }) {
+    super(
+      'VSA_DB_SERIALIZATION_FAILURE',
+      503,
+      `Transaction conflicted with a concurrent one (SQLSTATE ${sqlState}); retry it (transaction(fn, { retry: true }))`,
+      options,
+    );
+    this.sqlState = sqlState;
+  }
+}
+
+/** The database cannot be reached, refused the connection, or was closed. */
+export class ConnectionUnavailableError extends DatabaseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VSA_DB_CONNECTION_UNAVAILABLE', 503, message, options);
+  }
+}
+
+/** A statement ran into `statement_timeout` or was cancelled (SQLSTATE 57014). */
+export class QueryTimeoutError extends DatabaseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VSA_DB_QUERY_TIMEOUT', 503, message, options);
+  }
+}
+
+/** A transaction ran longer than its `timeout` and was rolled back. */
+export class TransactionTimeoutError extends DatabaseError {
+  constructor(timeoutMs: number) {
+    super(
+      'VSA_DB_TRANSACTION_TIMEOUT',
+      503,
+      `Transaction exceeded its timeout of ${timeoutMs} ms and was rolled back; keep transactions short or raise { timeout }`,
+    );
+  }
+}
+
+/** A statement used a transaction handle after its transaction ended. */
+export class TransactionClosedError extends DatabaseError {
+  constructor() {
+    super(
+      'VSA_DB_TRANSACTION_CLOSED',
+      500,
+      'This transaction already committed, rolled back or timed out; run statements inside the transaction function and await them',
+    );
+  }
+}
+
+/** Options or arguments were invalid. */
+export class InvalidArgumentError extends DatabaseError {
+  constructor(message: string) {
+    super('VSA_DB_INVALID_ARGUMENT', 500, message);
+  }
+}
+
+/** `db.prisma` / `tx.prisma` was used on a database created without `PrismaClient`. */
+export class PrismaNotConfiguredError extends DatabaseError {
+  constructor() {
+    super(
+      'VSA_DB_PRISMA_NOT_CONFIGURED',
+      500,
+      'No Prisma client: pass the generated PrismaClient class to createDatabase({ PrismaClient })',
+    );
+  }
+}
+
+/** A migration failed to apply; `migration` names it. */
+export class MigrationFailedError extends DatabaseError {
+  readonly migration: string | undefined;
+  readonly schema: string;
+
+  constructor(
+    migration: string | undefined,
+    schema: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'VSA_DB_MIGRATION_FAILED',
+      500,
+      migration
+        ? `Migration ${migration} (schema ${schema}) failed: ${detail}. Fix the database or the migration, then mark it rolled back before retrying`
+        : `Applying migrations to schema ${schema} failed: ${detail}`,
+      options,
+    );
+    this.migration = migration;
+    this.schema = schema;
+  }
+}
+
+interface PgLikeError {
+  code?: unknown;
+  constraint?: unknown;
+  table?: unknown;
+  detail?: unknown;
+  message?: unknown;
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
+
+function columnsFromDetail(detail: unknown): string[] | undefined {
+  // pg: 'Key (email)=(a@b.c) already exists.' / 'Key (a, b)=(1, 2) is not present in table "t".'
+  if (typeof detail !== 'string') return undefined;
+  const match = /^Key \(([^)]*)\)=/.exec(detail);
+  return match?.[1]?.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+}
+
+function details(e: PgLikeError, columns?: readonly string[]): ConstraintDetails {
+  const cols = columns ?? columnsFromDetail(e.detail);
+  return {
+    ...(typeof e.constraint === 'string' ? { constraint: e.constraint } : {}),
+    ...(typeof e.table === 'string' ? { table: e.table } : {}),
+    ...(cols ? { columns: cols } : {}),
+  };
+}
+
+function fromSqlState(state: string, e: PgLikeError, cause: unknown): DatabaseError | undefined {
+  switch (state) {
+    case '23505':
+      return new UniqueViolationError(details(e), { cause });
+    case '23503':
+      return new ForeignKeyViolationError(details(e), { cause });
+    case '40001':
+    case '40P01':
+      return new SerializationFailureError(state, { cause });
+    case '57014':
+      return new QueryTimeoutError(String(e.message ?? 'Statement cancelled'), { cause });
+    case '57P01':
+    case '57P02':
+    case '57P03':
+    case '53300':
+      return new ConnectionUnavailableError(`Database unavailable: ${String(e.message)}`, {
+        cause,
+      });
+    default:
+      if (state.startsWith('08')) {
+        return new ConnectionUnavailableError(`Database connection failed: ${String(e.message)}`, {
+          cause,
+        });
+      }
+      return undefined;
+  }
+}
+
+interface PrismaLikeError {
+  code?: unknown;
+  meta?: {
+    target?: unknown;
+    field_name?: unknown;
+    modelName?: unknown;
+    cause?: unknown;
+    driverAdapterError?: { cause?: DriverCause };
+  };
+  message?: unknown;
+}
+
+interface DriverCause {
+  kind?: string;
+  originalCode?: string;
+  originalMessage?: string;
+  constraint?: { fields?: string[]; index?: string; foreignKey?: unknown };
+}
+
+function constraintFromMessage(driver: DriverCause | undefined): string | undefined {
+  return driver?.originalMessage
+    ? /constraint "([^"]+)"/.exec(driver.originalMessage)?.[1]
+    : undefined;
+}
+
+function fromPrisma(e: PrismaLikeError, cause: unknown): DatabaseError | undefined {
+  const driver = e.meta?.driverAdapterError?.cause;
+  const table = typeof e.meta?.modelName === 'string' ? { table: e.meta.modelName } : {};
+  switch (e.code) {
+    case 'P2002': {
+      const target = e.meta?.target;
+      const columns =
+        driver?.constraint?.fields ?? (Array.isArray(target) ? target.map(String) : undefined);
+      const constraint =
+        driver?.constraint?.index ??
+        constraintFromMessage(driver) ??
+        (typeof target === 'string' ? target : undefined);
+      return new UniqueViolationError(
+        { ...table, ...(columns ? { columns } : {}), ...(constraint ? { constraint } : {}) },
+        { cause },
+      );
+    }
+    case 'P2003': {
+      const field = e.meta?.field_name;
+      const columns = driver?.constraint?.fields;
+      const constraint =
+        driver?.constraint?.index ??
+        constraintFromMessage(driver) ??
+        (typeof field === 'string' ? field : undefined);
+      return new ForeignKeyViolationError(
+        { ...table, ...(columns ? { columns } : {}), ...(constraint ? { constraint } : {}) },
+        { cause },
+      );
+    }
+    case 'P2025':
+      return new NotFoundError(
+        typeof e.meta?.cause === 'string' ? e.meta.cause : 'Record not found',
+        { cause },
+      );
+    case 'P2034':
+      return new SerializationFailureError(driver?.originalCode ?? '40001', { cause });
+    case 'P1001':
+    case 'P1002':
+    case 'P1017':
+    case 'P2024':
+      return new ConnectionUnavailableError(`Database unavailable: ${String(e.message)}`, {
+        cause,
+      });
+    default:
+      if (driver?.originalCode) return fromSqlState(driver.originalCode, {}, cause);
+      return undefined;
+  }
+}
+
+/**
+ * Maps a `pg`, PGlite or Prisma error to this package's typed errors; returns other errors
+ * unchanged. Already-mapped errors pass through.
+ */
+export function mapDatabaseError(error: unknown): unknown {
+  if (error instanceof DatabaseError || typeof error !== 'object' || error === null) return error;
+  const e = error as PgLikeError & PrismaLikeError;
+  if (typeof e.code === 'string') {
+    if (/^P\d{4}$/.test(e.code)) return fromPrisma(e, error) ?? error;
+    if (/^[0-9A-Z]{5}$/.test(e.code)) return fromSqlState(e.code, e, error) ?? error;
+    if (CONNECTION_CODES.has(e.code)) {
+      return new ConnectionUnavailableError(
+        `Database unreachable (${e.code}): ${String(e.message)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  // Driver adapter errors carry the SQLSTATE in cause.originalCode.
+  const cause = (error as { cause?: DriverCause }).cause;
+  if (cause && typeof cause === 'object' && typeof cause.originalCode === 'string') {
+    return fromSqlState(cause.originalCode, {}, error) ?? error;
+  }
+  if (
+    typeof e.message === 'string' &&
+    /Connection terminated|Client has encountered a connection error|connection is closed|PGlite is closed/i.test(
+      e.message,
+    )
+  ) {
+    return new ConnectionUnavailableError(`Database connection lost: ${e.message}`, {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** True for errors worth re-running a whole transaction for: 40001 and 40P01. */
+export function isRetryableTransactionError(error: unknown): boolean {
+  const mapped = mapDatabaseError(error);
+  return mapped instanceof SerializationFailureError;
+}

@@ -1,0 +1,66 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { InvalidArgumentError } from '../errors.js';
+import type { MigrationInput } from './schema-engine.js';
+
+/** Where migrations come from: strings compiled into a package, or a Prisma migrations folder. */
+export type MigrationSource = readonly MigrationInput[] | { readonly dir: string };
+
+/** Migrations in apply order, plus the folder's `migration_lock.toml` when there is one. */
+export interface LoadedMigrations {
+  readonly migrations: readonly MigrationInput[];
+  readonly lockfile: string | null;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+function validate(migrations: readonly MigrationInput[]): readonly MigrationInput[] {
+  const seen = new Set<string>();
+  for (const m of migrations) {
+    if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || !NAME.test(m.name)) {
+      throw new InvalidArgumentError(
+        `Invalid migration name ${JSON.stringify((m as { name?: unknown })?.name)}: use a folder-like name such as 20240101000000_init`,
+      );
+    }
+    if (typeof m.sql !== 'string' || m.sql.trim() === '') {
+      throw new InvalidArgumentError(`Migration ${m.name} has no SQL`);
+    }
+    if (seen.has(m.name)) throw new InvalidArgumentError(`Migration ${m.name} is listed twice`);
+    seen.add(m.name);
+  }
+  return migrations;
+}
+
+/** Reads `<dir>/<name>/migration.sql` folders (sorted by name, as Prisma does). */
+export async function loadMigrations(source: MigrationSource): Promise<LoadedMigrations> {
+  if (Array.isArray(source)) return { migrations: validate(source), lockfile: null };
+  const dir = (source as { dir?: unknown }).dir;
+  if (typeof dir !== 'string' || dir === '') {
+    throw new InvalidArgumentError(
+      'migrations must be an array of { name, sql } or { dir: "<prisma/migrations folder>" }',
+    );
+  }
+  const root = resolve(dir);
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { migrations: [], lockfile: null };
+    throw error;
+  }
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  const migrations: MigrationInput[] = [];
+  for (const name of names) {
+    try {
+      migrations.push({ name, sql: await readFile(join(root, name, 'migration.sql'), 'utf8') });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  const lockfile = await readFile(join(root, 'migration_lock.toml'), 'utf8').catch(() => null);
+  return { migrations: validate(migrations), lockfile };
+}

@@ -1,0 +1,362 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { type Driver, ISOLATION_SQL, type MigrationSession, type RawQueryable } from './driver.js';
+import { mapDatabaseError, TransactionClosedError, TransactionTimeoutError } from './errors.js';
+import { quoteChannel } from './listen-quote.js';
+import { wrapAdapterFactory } from './prisma-adapter.js';
+import { backoffDelay } from './retry.js';
+import { quoteIdentifier } from './sql.js';
+import type {
+  DatabaseLogger,
+  IsolationLevel,
+  ListenOptions,
+  QueryResult,
+  Unlisten,
+} from './types.js';
+
+/** Pool settings; names follow the `dbSettings` fragment. */
+export interface PoolOptions {
+  /** Max connections (default 10). */
+  readonly max?: number;
+  /** Close idle connections after this many ms (default 10000). */
+  readonly idleTimeoutMs?: number;
+  /** Server-side `statement_timeout` in ms (default: none). */
+  readonly statementTimeoutMs?: number;
+  /** `application_name` shown in pg_stat_activity. */
+  readonly applicationName?: string;
+  /** Give up connecting after this many ms (default 5000). */
+  readonly connectionTimeoutMs?: number;
+}
+
+/** First key of the two-key advisory lock that serializes migrators (second: hashtext(schema)). */
+const MIGRATION_LOCK_CLASS = 72_707_370;
+
+function toResult<Row extends object>(result: pg.QueryResult): QueryResult<Row> {
+  return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+}
+
+interface Registration {
+  readonly channel: string;
+  readonly handler: (payload: string) => void;
+  readonly options: ListenOptions;
+}
+
+/** Creates the `pg` driver: one Pool, one dedicated LISTEN connection on demand. */
+export function createPgDriver(url: string, pool: PoolOptions, logger?: DatabaseLogger): Driver {
+  const config: pg.PoolConfig = {
+    connectionString: url,
+    max: pool.max ?? 10,
+    idleTimeoutMillis: pool.idleTimeoutMs ?? 10_000,
+    connectionTimeoutMillis: pool.connectionTimeoutMs ?? 5_000,
+    ...(pool.statementTimeoutMs ? { statement_timeout: pool.statementTimeoutMs } : {}),
+    ...(pool.applicationName ? { application_name: pool.applicationName } : {}),
+  };
+  const pgPool = new pg.Pool(config);
+  // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the process.
+  pgPool.on('error', (err) => logger?.warn({ err }, 'idle database connection failed'));
+  let adapter: PrismaPg | undefined;
+
+  async function query<Row extends object>(
+    text: string,
+    params: readonly unknown[],
+  ): Promise<QueryResult<Row>> {
+    try {
+      return toResult<Row>(await pgPool.query(text, params as unknown[]));
+    } catch (error) {
+      throw mapDatabaseError(error);
+    }
+  }
+
+  async function transaction<T>(
+    fn: (conn: RawQueryable) => Promise<T>,
+    isolationLevel: IsolationLevel | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pgPool.connect();
+    } catch (error) {
+      throw mapDatabaseError(error);
+    }
+    let state: 'open' | 'done' | 'timedOut' = 'open';
+    let released = false;
+    const release = (destroy?: Error): void => {
+      if (released) return;
+      released = true;
+      client.release(destroy);
+    };
+    const conn: RawQueryable = {
+      async query<Row extends object>(text: string, params: readonly unknown[]) {
+        if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
+        if (state === 'done') throw new TransactionClosedError();
+        try {
+          return toResult<Row>(await client.query(text, params as unknown[]));
+        } catch (error) {
+          if ((state as string) === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
+          throw mapDatabaseError(error);
+        }
+      },
+    };
+    const run = async (): Promise<T> => {
+      try {
+        await client.query(
+          isolationLevel ? `BEGIN ISOLATION LEVEL ${ISOLATION_SQL[isolationLevel]}` : 'BEGIN',
+        );
+        const result = await fn(conn);
+        if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
+        const commit = await client.query('COMMIT');
+        state = 'done';
+        // COMMIT of a transaction that had a failed statement answers ROLLBACK.
+        if (commit.command === 'ROLLBACK') {
+          throw mapDatabaseError(
+            Object.assign(
+              new Error('Transaction was aborted by an earlier failed statement and rolled back'),
+              {
+                code: '25P02',
+              },
+            ),
+          );
+        }
+        release();
+        return result;
+      } catch (error) {
+        const wasOpen = state === 'open';
+        state = state === 'timedOut' ? state : 'done';
+        if (wasOpen && !released) {
+          try {
+            await client.query('ROLLBACK');
+            release();
+          } catch (rollbackError) {
+            release(rollbackError as Error);
+          }
+        } else {
+          release();
+        }
+        throw mapDatabaseError(error);
+      }
+    };
+    if (!timeoutMs) return run();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (state !== 'open') return;
+        state = 'timedOut';
+        // Closing the connection makes the server roll back, even mid-statement.
+        release(new TransactionTimeoutError(timeoutMs));
+        reject(new TransactionTimeoutError(timeoutMs));
+      }, timeoutMs);
+    });
+    const running = run();
+    // The losing promise must not surface as an unhandled rejection.
+    running.catch(() => {});
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // ---- LISTEN on one dedicated connection ----
+  const registrations = new Set<Registration>();
+  const listened = new Set<string>();
+  let listener: pg.Client | undefined;
+  let connecting: Promise<pg.Client> | undefined;
+  let closed = false;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+
+  function dispatch(msg: pg.Notification): void {
+    for (const r of registrations) {
+      if (r.channel === msg.channel) {
+        try {
+          r.handler(msg.payload ?? '');
+        } catch (err) {
+          logger?.error({ err, channel: msg.channel }, 'notification handler threw');
+        }
+      }
+    }
+  }
+
+  async function openListener(): Promise<pg.Client> {
+    const client = new pg.Client({
+      ...config,
+      application_name: `${pool.applicationName ?? 'vsa'}:listen`,
+    });
+    client.on('notification', dispatch);
+    client.on('error', (err) => onListenerLost(client, err));
+    client.on('end', () => onListenerLost(client, new Error('LISTEN connection ended')));
+    await client.connect();
+    for (const channel of listened) await client.query(`LISTEN ${quoteChannel(channel)}`);
+    return client;
+  }
+
+  function onListenerLost(client: pg.Client, err: Error): void {
+    if (listener !== client || closed) return;
+    listener = undefined;
+    client.end().catch(() => {});
+    logger?.warn({ err }, 'LISTEN connection lost; reconnecting');
+    for (const r of registrations) r.options.onError?.(err);
+    scheduleReconnect(1);
+  }
+
+  function scheduleReconnect(attempt: number): void {
+    if (closed || registrations.size === 0) return;
+    reconnectTimer = setTimeout(
+      async () => {
+        try {
+          const client = await openListener();
+          if (closed) {
+            await client.end();
+            return;
+          }
+          listener = client;
+          logger?.info({ attempt, channels: [...listened] }, 'LISTEN connection re-established');
+          for (const r of registrations) r.options.onReconnect?.();
+        } catch (err) {
+          for (const r of registrations) r.options.onError?.(err as Error);
+          scheduleReconnect(attempt + 1);
+        }
+      },
+      100 + backoffDelay(attempt, { initialMs: 100, maxMs: 5_000 }),
+    );
+  }
+
+  async function ensureListener(): Promise<pg.Client> {
+    if (listener) return listener;
+    if (!connecting) {
+      connecting = openListener().then(
+        (client) => {
+          listener = client;
+          connecting = undefined;
+          return client;
+        },
+        (error) => {
+          connecting = undefined;
+          throw mapDatabaseError(error);
+        },
+      );
+    }
+    return connecting;
+  }
+
+  async function listen(
+    channel: string,
+    handler: (payload: string) => void,
+    options: ListenOptions,
+  ): Promise<Unlisten> {
+    const quoted = quoteChannel(channel);
+    const reg: Registration = { channel, handler, options };
+    registrations.add(reg);
+    try {
+      const client = await ensureListener();
+      if (!listened.has(channel)) {
+        listened.add(channel);
+        await client.query(`LISTEN ${quoted}`);
+      }
+    } catch (error) {
+      registrations.delete(reg);
+      throw mapDatabaseError(error);
+    }
+    let active = true;
+    return async () => {
+      if (!active) return;
+      active = false;
+      registrations.delete(reg);
+      if (![...registrations].some((r) => r.channel === channel)) {
+        listened.delete(channel);
+        await listener?.query(`UNLISTEN ${quoted}`).catch(() => {});
+      }
+    };
+  }
+
+  return {
+    kind: 'postgres',
+    query,
+    transaction,
+    prismaAdapter(): SqlMigrationAwareDriverAdapterFactory {
+      adapter ??= new PrismaPg(pgPool, {
+        onPoolError: (err) => logger?.warn({ err }, 'idle database connection failed'),
+      });
+      return adapter;
+    },
+    rawFromAdapterTransaction(handle: unknown): RawQueryable {
+      const client = handle as pg.PoolClient;
+      return {
+        async query<Row extends object>(text: string, params: readonly unknown[]) {
+          try {
+            return toResult<Row>(await client.query(text, params as unknown[]));
+          } catch (error) {
+            throw mapDatabaseError(error);
+          }
+        },
+      };
+    },
+    async migrationSession(schema: string): Promise<MigrationSession> {
+      const quoted = quoteIdentifier(schema);
+      // The lock lives on its own connection; the engine gets a one-connection pool whose
+      // session search_path is the schema, so unqualified migration SQL and
+      // _prisma_migrations land there, as with `?schema=` for the native CLI.
+      const lockClient = new pg.Client({ ...config, application_name: 'vsa-db:migrate' });
+      await lockClient.connect().catch((error: unknown) => {
+        throw mapDatabaseError(error);
+      });
+      lockClient.on('error', (err) => logger?.warn({ err }, 'migration lock connection failed'));
+      try {
+        await lockClient.query('select pg_advisory_lock($1, hashtext($2))', [
+          MIGRATION_LOCK_CLASS,
+          schema,
+        ]);
+        await lockClient.query(`create schema if not exists ${quoted}`);
+      } catch (error) {
+        await lockClient.end().catch(() => {});
+        throw mapDatabaseError(error);
+      }
+      const enginePool = new pg.Pool({ ...config, max: 1, options: `-c search_path=${quoted}` });
+      enginePool.on('error', (err) => logger?.warn({ err }, 'migration connection failed'));
+      const factory = wrapAdapterFactory(new PrismaPg(enginePool, { schema }), {
+        schema,
+        executeScript: async (script) => {
+          await enginePool.query(script);
+        },
+      });
+      return {
+        adapter: factory,
+        async release() {
+          await enginePool.end().catch(() => {});
+          await lockClient
+            .query('select pg_advisory_unlock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema])
+            .catch(() => {});
+          await lockClient.end().catch(() => {});
+        },
+      };
+    },
+    listen,
+    async close() {
+      closed = true;
+      clearTimeout(reconnectTimer);
+      registrations.clear();
+      const l = listener ?? (await connecting?.catch(() => undefined));
+      listener = undefined;
+      await l?.end().catch(() => {});
+      const ending = pgPool.end();
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        ending.then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), 1_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!ended) {
+        // A client is still checked out (a transaction that never finished): cut its socket
+        // so its statement fails with ConnectionUnavailableError instead of hanging close().
+        const clients = (pgPool as unknown as { _clients?: pg.Client[] })._clients ?? [];
+        for (const client of clients)
+          (
+            client as unknown as { connection?: { stream?: { destroy(): void } } }
+          ).connection?.stream?.destroy();
+        await ending;
+      }
+    },
+  };
+}

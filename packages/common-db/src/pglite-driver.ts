@@ -1,0 +1,203 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type Transaction as PGliteTransaction, types } from '@electric-sql/pglite';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { type Driver, ISOLATION_SQL, type MigrationSession, type RawQueryable } from './driver.js';
+import {
+  ConnectionUnavailableError,
+  mapDatabaseError,
+  TransactionClosedError,
+  TransactionTimeoutError,
+} from './errors.js';
+import { quoteChannel } from './listen-quote.js';
+import { wrapAdapterFactory } from './prisma-adapter.js';
+import { quoteIdentifier } from './sql.js';
+import type { IsolationLevel, ListenOptions, QueryResult, Unlisten } from './types.js';
+
+/** Where the PGlite data lives: a folder, or memory. */
+export type PGliteLocation =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'dir'; readonly dir: string };
+
+/** Options for opening PGlite. */
+export interface OpenPGliteOptions {
+  /** Start from a `dumpDataDir()` tarball instead of running initdb (~0.5 s instead of ~3-5 s). */
+  readonly loadDataDir?: Blob;
+}
+
+/**
+ * Parsers that make PGlite return what `pg` returns: int8 as string (exact), not a lossy number.
+ */
+const PG_COMPATIBLE_PARSERS = {
+  [types.INT8]: (value: string) => value,
+  1016: (value: string) => types.arrayParser(value, (v: string) => v, 1016),
+};
+
+/** Opens a PGlite instance with pg-compatible type parsing. */
+export async function openPGlite(
+  location: PGliteLocation,
+  options: OpenPGliteOptions = {},
+): Promise<PGlite> {
+  if (location.kind === 'dir') await mkdir(location.dir, { recursive: true });
+  return PGlite.create({
+    ...(location.kind === 'dir' ? { dataDir: location.dir } : {}),
+    parsers: PG_COMPATIBLE_PARSERS,
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
+}
+
+type PGliteQuerier = Pick<PGlite, 'query'> | PGliteTransaction;
+
+async function run<Row extends object>(
+  q: PGliteQuerier,
+  text: string,
+  params: readonly unknown[],
+): Promise<QueryResult<Row>> {
+  try {
+    const result = await q.query<Row>(text, params as unknown[]);
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  } catch (error) {
+    throw mapDatabaseError(error);
+  }
+}
+
+/** Creates the PGlite driver around an open instance; `close()` closes it. */
+export function createPGliteDriver(pglite: PGlite): Driver {
+  // One connection: migrators in this process queue here (no other process can open the folder).
+  let migrationQueue: Promise<void> = Promise.resolve();
+  let adapter: SqlMigrationAwareDriverAdapterFactory | undefined;
+  const guard = (): void => {
+    if (pglite.closed) throw new ConnectionUnavailableError('PGlite is closed');
+  };
+
+  async function transaction<T>(
+    fn: (conn: RawQueryable) => Promise<T>,
+    isolationLevel: IsolationLevel | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<T> {
+    guard();
+    let state: 'open' | 'done' | 'timedOut' = 'open';
+    let timer: NodeJS.Timeout | undefined;
+    // PGlite's transaction() holds its mutex: no other statement interleaves.
+    const running = pglite
+      .transaction(async (t) => {
+        const conn: RawQueryable = {
+          query<Row extends object>(text: string, params: readonly unknown[]) {
+            if (state === 'timedOut')
+              return Promise.reject(new TransactionTimeoutError(timeoutMs ?? 0));
+            if (state === 'done') return Promise.reject(new TransactionClosedError());
+            return run<Row>(t, text, params);
+          },
+        };
+        if (isolationLevel)
+          await t.exec(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolationLevel]}`);
+        try {
+          const result = await fn(conn);
+          if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
+          return result;
+        } finally {
+          if (state === 'open') state = 'done';
+        }
+      })
+      .catch((error: unknown) => {
+        throw mapDatabaseError(error);
+      });
+    if (!timeoutMs) return running;
+    running.catch(() => {});
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (state !== 'open') return;
+        state = 'timedOut';
+        reject(new TransactionTimeoutError(timeoutMs));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    kind: 'pglite',
+    query<Row extends object>(text: string, params: readonly unknown[]) {
+      guard();
+      return run<Row>(pglite, text, params);
+    },
+    transaction,
+    prismaAdapter() {
+      adapter ??= new PrismaPGlite(pglite) as unknown as SqlMigrationAwareDriverAdapterFactory;
+      return adapter;
+    },
+    rawFromAdapterTransaction(handle: unknown): RawQueryable {
+      const t = handle as PGliteTransaction;
+      return {
+        query: <Row extends object>(text: string, params: readonly unknown[]) =>
+          run<Row>(t, text, params),
+      };
+    },
+    async migrationSession(schema: string): Promise<MigrationSession> {
+      guard();
+      const quoted = quoteIdentifier(schema);
+      let unlock: () => void = () => {};
+      const previous = migrationQueue;
+      migrationQueue = new Promise<void>((resolve) => {
+        unlock = resolve;
+      });
+      await previous;
+      try {
+        await pglite.exec(`create schema if not exists ${quoted}`);
+        const { rows } = await pglite.query<{ search_path: string }>('show search_path');
+        const saved = rows[0]?.search_path ?? '"$user", public';
+        // PGlite has a single session: point it at the schema while the engine runs.
+        await pglite.exec(`set search_path to ${quoted}`);
+        const factory = wrapAdapterFactory(
+          new PrismaPGlite(pglite) as unknown as SqlMigrationAwareDriverAdapterFactory,
+          {
+            schema,
+            isolationInsideTransaction: true,
+            executeScript: async (script) => {
+              await pglite.exec(script);
+            },
+          },
+        );
+        return {
+          adapter: factory,
+          async release() {
+            try {
+              if (!pglite.closed)
+                await pglite.query('select set_config($1, $2, false)', ['search_path', saved]);
+            } finally {
+              unlock();
+            }
+          },
+        };
+      } catch (error) {
+        unlock();
+        throw mapDatabaseError(error);
+      }
+    },
+    async listen(
+      channel: string,
+      handler: (payload: string) => void,
+      _options: ListenOptions,
+    ): Promise<Unlisten> {
+      guard();
+      // In-process: there is no connection to lose, so onReconnect never fires.
+      const quoted = quoteChannel(channel);
+      // Own wrapper per registration, so unlisten removes exactly this one.
+      const callback = (payload: string): void => handler(payload);
+      await pglite.listen(quoted, callback);
+      let active = true;
+      return async () => {
+        if (!active || pglite.closed) return;
+        active = false;
+        // Not the function listen() returned: it re-normalises the name and loses its case.
+        await pglite.unlisten(quoted, callback);
+      };
+    },
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  IsolationLevel as AdapterIsolationLevel,
+  Transaction as AdapterTransaction,
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+
+/** Filled by the adapter when Prisma opens the interactive transaction of `db.transaction`. */
+export interface TransactionSlot {
+  /** The driver connection the Prisma transaction runs on (pg PoolClient / PGlite Transaction). */
+  handle: unknown;
+  /** Set when Prisma commits, rolls back or expires the transaction. */
+  closed: boolean;
+  /** Set when the transaction function returned or threw. */
+  fnDone: boolean;
+}
+
+/** Carries the slot from `db.transaction` into the adapter's `startTransaction`. */
+export const transactionSlots: AsyncLocalStorage<TransactionSlot> = new AsyncLocalStorage();
+
+/** How the wrapper changes the stock adapters. */
+export interface AdapterWrapOptions {
+  /** Postgres schema the schema engine should treat as its namespace (`_prisma_migrations`). */
+  readonly schema?: string;
+  /**
+   * Runs a migration script as ONE simple-protocol query: atomic, and `;` inside function
+   * bodies survives (adapter-pg splits on `;`; the PGlite adapter does not await `exec`).
+   */
+  readonly executeScript?: (script: string) => Promise<void>;
+  /** PGlite: the stock adapter sets the isolation level before BEGIN, where it has no effect. */
+  readonly isolationInsideTransaction?: boolean;
+}
+
+type WithOnError = SqlDriverAdapter & { onError?(error: unknown): never };
+
+/**
+ * Wraps a stock Prisma adapter factory (adapter-pg or pglite-prisma-adapter). Methods not
+ * overridden are inherited through the prototype chain, so the adapters' type mapping stays theirs.
+ */
+export function wrapAdapterFactory(
+  inner: SqlMigrationAwareDriverAdapterFactory,
+  options: AdapterWrapOptions,
+): SqlMigrationAwareDriverAdapterFactory {
+  const wrapAdapter = (adapter: SqlDriverAdapter): SqlDriverAdapter => {
+    const wrapped = Object.create(adapter) as WithOnError;
+    if (options.executeScript) {
+      const run = options.executeScript;
+      wrapped.executeScript = async (script: string) => {
+        try {
+          await run(script);
+        } catch (error) {
+          // Let the adapter turn it into a DriverAdapterError the engine reports well.
+          (adapter as WithOnError).onError?.call(wrapped, error);
+          throw error;
+        }
+      };
+    }
+    if (options.schema !== undefined) {
+      const schemaName = options.schema;
+      wrapped.getConnectionInfo = () => ({
+        supportsRelationJoins: true,
+        ...adapter.getConnectionInfo?.call(wrapped),
+        schemaName,
+      });
+    }
+    wrapped.startTransaction = async (isolationLevel?: AdapterIsolationLevel) => {
+      const inside = options.isolationInsideTransaction === true;
+      const tx = await adapter.startTransaction.call(wrapped, inside ? undefined : isolationLevel);
+      if (inside && isolationLevel) {
+        await tx.executeRaw({
+          sql: `SET TRANSACTION ISOLATION LEVEL ${isolationLevel}`,
+          args: [],
+          argTypes: [],
+        });
+      }
+      const slot = transactionSlots.getStore();
+      if (!slot || slot.handle !== undefined) return tx;
+      slot.handle = (tx as AdapterTransaction & { client: unknown }).client;
+      const wtx = Object.create(tx) as AdapterTransaction;
+      // Prisma queues COMMIT/ROLLBACK (also on timeout) before calling commit()/rollback():
+      // close the slot at once so raw SQL issued later cannot run after it, outside the transaction.
+      wtx.executeRaw = (query) => {
+        if (/^\s*(COMMIT|ROLLBACK)\b/i.test(query.sql)) slot.closed = true;
+        return tx.executeRaw.call(wtx, query);
+      };
+      wtx.commit = async () => {
+        slot.closed = true;
+        return tx.commit();
+      };
+      wtx.rollback = async () => {
+        slot.closed = true;
+        return tx.rollback();
+      };
+      return wtx;
+    };
+    return wrapped;
+  };
+  const factory = Object.create(inner) as SqlMigrationAwareDriverAdapterFactory;
+  factory.connect = async () => wrapAdapter(await inner.connect());
+  factory.connectToShadowDb = async () => wrapAdapter(await inner.connectToShadowDb());
+  return factory;
+}
