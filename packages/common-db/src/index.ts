@@ -3,6 +3,7 @@ export {
   createDatabase,
   type PrismaClientConstructor,
 } from './create-database.js';
+export { type DbSettings, databaseOptionsFromSettings, dbSettings } from './db-settings.js';
 export {
   ConnectionUnavailableError,
   type ConstraintDetails,

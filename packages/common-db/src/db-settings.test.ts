@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { databaseOptionsFromSettings, dbSettings } from './db-settings.js';
+
+describe('dbSettings', () => {
+  it('has development defaults and maps to createDatabase options', () => {
+    const parsed = dbSettings.parse({});
+    expect(parsed).toEqual({
+      PGLITE_DATA_DIR: '.data/pglite',
+      DB_POOL_MAX: 10,
+      DB_STATEMENT_TIMEOUT_MS: 30_000,
+      DB_IDLE_TIMEOUT_MS: 10_000,
+      DB_APPLICATION_NAME: 'vsa-api',
+    });
+    expect(
+      databaseOptionsFromSettings(
+        dbSettings.parse({ DATABASE_URL: 'postgres://h/db', DB_STATEMENT_TIMEOUT_MS: '0' }),
+      ),
+    ).toEqual({
+      url: 'postgres://h/db',
+      dataDir: '.data/pglite',
+      pool: { max: 10, idleTimeoutMs: 10_000, applicationName: 'vsa-api' },
+    });
+  });
+
+  it('rejects bad values', () => {
+    expect(dbSettings.safeParse({ DATABASE_URL: 'mysql://x' }).success).toBe(false);
+    expect(dbSettings.safeParse({ DB_POOL_MAX: '0' }).success).toBe(false);
+    expect(dbSettings.safeParse({ DB_POOL_MAX: 'many' }).success).toBe(false);
+  });
+
+  it('marks every variable with meta; DATABASE_URL is a production-required secret', () => {
+    for (const [name, schema] of Object.entries(dbSettings.shape)) {
+      const meta = (schema as { meta(): Record<string, unknown> | undefined }).meta();
+      expect(meta?.description, name).toBeTypeOf('string');
+      expect(meta?.example, name).toBeTypeOf('string');
+    }
+    expect(dbSettings.shape.DATABASE_URL.meta()).toMatchObject({
+      secret: true,
+      requiredInProduction: true,
+    });
+  });
+});

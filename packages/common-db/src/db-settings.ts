@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import type { PoolOptions } from './pg-driver.js';
+
+/**
+ * The database settings fragment: compose it with `@vsa/common-config`'s `loadSettings`,
+ * then `createDatabase(databaseOptionsFromSettings(settings))`.
+ */
+export const dbSettings: z.ZodObject<{
+  DATABASE_URL: z.ZodOptional<z.ZodString>;
+  PGLITE_DATA_DIR: z.ZodDefault<z.ZodString>;
+  DB_POOL_MAX: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  DB_STATEMENT_TIMEOUT_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  DB_IDLE_TIMEOUT_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  DB_APPLICATION_NAME: z.ZodDefault<z.ZodString>;
+}> = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|pglite:|memory:)/, 'use postgres://…, pglite:<folder> or memory:')
+    .optional()
+    .meta({
+      description:
+        'PostgreSQL URL; unset uses embedded PGlite in PGLITE_DATA_DIR (pglite:<folder> and memory: work too)',
+      example: 'postgres://app:secret@127.0.0.1:5432/app',
+      secret: true,
+      requiredInProduction: true,
+    }),
+  PGLITE_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('.data/pglite')
+    .meta({
+      description: 'Folder of the embedded PGlite database when DATABASE_URL is unset',
+      example: '.data/pglite',
+    }),
+  DB_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(10)
+    .meta({ description: 'Maximum PostgreSQL connections in the pool', example: '10' }),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30_000)
+    .meta({ description: 'Server-side statement_timeout in ms (0 disables it)', example: '30000' }),
+  DB_IDLE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .meta({ description: 'Close pooled connections idle for this many ms', example: '10000' }),
+  DB_APPLICATION_NAME: z
+    .string()
+    .min(1)
+    .max(63)
+    .default('vsa-api')
+    .meta({
+      description: 'application_name reported to PostgreSQL (pg_stat_activity)',
+      example: 'vsa-api',
+    }),
+});
+
+/** Parsed values of {@link dbSettings}. */
+export type DbSettings = z.output<typeof dbSettings>;
+
+/** Maps parsed {@link dbSettings} to `createDatabase` options (url, dataDir, pool). */
+export function databaseOptionsFromSettings(settings: DbSettings): {
+  url: string | undefined;
+  dataDir: string;
+  pool: PoolOptions;
+} {
+  return {
+    url: settings.DATABASE_URL,
+    dataDir: settings.PGLITE_DATA_DIR,
+    pool: {
+      max: settings.DB_POOL_MAX,
+      idleTimeoutMs: settings.DB_IDLE_TIMEOUT_MS,
+      ...(settings.DB_STATEMENT_TIMEOUT_MS > 0
+        ? { statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS }
+        : {}),
+      applicationName: settings.DB_APPLICATION_NAME,
+    },
+  };
+}
