@@ -1,0 +1,186 @@
+import type {
+  ApplyMigrationsResult,
+  Database,
+  RunTransactionOptions,
+  Transaction,
+} from '@vsa/common-db';
+import type { EventCatalog } from './catalog/define-catalog.js';
+import type { AnyEventDefinition, EventOf } from './catalog/define-event.js';
+import type { PublishedEvent } from './envelope.js';
+import { InvalidArgumentError } from './errors.js';
+import type { EventExecutor } from './executor.js';
+import { installEventStore } from './install.js';
+import type { EventBusLogger } from './logger.js';
+import {
+  createEventBuffer,
+  type EventBuffer,
+  type EventBufferOptions,
+} from './publish/event-buffer.js';
+import { publishEvent } from './publish/publish-event.js';
+import {
+  type EventPage,
+  getEventsByChannel,
+  type ReadOptions,
+} from './read/get-events-by-channel.js';
+import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js';
+import { createTicker, type Ticker } from './ticker/ticker.js';
+
+/** Options of {@link createEventBus}. */
+export interface EventBusOptions<D extends AnyEventDefinition> {
+  /** The @vsa/common-db database (PostgreSQL or PGlite). */
+  readonly db: Database<unknown>;
+  /** Every event this application publishes or reads. */
+  readonly catalog: EventCatalog<D>;
+  /** Postgres schema of the bus's tables (default `vsa_events`). */
+  readonly schema?: string;
+  readonly logger?: EventBusLogger;
+  /** Backstop tick interval in ms (default 50). */
+  readonly tickIntervalMs?: number;
+  /** Settings of `bus.buffer` (batch size, delay, memory bound). */
+  readonly buffer?: Pick<EventBufferOptions, 'maxBatch' | 'maxDelayMs' | 'maxPending'>;
+}
+
+/** Options of `bus.publish`. */
+export interface BusPublishOptions {
+  /** See `PublishOptions.lockKeys`. */
+  readonly lockKeys?: boolean;
+}
+
+/** The event bus of one application: publish, buffer, read, ticks, installation. */
+export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition> {
+  readonly schema: string;
+  readonly catalog: EventCatalog<D>;
+  readonly db: Database<unknown>;
+  readonly ticker: Ticker;
+  /** Batched publishing outside business transactions (validated against the catalog). */
+  readonly buffer: EventBuffer;
+  /** Creates or upgrades the bus's tables (idempotent, safe to run from many processes). */
+  install(): Promise<ApplyMigrationsResult>;
+  /**
+   * Publishes inside `tx` (a common-db transaction, a Prisma interactive transaction client,
+   * or the database for auto-commit), validated against the catalog first.
+   */
+  publish(
+    tx: EventExecutor,
+    event: EventOf<D>,
+    options?: BusPublishOptions,
+  ): Promise<PublishedEvent>;
+  publish(
+    tx: EventExecutor,
+    events: readonly EventOf<D>[],
+    options?: BusPublishOptions,
+  ): Promise<PublishedEvent[]>;
+  /**
+   * `db.transaction(fn)` that tells the ticker right after commit, so events published inside
+   * reach consumers with the least latency.
+   */
+  transaction<T>(
+    fn: (tx: Transaction<unknown>) => Promise<T>,
+    options?: RunTransactionOptions,
+  ): Promise<T>;
+  /** Reads a channel in delivery order (see `getEventsByChannel`), upcasting old versions. */
+  read(
+    channel: D['channel'],
+    options?: Omit<ReadOptions, 'schema' | 'catalog'>,
+  ): Promise<EventPage>;
+  /** Starts the ticker (takes one tick at once). */
+  start(): Promise<void>;
+  /** Flushes and closes the buffer, stops the ticker. Call before `db.close()`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Ties the bus together for one database and catalog.
+ *
+ * @example
+ * const bus = createEventBus({ db, catalog, logger });
+ * await bus.install();
+ * await bus.start();
+ * await bus.transaction(async (tx) => {
+ *   await tx.sql`update orders set status = 'placed' where id = ${id}`;
+ *   await bus.publish(tx, OrderPlaced.create({ orderId: id, total }, { key: id }));
+ * });
+ */
+export function createEventBus<const D extends AnyEventDefinition>(
+  options: EventBusOptions<D>,
+): EventBus<D> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('createEventBus takes { db, catalog, schema?, logger? }');
+  }
+  const { db, catalog, logger } = options;
+  if (typeof db !== 'object' || db === null || typeof db.transaction !== 'function') {
+    throw new InvalidArgumentError('createEventBus: db must be a @vsa/common-db Database.');
+  }
+  if (typeof catalog !== 'object' || catalog === null || typeof catalog.validate !== 'function') {
+    throw new InvalidArgumentError('createEventBus: catalog must come from defineCatalog([...]).');
+  }
+  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const ticker = createTicker({
+    db,
+    schema,
+    ...(options.tickIntervalMs === undefined ? {} : { intervalMs: options.tickIntervalMs }),
+    ...(logger === undefined ? {} : { logger }),
+  });
+  const buffer = createEventBuffer({
+    ...options.buffer,
+    db,
+    schema,
+    catalog,
+    onCommit: () => ticker.signal(),
+  });
+  // Transactions opened by bus.transaction: their commit is observed, no need to watch.
+  const observed = new WeakSet<object>();
+
+  async function publish(
+    tx: EventExecutor,
+    events: EventOf<D> | readonly EventOf<D>[],
+    publishOptions: BusPublishOptions = {},
+  ): Promise<PublishedEvent | PublishedEvent[]> {
+    const result = await publishEvent(tx, events as never, {
+      schema,
+      catalog,
+      ...(publishOptions.lockKeys === undefined ? {} : { lockKeys: publishOptions.lockKeys }),
+    });
+    if (tx === db)
+      ticker.signal(); // auto-commit: durable already
+    else if (!observed.has(tx)) ticker.watch();
+    return result as PublishedEvent | PublishedEvent[];
+  }
+
+  return {
+    schema,
+    catalog,
+    db,
+    ticker,
+    buffer,
+    install: () => installEventStore(db, { schema }),
+    publish: publish as EventBus<D>['publish'],
+    async transaction<T>(
+      fn: (tx: Transaction<unknown>) => Promise<T>,
+      txOptions?: RunTransactionOptions,
+    ): Promise<T> {
+      const result = await db.transaction(async (tx) => {
+        observed.add(tx);
+        return fn(tx);
+      }, txOptions);
+      ticker.signal(); // an empty batch costs one read-only round trip
+      return result;
+    },
+    read(channel, readOptions = {}) {
+      return getEventsByChannel(db, channel, {
+        ...readOptions,
+        schema,
+        catalog,
+        tick: readOptions.tick ?? !ticker.running,
+      });
+    },
+    async start() {
+      ticker.start();
+      await ticker.tick();
+    },
+    async stop() {
+      await buffer.close();
+      await ticker.stop();
+    },
+  };
+}

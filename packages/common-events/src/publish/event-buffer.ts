@@ -1,0 +1,321 @@
+import type { EventCatalog } from '../catalog/define-catalog.js';
+import type { EventEnvelope, PublishedEvent } from '../envelope.js';
+import { EventBufferClosedError, EventBufferFlushError, InvalidArgumentError } from '../errors.js';
+import { type EventExecutor, toQueryable } from '../executor.js';
+import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
+import { insertEvents, prepareEvents } from './publish-event.js';
+
+/** Options of {@link createEventBuffer}. */
+export interface EventBufferOptions {
+  /** Auto-commit executor (a @vsa/common-db Database, a pg pool): each batch is one statement. */
+  readonly db: EventExecutor;
+  readonly schema?: string;
+  /** Validate against this catalog at `publish()` (before buffering). */
+  readonly catalog?: EventCatalog;
+  /** Most events per statement (default 1000). */
+  readonly maxBatch?: number;
+  /** Longest an event waits for more to join its batch (default 5 ms; 0 = next tick). */
+  readonly maxDelayMs?: number;
+  /** Most events held in memory; `publish()` waits while full (default 20,000). */
+  readonly maxPending?: number;
+  /** Called after each batch committed (the bus uses it to take a tick at once). */
+  readonly onCommit?: (published: readonly PublishedEvent[]) => void;
+}
+
+/** Batches events written outside a business transaction. */
+export interface EventBuffer {
+  /**
+   * Queues events; resolves once they are durable (committed), with what `publishEvent`
+   * returns. Validation errors reject at once, before buffering. Waits while the buffer is
+   * full. Rejects with `VSA_EVENTS_FLUSH_FAILED` (events on `error.events`) if their batch fails.
+   */
+  publish(event: EventEnvelope): Promise<PublishedEvent>;
+  publish(events: readonly EventEnvelope[]): Promise<PublishedEvent[]>;
+  /**
+   * Writes everything published before this call; resolves when it is durable. Rejects with
+   * the first batch error (the events' own promises reject too).
+   */
+  flush(): Promise<void>;
+  /** Stops accepting events, flushes, resolves when done (call on shutdown). */
+  close(): Promise<void>;
+  /** Events queued or in flight. */
+  readonly pending: number;
+  readonly closed: boolean;
+}
+
+interface Entry {
+  readonly event: EventEnvelope;
+  readonly group: Group;
+  readonly index: number;
+  readonly no: number;
+}
+
+interface Group {
+  readonly results: PublishedEvent[];
+  remaining: number;
+  failed: EventEnvelope[];
+  error: unknown;
+  readonly single: boolean;
+  resolve(value: PublishedEvent | PublishedEvent[]): void;
+  reject(error: unknown): void;
+}
+
+interface Waiter {
+  readonly entries: Entry[];
+  readonly admit: () => void;
+}
+
+interface FlushWaiter {
+  readonly upTo: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  error: unknown;
+}
+
+function intOption(name: string, value: number, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(
+      `${name} must be an integer from ${min} to ${max}, got ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A publisher for events outside a business transaction (fire-and-forget with a durable
+ * acknowledgement): events are written in batches by size or time, one batch at a time, so
+ * the events of one publisher are stored in the order published. Memory is bounded by
+ * `maxPending`; a database error rejects the affected callers with their events, nothing is
+ * dropped silently.
+ *
+ * @example
+ * const buffer = createEventBuffer({ db, maxBatch: 1000, maxDelayMs: 5 });
+ * await buffer.publish(PageViewed.create({ path: '/' }));
+ * await buffer.close(); // on shutdown
+ */
+export function createEventBuffer(options: EventBufferOptions): EventBuffer {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      'createEventBuffer takes { db, maxBatch?, maxDelayMs?, maxPending? }',
+    );
+  }
+  const db = options.db;
+  toQueryable(db);
+  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const maxBatch = intOption('maxBatch', options.maxBatch ?? 1000, 1, 10_000);
+  const maxDelayMs = intOption('maxDelayMs', options.maxDelayMs ?? 5, 0, 60_000);
+  const maxPending = intOption('maxPending', options.maxPending ?? 20_000, 1, 10_000_000);
+  if (maxPending < maxBatch) {
+    throw new InvalidArgumentError(
+      `maxPending (${maxPending}) must be at least maxBatch (${maxBatch}).`,
+    );
+  }
+  const catalog = options.catalog;
+
+  const queue: Entry[] = [];
+  let head = 0; // queue[head..] are waiting; compacted lazily
+  const waiters: Waiter[] = [];
+  const flushWaiters: FlushWaiter[] = [];
+  let nextNo = 1;
+  let settledNo = 0; // every entry with no <= settledNo is committed or failed
+  let inFlight = 0;
+  let writing = false;
+  let timer: NodeJS.Timeout | null = null;
+  let immediate: NodeJS.Immediate | null = null;
+  let oldestAt = 0;
+  let forceUpTo = 0;
+  let closed = false;
+
+  const queued = (): number => queue.length - head;
+
+  function admitWaiters(): void {
+    while (waiters.length > 0) {
+      const w = waiters[0] as Waiter;
+      if (queued() + w.entries.length > maxPending && queued() > 0) return;
+      waiters.shift();
+      w.admit();
+    }
+  }
+
+  function enqueue(entries: Entry[]): void {
+    if (queued() === 0) oldestAt = performance.now();
+    for (const e of entries) queue.push(e);
+    schedule();
+  }
+
+  function schedule(): void {
+    if (writing) return;
+    const n = queued();
+    if (n === 0) return;
+    if (n >= maxBatch || forceUpTo > settledNo) {
+      startWrite();
+      return;
+    }
+    if (maxDelayMs === 0) {
+      immediate ??= setImmediate(() => {
+        immediate = null;
+        startWrite();
+      });
+      return;
+    }
+    if (timer === null) {
+      const wait = Math.max(0, maxDelayMs - (performance.now() - oldestAt));
+      timer = setTimeout(() => {
+        timer = null;
+        startWrite();
+      }, wait);
+    }
+  }
+
+  function settle(entry: Entry, result: PublishedEvent | null, error: unknown): void {
+    const g = entry.group;
+    if (result !== null) g.results[entry.index] = result;
+    else {
+      g.failed.push(entry.event);
+      g.error ??= error;
+    }
+    g.remaining--;
+    if (g.remaining === 0) {
+      if (g.failed.length > 0) g.reject(new EventBufferFlushError(g.failed, g.error));
+      else g.resolve(g.single ? (g.results[0] as PublishedEvent) : g.results);
+    }
+  }
+
+  function startWrite(): void {
+    if (writing || queued() === 0) return;
+    if (timer !== null) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    writing = true;
+    const batch = queue.slice(head, head + maxBatch);
+    head += batch.length;
+    if (head > 4096 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    if (queued() > 0) oldestAt = performance.now();
+    inFlight = batch.length;
+    admitWaiters();
+    void write(batch);
+  }
+
+  async function write(batch: Entry[]): Promise<void> {
+    let published: PublishedEvent[] | null = null;
+    let failure: unknown = null;
+    try {
+      published = await insertEvents(
+        db,
+        schema,
+        batch.map((e) => e.event),
+        false,
+      );
+    } catch (error) {
+      failure = error;
+    }
+    const lastNo = (batch[batch.length - 1] as Entry).no;
+    if (published !== null) {
+      for (let i = 0; i < batch.length; i++)
+        settle(batch[i] as Entry, published[i] as PublishedEvent, null);
+      try {
+        options.onCommit?.(published);
+      } catch {
+        // A faulty hook must not fail published events.
+      }
+    } else {
+      const error = new EventBufferFlushError(
+        batch.map((e) => e.event),
+        failure,
+      );
+      for (const entry of batch) settle(entry, null, failure);
+      for (const f of flushWaiters) f.error ??= error;
+    }
+    settledNo = lastNo;
+    inFlight = 0;
+    writing = false;
+    for (let i = flushWaiters.length - 1; i >= 0; i--) {
+      const f = flushWaiters[i] as FlushWaiter;
+      if (f.upTo <= settledNo) {
+        flushWaiters.splice(i, 1);
+        if (f.error === undefined || f.error === null) f.resolve();
+        else f.reject(f.error);
+      }
+    }
+    schedule();
+  }
+
+  function publish(
+    input: EventEnvelope | readonly EventEnvelope[],
+  ): Promise<PublishedEvent | PublishedEvent[]> {
+    return new Promise<PublishedEvent | PublishedEvent[]>((resolve, reject) => {
+      if (closed) throw new EventBufferClosedError();
+      const prepared = prepareEvents(input, catalog);
+      if (prepared.length > maxPending) {
+        throw new InvalidArgumentError(
+          `${prepared.length} events exceed maxPending (${maxPending}): publish fewer at once or raise maxPending.`,
+        );
+      }
+      const single = !Array.isArray(input);
+      if (prepared.length === 0) {
+        resolve([]);
+        return;
+      }
+      const group: Group = {
+        results: new Array(prepared.length),
+        remaining: prepared.length,
+        failed: [],
+        error: null,
+        single,
+        resolve,
+        reject,
+      };
+      const entries = prepared.map((event, index) => ({ event, group, index, no: nextNo++ }));
+      // FIFO: a call never overtakes an earlier one that is waiting for room.
+      if (waiters.length === 0 && queued() + entries.length <= maxPending) enqueue(entries);
+      else waiters.push({ entries, admit: () => enqueue(entries) });
+    });
+  }
+
+  function flush(): Promise<void> {
+    const upTo = nextNo - 1;
+    if (upTo <= settledNo) return Promise.resolve();
+    forceUpTo = Math.max(forceUpTo, upTo);
+    return new Promise<void>((resolve, reject) => {
+      flushWaiters.push({ upTo, resolve, reject, error: null });
+      schedule();
+      if (immediate !== null) {
+        clearImmediate(immediate);
+        immediate = null;
+        startWrite();
+      }
+    });
+  }
+
+  return {
+    publish: publish as EventBuffer['publish'],
+    flush,
+    async close() {
+      closed = true;
+      await flush();
+    },
+    get pending() {
+      return queued() + inFlight + waiters.reduce((n, w) => n + w.entries.length, 0);
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+/**
+ * Writes every event published to `buffer` so far; resolves when durable. The seed's
+ * `flush_event_buffer()`.
+ */
+export function flushEventBuffer(buffer: EventBuffer): Promise<void> {
+  if (typeof buffer !== 'object' || buffer === null || typeof buffer.flush !== 'function') {
+    throw new InvalidArgumentError(
+      'flushEventBuffer takes an EventBuffer from createEventBuffer().',
+    );
+  }
+  return buffer.flush();
+}

@@ -1,0 +1,237 @@
+import { getLogContext } from '@vsa/common-logging';
+import type { EventCatalog } from '../catalog/define-catalog.js';
+import { validateEnvelopeFields } from '../catalog/validate-envelope.js';
+import type { EventEnvelope, EventMetadata, PublishedEvent } from '../envelope.js';
+import { InvalidArgumentError } from '../errors.js';
+import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
+import { keyHash } from '../ids.js';
+import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
+import { type InsertColumns, insertParams, publishSql } from './publish-sql.js';
+
+/** Options of {@link publishEvent}. */
+export interface PublishOptions {
+  /** Schema of the event tables (default `vsa_events`). */
+  readonly schema?: string;
+  /** Validate every event against this catalog first (unknown type / invalid payload fail). */
+  readonly catalog?: EventCatalog;
+  /**
+   * Take a transaction-scoped advisory lock per distinct (channel, key) before inserting, so
+   * events of one key are inserted, and therefore delivered, in commit order even when the
+   * business writes do not lock the key themselves. Default `false`.
+   */
+  readonly lockKeys?: boolean;
+}
+
+/** Most events an array publish may carry in one call. */
+export const MAX_EVENTS_PER_PUBLISH = 100_000;
+
+function withContext(metadata: EventMetadata): EventMetadata {
+  const ctx = getLogContext();
+  if (ctx === undefined) return metadata;
+  const correlationId = metadata.correlationId ?? ctx.correlationId ?? ctx.requestId;
+  // Inside a handler the event being handled is the cause; in a request, the request.
+  const causationId = metadata.causationId ?? ctx.eventId ?? ctx.causationId ?? ctx.requestId;
+  const traceparent = metadata.traceparent ?? ctx.traceparent;
+  return {
+    ...metadata,
+    ...(correlationId === undefined ? {} : { correlationId }),
+    ...(causationId === undefined ? {} : { causationId }),
+    ...(traceparent === undefined ? {} : { traceparent }),
+  };
+}
+
+/** Validates and prepares envelopes; throws before anything is sent. */
+export function prepareEvents(input: unknown, catalog: EventCatalog | undefined): EventEnvelope[] {
+  const list = Array.isArray(input) ? input : [input];
+  if (list.length > MAX_EVENTS_PER_PUBLISH) {
+    throw new InvalidArgumentError(
+      `Too many events in one publish (${list.length}): split into calls of at most ${MAX_EVENTS_PER_PUBLISH}.`,
+    );
+  }
+  const out: EventEnvelope[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const event = list[i] as EventEnvelope;
+    if (catalog === undefined) validateEnvelopeFields(event);
+    const checked = catalog === undefined ? event : catalog.validate(event);
+    out[i] = { ...checked, metadata: withContext(checked.metadata) };
+  }
+  return out;
+}
+
+/** Column arrays for the given prepared events. */
+export function toColumns(events: readonly EventEnvelope[]): InsertColumns {
+  const n = events.length;
+  const c: InsertColumns = {
+    ids: new Array(n),
+    channels: new Array(n),
+    types: new Array(n),
+    versions: new Array(n),
+    keys: new Array(n),
+    keyHashes: new Array(n),
+    payloads: new Array(n),
+    metadata: new Array(n),
+    idempotencyKeys: new Array(n),
+    occurredAt: new Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as EventEnvelope;
+    c.ids[i] = e.id;
+    c.channels[i] = e.channel;
+    c.types[i] = e.type;
+    c.versions[i] = e.version;
+    c.keys[i] = e.key;
+    c.keyHashes[i] = keyHash(e.key ?? e.id);
+    c.payloads[i] = JSON.stringify(e.payload);
+    c.metadata[i] = JSON.stringify(e.metadata);
+    c.idempotencyKeys[i] = e.idempotencyKey;
+    c.occurredAt[i] = e.occurredAt;
+  }
+  return c;
+}
+
+/**
+ * Writes prepared events with one statement (two when some idempotency keys already exist).
+ * Internal: {@link publishEvent} and the event buffer share it.
+ */
+export async function insertEvents(
+  executor: EventExecutor,
+  schema: string,
+  events: readonly EventEnvelope[],
+  lockKeys: boolean,
+): Promise<PublishedEvent[]> {
+  if (events.length === 0) return [];
+  const db = toQueryable(executor);
+  const sql = publishSql(schema);
+  if (lockKeys) {
+    const keys = events.filter((e) => e.key !== null).map((e) => `${e.channel}:${e.key}`);
+    if (keys.length > 0) await db.query(sql.lockKeys, [keys]);
+  }
+  const idempotent = events.some((e) => e.idempotencyKey !== null);
+  if (!idempotent) {
+    const { rows } = await db.query<{ seq: unknown }>(sql.insert, insertParams(toColumns(events)));
+    if (rows.length !== events.length) {
+      throw new Error(`Inserted ${rows.length} of ${events.length} events`);
+    }
+    return events.map((e, i) => ({
+      id: e.id,
+      seq: toNumber((rows[i] as { seq: unknown }).seq),
+      channel: e.channel,
+      type: e.type,
+      duplicate: false,
+    }));
+  }
+  return insertIdempotent(db, sql, events);
+}
+
+async function insertIdempotent(
+  db: ReturnType<typeof toQueryable>,
+  sql: ReturnType<typeof publishSql>,
+  events: readonly EventEnvelope[],
+): Promise<PublishedEvent[]> {
+  // Collapse repeats of one (channel, idempotency key) inside this call onto the first.
+  const firstByKey = new Map<string, number>();
+  const unique: EventEnvelope[] = [];
+  const slot: number[] = new Array(events.length);
+  events.forEach((e, i) => {
+    if (e.idempotencyKey === null) {
+      slot[i] = unique.push(e) - 1;
+      return;
+    }
+    const k = `${e.channel}\u0000${e.idempotencyKey}`;
+    const seen = firstByKey.get(k);
+    if (seen === undefined) {
+      const at = unique.push(e) - 1;
+      firstByKey.set(k, at);
+      slot[i] = at;
+    } else {
+      slot[i] = -1 - seen; // a repeat of unique[seen]
+    }
+  });
+  const { rows } = await db.query<{ id: string; seq: unknown }>(
+    sql.insertIdempotent,
+    insertParams(toColumns(unique)),
+  );
+  const inserted = new Map<string, number>();
+  for (const row of rows) inserted.set(row.id, toNumber(row.seq));
+  const results: (PublishedEvent | undefined)[] = unique.map((e) =>
+    inserted.has(e.id)
+      ? {
+          id: e.id,
+          seq: inserted.get(e.id) as number,
+          channel: e.channel,
+          type: e.type,
+          duplicate: false,
+        }
+      : undefined,
+  );
+  const missing = unique.filter((_, i) => results[i] === undefined);
+  if (missing.length > 0) {
+    // A fresh statement: in READ COMMITTED it sees the original even if it committed while
+    // this insert waited on the unique index.
+    const found = await db.query<{
+      id: string;
+      seq: unknown;
+      channel: string;
+      idempotency_key: string;
+    }>(sql.findIdempotent, [missing.map((e) => e.channel), missing.map((e) => e.idempotencyKey)]);
+    const byKey = new Map(found.rows.map((r) => [`${r.channel}\u0000${r.idempotency_key}`, r]));
+    unique.forEach((e, i) => {
+      if (results[i] !== undefined) return;
+      const row = byKey.get(`${e.channel}\u0000${e.idempotencyKey}`);
+      if (row === undefined) {
+        throw new Error(
+          `Idempotency key ${e.idempotencyKey} on ${e.channel} conflicted but the original is not visible (REPEATABLE READ?): retry the transaction`,
+        );
+      }
+      results[i] = {
+        id: row.id,
+        seq: toNumber(row.seq),
+        channel: e.channel,
+        type: e.type,
+        duplicate: true,
+      };
+    });
+  }
+  return events.map((_, i) => {
+    const s = slot[i] as number;
+    if (s >= 0) return results[s] as PublishedEvent;
+    return { ...(results[-1 - s] as PublishedEvent), duplicate: true };
+  });
+}
+
+/**
+ * Publishes one event or many inside the caller's transaction, with one multi-row statement.
+ * The events commit or roll back with the business rows. Validation happens first: an invalid
+ * event throws before anything is sent. Correlation/causation ids come from the log context
+ * when the event's metadata does not set them.
+ *
+ * `tx` is a @vsa/common-db transaction (or database, for auto-commit), a Prisma interactive
+ * transaction client, or a `pg` client.
+ *
+ * @example
+ * await db.transaction(async (tx) => {
+ *   await tx.sql`insert into orders (id) values (${orderId})`;
+ *   await publishEvent(tx, OrderPlaced.create({ orderId, total }, { key: orderId }));
+ * });
+ */
+export async function publishEvent(
+  tx: EventExecutor,
+  event: EventEnvelope,
+  options?: PublishOptions,
+): Promise<PublishedEvent>;
+export async function publishEvent(
+  tx: EventExecutor,
+  events: readonly EventEnvelope[],
+  options?: PublishOptions,
+): Promise<PublishedEvent[]>;
+export async function publishEvent(
+  tx: EventExecutor,
+  events: EventEnvelope | readonly EventEnvelope[],
+  options: PublishOptions = {},
+): Promise<PublishedEvent | PublishedEvent[]> {
+  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  toQueryable(tx); // fail on an unsupported executor before validating anything
+  const prepared = prepareEvents(events, options.catalog);
+  const published = await insertEvents(tx, schema, prepared, options.lockKeys === true);
+  return Array.isArray(events) ? published : (published[0] as PublishedEvent);
+}

@@ -1,0 +1,159 @@
+import { InvalidArgumentError } from '../errors.js';
+import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
+import type { EventBusLogger } from '../logger.js';
+import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
+
+/** `select <schema>.tick()`: records a tick if anything committed since the last one. */
+export function tickSql(schema: string): string {
+  return `select "${schema}".tick() as tick_id`;
+}
+
+/** The NOTIFY channel `tick()` signals on (payload: the new tick id). */
+export function tickChannel(schema: string): string {
+  return `${schema}.tick`;
+}
+
+/** Options of {@link createTicker}. */
+export interface TickerOptions {
+  /** Auto-commit executor the ticks run on (a @vsa/common-db Database or a pg pool). */
+  readonly db: EventExecutor;
+  readonly schema?: string;
+  /** Backstop: a tick attempt at least this often while running (default 50 ms). */
+  readonly intervalMs?: number;
+  readonly logger?: EventBusLogger;
+}
+
+/**
+ * Takes snapshot ticks (DESIGN.md 3.1, 3.3). Any number of tickers may run against one
+ * database: `tick()` serializes itself in SQL and writes nothing when nothing committed.
+ */
+export interface Ticker {
+  /** Takes one tick now (coalesced with one in flight). Resolves with the new tick id or null. */
+  tick(): Promise<number | null>;
+  /** A commit just happened in this process: tick as soon as possible. Never throws. */
+  signal(): void;
+  /**
+   * Something was published in a transaction whose commit this process cannot observe: poll
+   * for its tick at 1, 2, 4, ... ms up to the interval. Never throws.
+   */
+  watch(): void;
+  /** Calls `listener` with each new tick id this ticker records. Returns an unsubscribe. */
+  onTick(listener: (tickId: number) => void): () => void;
+  /** Starts the backstop timer (idempotent). */
+  start(): void;
+  /** Stops timers and waits for a tick in flight. */
+  stop(): Promise<void>;
+  readonly running: boolean;
+}
+
+/** Creates a {@link Ticker}; call `start()` to run the backstop loop. */
+export function createTicker(options: TickerOptions): Ticker {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('createTicker takes { db, schema?, intervalMs?, logger? }');
+  }
+  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const intervalMs = options.intervalMs ?? 50;
+  if (!Number.isFinite(intervalMs) || intervalMs < 1 || intervalMs > 60_000) {
+    throw new InvalidArgumentError(`intervalMs must be 1..60000, got ${String(intervalMs)}`);
+  }
+  const db = toQueryable(options.db);
+  const sql = tickSql(schema);
+  const listeners = new Set<(tickId: number) => void>();
+  let inFlight: Promise<number | null> | null = null;
+  let again = false;
+  let running = false;
+  let backstop: NodeJS.Timeout | null = null;
+  let watchTimer: NodeJS.Timeout | null = null;
+  let watchDelay = 0;
+
+  async function runOnce(): Promise<number | null> {
+    const { rows } = await db.query<{ tick_id: unknown }>(sql);
+    const raw = rows[0]?.tick_id;
+    if (raw === null || raw === undefined) return null;
+    const id = toNumber(raw);
+    for (const listener of listeners) {
+      try {
+        listener(id);
+      } catch (error) {
+        options.logger?.error({ err: error }, 'event bus: tick listener threw');
+      }
+    }
+    return id;
+  }
+
+  function tick(): Promise<number | null> {
+    if (inFlight !== null) {
+      // The running loop checks `again` after its round trip, so it covers this caller too.
+      again = true;
+      return inFlight;
+    }
+    const run = (async () => {
+      let last: number | null = null;
+      try {
+        do {
+          again = false;
+          last = (await runOnce()) ?? last;
+        } while (again);
+        return last;
+      } finally {
+        inFlight = null;
+      }
+    })();
+    inFlight = run;
+    return run;
+  }
+
+  function quietTick(): void {
+    tick().catch((error: unknown) => {
+      options.logger?.warn({ err: error }, 'event bus: tick failed; retrying on the next signal');
+    });
+  }
+
+  function scheduleWatch(): void {
+    if (watchTimer !== null || watchDelay > intervalMs) return;
+    watchTimer = setTimeout(() => {
+      watchTimer = null;
+      quietTick();
+      watchDelay *= 2;
+      scheduleWatch();
+    }, watchDelay);
+    watchTimer.unref();
+  }
+
+  return {
+    tick,
+    signal: quietTick,
+    watch() {
+      watchDelay = 1;
+      if (watchTimer !== null) {
+        clearTimeout(watchTimer);
+        watchTimer = null;
+      }
+      scheduleWatch();
+    },
+    onTick(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    start() {
+      if (running) return;
+      running = true;
+      backstop = setInterval(quietTick, intervalMs);
+      backstop.unref();
+    },
+    async stop() {
+      running = false;
+      if (backstop !== null) clearInterval(backstop);
+      if (watchTimer !== null) clearTimeout(watchTimer);
+      backstop = null;
+      watchTimer = null;
+      watchDelay = intervalMs + 1;
+      await inFlight?.catch(() => null);
+    },
+    get running() {
+      return running;
+    },
+  };
+}
