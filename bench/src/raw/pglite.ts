@@ -114,8 +114,8 @@ export async function pgliteCursorRead(
       for (;;) {
         const done = await db.transaction(async (tx) => {
           const { rows } = await tx.query<{ id: string; payload: unknown }>(
-            'SELECT id, channel, type, payload, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2',
-            [last, batchSize],
+            `SELECT id, channel, type, payload, created_at FROM events WHERE id > $1 ORDER BY id LIMIT ${batchSize}`,
+            [last],
           );
           if (rows.length === 0) return true;
           for (const row of rows) {

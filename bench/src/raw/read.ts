@@ -35,15 +35,16 @@ async function readAll(client: pg.Client, batchSize: number, channel?: string): 
   const consumer = channel === undefined ? CONSUMER : `${CONSUMER}:${channel}`;
   const select =
     channel === undefined
-      ? 'SELECT id, channel, type, payload, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2'
-      : 'SELECT id, channel, type, payload, created_at FROM events WHERE channel = $3 AND id > $1 ORDER BY id LIMIT $2';
+      ? `SELECT id, channel, type, payload, created_at FROM events WHERE id > $1 ORDER BY id LIMIT ${batchSize}`
+      : `SELECT id, channel, type, payload, created_at FROM events WHERE channel = $2 AND id > $1 ORDER BY id LIMIT ${batchSize}`;
   let last = '0';
   let read = 0;
   for (;;) {
     await client.query('BEGIN');
-    const params = channel === undefined ? [last, batchSize] : [last, batchSize, channel];
+    // LIMIT is a literal (as in perf-baselines), so the prepared plan knows the page size.
+    const params = channel === undefined ? [last] : [last, channel];
     const { rows } = await client.query<EventRow>({
-      name: `read-${channel ?? 'all'}`,
+      name: `read-${batchSize}-${channel ?? 'all'}`,
       text: select,
       values: params,
     });
