@@ -1,14 +1,31 @@
+import { createLogger } from '@vsa/common-logging';
 import { buildServer } from './server.js';
+import { loadApiSettings } from './settings.js';
 
-const host = process.env.HOST ?? '127.0.0.1';
-const port = Number(process.env.PORT ?? 3000);
+// Settings first: a bad variable prints every problem and exits 1 before anything opens.
+const settings = loadApiSettings();
+const logger = createLogger({
+  name: 'api',
+  level: settings.LOG_LEVEL,
+  pretty: settings.LOG_PRETTY,
+});
 
-const app = await buildServer();
-const url = await app.listen({ host, port });
+const app = await buildServer({ settings, logger });
+const url = await app.listen({ host: settings.HOST, port: settings.PORT });
 process.stdout.write(`vsa-common API listening on ${url}\n`);
 
+let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void app.close().then(() => process.exit(0));
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   });
 }

@@ -1,15 +1,65 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import { errorHandlerPlugin, genReqId, requestContextPlugin } from '@vsa/common-middleware';
+import Fastify, {
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health/health-routes.js';
+import type { ApiSettings } from './settings.js';
+
+/** The API's Fastify instance: pino logger, zod type provider. */
+export type ApiServer = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  Logger,
+  ZodTypeProvider
+>;
 
 /** Everything the server is built from; main.ts creates these, tests pass their own. */
 export interface ServerDependencies {
+  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT'>;
+  readonly logger: Logger;
   readonly readiness?: readonly ReadinessCheck[];
 }
 
-/** Builds the API without listening: `main.ts` listens, tests use `app.inject()`. */
-export async function buildServer(deps: ServerDependencies = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
-  healthRoutes(app, deps.readiness ?? []);
+/**
+ * Builds the API without listening (`main.ts` listens, tests use `app.inject()`), in the order
+ * the conventions give: logging → request context → errors → db/events → slices.
+ */
+export async function buildServer(deps: ServerDependencies): Promise<ApiServer> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId,
+    trustProxy: fastifyTrustProxy(deps.settings.TRUST_PROXY),
+    bodyLimit: deps.settings.BODY_LIMIT,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // Request context first: its onRequest hook must run before any other hook logs.
+  await app.register(requestContextPlugin);
+  // Before any route: the handler collects routes to answer 405 for a known path.
+  await app.register(errorHandlerPlugin, {
+    exposeInternalErrors: deps.settings.NODE_ENV !== 'production',
+  });
+
+  await app.register(healthRoutes, { checks: deps.readiness ?? [] });
   await app.ready();
   return app;
+}
+
+/** Fastify's typings take a hop count as a function of the hop index. */
+function fastifyTrustProxy(
+  value: ApiSettings['TRUST_PROXY'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return typeof value === 'boolean' ? value : [...value];
 }

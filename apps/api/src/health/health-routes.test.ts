@@ -1,28 +1,32 @@
-import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildServer } from '../server.js';
+import { type ApiServer, buildServer } from '../server.js';
+import { captureLogger, testSettings } from '../test-support.js';
+import type { ReadinessCheck } from './health-routes.js';
 
-let app: FastifyInstance | undefined;
+let app: ApiServer | undefined;
 afterEach(async () => {
   await app?.close();
+  app = undefined;
 });
+
+async function serverWith(readiness: readonly ReadinessCheck[] = []): Promise<ApiServer> {
+  app = await buildServer({ settings: testSettings, logger: captureLogger().logger, readiness });
+  return app;
+}
 
 describe('health routes', () => {
   it('answers live with 200 and no dependency', async () => {
-    app = await buildServer();
-    const response = await app.inject({ method: 'GET', url: '/health/live' });
+    const response = await (await serverWith()).inject({ method: 'GET', url: '/health/live' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok' });
   });
 
   it('answers ready with 503 naming the failing check', async () => {
-    app = await buildServer({
-      readiness: [
-        { name: 'db', check: async () => ({ ok: false, detail: 'connection refused' }) },
-        { name: 'bus', check: async () => ({ ok: true }) },
-      ],
-    });
-    const response = await app.inject({ method: 'GET', url: '/health/ready' });
+    const server = await serverWith([
+      { name: 'db', check: async () => ({ ok: false, detail: 'connection refused' }) },
+      { name: 'bus', check: async () => ({ ok: true }) },
+    ]);
+    const response = await server.inject({ method: 'GET', url: '/health/ready' });
     expect(response.statusCode).toBe(503);
     expect(response.json().checks).toContainEqual({
       name: 'db',
@@ -32,11 +36,18 @@ describe('health routes', () => {
   });
 
   it('turns a throwing check into a failed check', async () => {
-    app = await buildServer({
-      readiness: [{ name: 'db', check: async () => Promise.reject(new Error('boom')) }],
-    });
-    const response = await app.inject({ method: 'GET', url: '/health/ready' });
+    const server = await serverWith([
+      { name: 'db', check: async () => Promise.reject(new Error('boom')) },
+    ]);
+    const response = await server.inject({ method: 'GET', url: '/health/ready' });
     expect(response.statusCode).toBe(503);
     expect(response.json().checks).toEqual([{ name: 'db', ok: false, detail: 'boom' }]);
+  });
+
+  it('answers ready with 200 when every check passes', async () => {
+    const server = await serverWith([{ name: 'db', check: async () => ({ ok: true }) }]);
+    const response = await server.inject({ method: 'GET', url: '/health/ready' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok', checks: [{ name: 'db', ok: true }] });
   });
 });

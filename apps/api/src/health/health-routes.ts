@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 
 /** What readiness depends on: each check resolves when its dependency can serve. */
 export interface ReadinessCheck {
@@ -11,7 +11,10 @@ export interface ReadinessCheck {
  * never restarts the API because the database is slow). `GET /health/ready`: every readiness
  * check passes; 503 with the failing checks otherwise.
  */
-export function healthRoutes(app: FastifyInstance, checks: readonly ReadinessCheck[]): void {
+export const healthRoutes: FastifyPluginAsync<{ checks: readonly ReadinessCheck[] }> = async (
+  app,
+  { checks },
+) => {
   app.get('/health/live', async () => ({ status: 'ok' }));
 
   app.get('/health/ready', async (_request, reply) => {
@@ -31,4 +34,4 @@ export function healthRoutes(app: FastifyInstance, checks: readonly ReadinessChe
     const ok = results.every((result) => result.ok);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: results });
   });
-}
+};

@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ApiServer, buildServer } from './server.js';
+import { captureLogger, testSettings } from './test-support.js';
+
+let app: ApiServer | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+describe('buildServer', () => {
+  it('answers an unknown route with a 404 problem carrying the request id', async () => {
+    app = await buildServer({ settings: testSettings, logger: captureLogger().logger });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/nope?token=secret',
+      headers: { 'x-request-id': 'req-42' },
+    });
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.headers['x-request-id']).toBe('req-42');
+    expect(response.json()).toMatchObject({ status: 404, instance: '/nope', requestId: 'req-42' });
+  });
+
+  it('logs every line of a request with its request and correlation ids', async () => {
+    const { logger, lines } = captureLogger();
+    app = await buildServer({ settings: testSettings, logger });
+    await app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'req-7', 'x-correlation-id': 'corr-7' },
+    });
+    const completed = lines().find((line) => line.msg === 'request completed');
+    expect(completed).toMatchObject({ requestId: 'req-7', correlationId: 'corr-7' });
+  });
+});

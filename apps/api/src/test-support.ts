@@ -1,0 +1,31 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '@vsa/common-logging';
+import type { Logger } from 'pino';
+
+/** A logger whose JSON lines tests can read back. */
+export function captureLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({ name: 'api-test', level: 'debug', destination });
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+/** Settings a test server needs, as production would read them. */
+export const testSettings = {
+  NODE_ENV: 'test',
+  TRUST_PROXY: false,
+  BODY_LIMIT: 1_048_576,
+} as const;
