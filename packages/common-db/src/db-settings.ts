@@ -24,14 +24,10 @@ export const dbSettings: z.ZodObject<{
       secret: true,
       requiredInProduction: true,
     }),
-  PGLITE_DATA_DIR: z
-    .string()
-    .min(1)
-    .default('.data/pglite')
-    .meta({
-      description: 'Folder of the embedded PGlite database when DATABASE_URL is unset',
-      example: '.data/pglite',
-    }),
+  PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite').meta({
+    description: 'Folder of the embedded PGlite database when DATABASE_URL is unset',
+    example: '.data/pglite',
+  }),
   DB_POOL_MAX: z.coerce
     .number()
     .int()
@@ -51,15 +47,10 @@ export const dbSettings: z.ZodObject<{
     .min(0)
     .default(10_000)
     .meta({ description: 'Close pooled connections idle for this many ms', example: '10000' }),
-  DB_APPLICATION_NAME: z
-    .string()
-    .min(1)
-    .max(63)
-    .default('vsa-api')
-    .meta({
-      description: 'application_name reported to PostgreSQL (pg_stat_activity)',
-      example: 'vsa-api',
-    }),
+  DB_APPLICATION_NAME: z.string().min(1).max(63).default('vsa-api').meta({
+    description: 'application_name reported to PostgreSQL (pg_stat_activity)',
+    example: 'vsa-api',
+  }),
 });
 
 /** Parsed values of {@link dbSettings}. */

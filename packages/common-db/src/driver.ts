@@ -29,7 +29,7 @@ export interface Driver extends RawQueryable {
    * A Prisma adapter for the schema engine whose session has `search_path` = `schema`, plus
    * a session-level advisory lock so that two processes never migrate one schema at once.
    */
-  migrationSession(schema: string): Promise<MigrationSession>;
+  migrationSession(schema: string, options?: { shadow?: boolean }): Promise<MigrationSession>;
   listen(
     channel: string,
     handler: (payload: string) => void,

@@ -1,3 +1,4 @@
+export type { MigrationSet } from './cli.js';
 export {
   type CreateDatabaseOptions,
   createDatabase,
@@ -29,6 +30,13 @@ export {
   migrationChecksum,
   migrationStatus,
 } from './migrations/apply-migrations.js';
+export {
+  type CreateMigrationOptions,
+  type CreateMigrationResult,
+  createMigration,
+  defaultMigrationsDir,
+  diffMigrationsToSchema,
+} from './migrations/create-migration.js';
 export {
   type LoadedMigrations,
   loadMigrations,

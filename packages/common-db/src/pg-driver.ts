@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import {
+  ColumnTypeEnum,
+  type SqlMigrationAwareDriverAdapterFactory,
+  type SqlResultSet,
+} from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { type Driver, ISOLATION_SQL, type MigrationSession, type RawQueryable } from './driver.js';
 import { mapDatabaseError, TransactionClosedError, TransactionTimeoutError } from './errors.js';
@@ -31,6 +36,57 @@ export interface PoolOptions {
 
 /** First key of the two-key advisory lock that serializes migrators (second: hashtext(schema)). */
 const MIGRATION_LOCK_CLASS = 72_707_370;
+
+/** Result rows → indexes of their "char" (oid 18) columns, reported as text by the pool patch. */
+const charColumns = new WeakMap<object, number[]>();
+
+/** Restores the Character column type the schema engine expects for "char" columns. */
+function fixCharColumns(result: { rows: unknown[]; columnTypes: number[] }): void {
+  for (const i of charColumns.get(result.rows) ?? [])
+    result.columnTypes[i] = ColumnTypeEnum.Character;
+}
+
+/**
+ * The schema engine's introspection reads catalog columns of type "char" (oid 18), which
+ * adapter-pg cannot map (pglite-prisma-adapter maps them to Character): report them as text
+ * to the adapter and mark them, so {@link fixCharColumns} restores the type.
+ */
+function patchCharColumns(pool: pg.Pool): pg.Pool {
+  const mark = (r: pg.QueryResult | undefined): void => {
+    const chars: number[] = [];
+    for (const [i, f] of (r?.fields ?? []).entries()) {
+      if (f.dataTypeID === 18) {
+        f.dataTypeID = 25;
+        chars.push(i);
+      }
+    }
+    if (chars.length > 0 && Array.isArray(r?.rows)) charColumns.set(r.rows, chars);
+  };
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (
+      ...args: unknown[]
+    ) => {
+      // pg.Pool#query calls the client with a callback; direct callers use the promise.
+      const last = args[args.length - 1];
+      if (typeof last === 'function') {
+        args[args.length - 1] = (err: Error | null, r: pg.QueryResult) => {
+          if (!err) mark(r);
+          return (last as (e: Error | null, r: pg.QueryResult) => void)(err, r);
+        };
+        return query(...args);
+      }
+      const result = query(...args);
+      return result instanceof Promise
+        ? result.then((r: pg.QueryResult) => {
+            mark(r);
+            return r;
+          })
+        : result;
+    };
+  });
+  return pool;
+}
 
 function toResult<Row extends object>(result: pg.QueryResult): QueryResult<Row> {
   return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
@@ -269,6 +325,44 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     };
   }
 
+  /**
+   * A throw-away shadow database for `migrate dev`: created next to the main one, reached by
+   * its own URL (adapter-pg's shadow ignores the name), dropped WITH (FORCE) on dispose.
+   */
+  async function connectShadow(schema: string) {
+    const name = `prisma_shadow_${randomBytes(6).toString('hex')}`;
+    await pgPool.query(`create database "${name}"`).catch((error: unknown) => {
+      throw mapDatabaseError(error);
+    });
+    const shadowUrl = new URL(url);
+    shadowUrl.pathname = `/${name}`;
+    const quoted = quoteIdentifier(schema);
+    const shadowPool = patchCharColumns(
+      new pg.Pool({
+        connectionString: shadowUrl.toString(),
+        max: 1,
+        options: `-c search_path=${quoted}`,
+      }),
+    );
+    shadowPool.on('error', () => {});
+    await shadowPool.query(`create schema if not exists ${quoted}`);
+    const adapter = await new PrismaPg(shadowPool, { schema }).connect();
+    const wrapped = Object.create(adapter) as typeof adapter;
+    wrapped.queryRaw = async (query) => {
+      const result = await adapter.queryRaw.call(wrapped, query);
+      fixCharColumns(result as unknown as { rows: unknown[]; columnTypes: number[] });
+      return result;
+    };
+    wrapped.executeScript = async (script: string) => {
+      await shadowPool.query(script);
+    };
+    wrapped.dispose = async () => {
+      await shadowPool.end().catch(() => {});
+      await pgPool.query(`drop database if exists "${name}" with (force)`).catch(() => {});
+    };
+    return wrapped;
+  }
+
   return {
     kind: 'postgres',
     query,
@@ -291,7 +385,10 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         },
       };
     },
-    async migrationSession(schema: string): Promise<MigrationSession> {
+    async migrationSession(
+      schema: string,
+      sessionOptions: { shadow?: boolean } = {},
+    ): Promise<MigrationSession> {
       const quoted = quoteIdentifier(schema);
       // The lock lives on its own connection; the engine gets a one-connection pool whose
       // session search_path is the schema, so unqualified migration SQL and
@@ -311,13 +408,17 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         await lockClient.end().catch(() => {});
         throw mapDatabaseError(error);
       }
-      const enginePool = new pg.Pool({ ...config, max: 1, options: `-c search_path=${quoted}` });
+      const enginePool = patchCharColumns(
+        new pg.Pool({ ...config, max: 1, options: `-c search_path=${quoted}` }),
+      );
       enginePool.on('error', (err) => logger?.warn({ err }, 'migration connection failed'));
       const factory = wrapAdapterFactory(new PrismaPg(enginePool, { schema }), {
         schema,
         executeScript: async (script) => {
           await enginePool.query(script);
         },
+        fixResult: fixCharColumns as (result: SqlResultSet) => void,
+        ...(sessionOptions.shadow ? { connectToShadowDb: () => connectShadow(schema) } : {}),
       });
       return {
         adapter: factory,

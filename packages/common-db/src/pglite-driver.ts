@@ -1,6 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction as PGliteTransaction, types } from '@electric-sql/pglite';
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type {
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { type Driver, ISOLATION_SQL, type MigrationSession, type RawQueryable } from './driver.js';
 import {
@@ -59,6 +62,24 @@ async function run<Row extends object>(
   } catch (error) {
     throw mapDatabaseError(error);
   }
+}
+
+/** A fresh in-memory PGlite as `migrate dev`'s shadow database; closed on dispose. */
+async function connectShadow(quotedSchema: string): Promise<SqlDriverAdapter> {
+  const { pgliteTemplate } = await import('./pglite-template.js');
+  const shadow = await openPGlite({ kind: 'memory' }, { loadDataDir: await pgliteTemplate() });
+  await shadow.exec(
+    `create schema if not exists ${quotedSchema}; set search_path to ${quotedSchema}`,
+  );
+  const adapter = await new PrismaPGlite(shadow).connect();
+  const wrapped = Object.create(adapter) as SqlDriverAdapter;
+  wrapped.executeScript = async (script: string) => {
+    await shadow.exec(script);
+  };
+  wrapped.dispose = async () => {
+    await shadow.close();
+  };
+  return wrapped;
 }
 
 /** Creates the PGlite driver around an open instance; `close()` closes it. */
@@ -136,7 +157,10 @@ export function createPGliteDriver(pglite: PGlite): Driver {
           run<Row>(t, text, params),
       };
     },
-    async migrationSession(schema: string): Promise<MigrationSession> {
+    async migrationSession(
+      schema: string,
+      sessionOptions: { shadow?: boolean } = {},
+    ): Promise<MigrationSession> {
       guard();
       const quoted = quoteIdentifier(schema);
       let unlock: () => void = () => {};
@@ -159,6 +183,7 @@ export function createPGliteDriver(pglite: PGlite): Driver {
             executeScript: async (script) => {
               await pglite.exec(script);
             },
+            ...(sessionOptions.shadow ? { connectToShadowDb: () => connectShadow(quoted) } : {}),
           },
         );
         return {

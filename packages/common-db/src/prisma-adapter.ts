@@ -4,6 +4,7 @@ import type {
   Transaction as AdapterTransaction,
   SqlDriverAdapter,
   SqlMigrationAwareDriverAdapterFactory,
+  SqlResultSet,
 } from '@prisma/driver-adapter-utils';
 
 /** Filled by the adapter when Prisma opens the interactive transaction of `db.transaction`. */
@@ -30,6 +31,10 @@ export interface AdapterWrapOptions {
   readonly executeScript?: (script: string) => Promise<void>;
   /** PGlite: the stock adapter sets the isolation level before BEGIN, where it has no effect. */
   readonly isolationInsideTransaction?: boolean;
+  /** Adjusts each `queryRaw` result (column types the stock adapter cannot map). */
+  readonly fixResult?: (result: SqlResultSet) => void;
+  /** Replaces the stock shadow database (adapter-pg's ignores the database name). */
+  readonly connectToShadowDb?: () => Promise<SqlDriverAdapter>;
 }
 
 type WithOnError = SqlDriverAdapter & { onError?(error: unknown): never };
@@ -54,6 +59,14 @@ export function wrapAdapterFactory(
           (adapter as WithOnError).onError?.call(wrapped, error);
           throw error;
         }
+      };
+    }
+    if (options.fixResult) {
+      const fix = options.fixResult;
+      wrapped.queryRaw = async (query) => {
+        const result = await adapter.queryRaw.call(wrapped, query);
+        fix(result);
+        return result;
       };
     }
     if (options.schema !== undefined) {
@@ -98,6 +111,9 @@ export function wrapAdapterFactory(
   };
   const factory = Object.create(inner) as SqlMigrationAwareDriverAdapterFactory;
   factory.connect = async () => wrapAdapter(await inner.connect());
-  factory.connectToShadowDb = async () => wrapAdapter(await inner.connectToShadowDb());
+  factory.connectToShadowDb = async () =>
+    options.connectToShadowDb
+      ? options.connectToShadowDb()
+      : wrapAdapter(await inner.connectToShadowDb());
   return factory;
 }
