@@ -137,10 +137,13 @@ describe('context on every line', () => {
     expect(out.lines()[0]?.requestId).toBe('explicit');
   });
 
-  it('writes each field once per line', () => {
+  it('writes context fields once, right after time, and leaves message fields in order', () => {
     const out = capture();
     const logger = createLogger({ destination: out });
-    withLogContext({ requestId: 'r-3' }, () => logger.info({ requestId: 'r-3' }, 'x'));
+    withLogContext({ requestId: 'r-3', correlationId: 'c-3' }, () => logger.info({ a: 1 }, 'x'));
+    expect(out.raw[0]).toMatch(
+      /^\{"level":30,"time":\d+,"requestId":"r-3","correlationId":"c-3","pid":/,
+    );
     expect(out.raw[0]?.match(/"requestId"/g)).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { scrubUrlCredentials } from './scrub.js';
 
 /**
  * Fields that follow a unit of work (an HTTP request, an event handler) through every
@@ -19,7 +20,14 @@ export interface LogContext {
   readonly traceparent?: string;
 }
 
-const storage = new AsyncLocalStorage<LogContext>();
+/** What the store holds: the context and its JSON fields, serialized once per context. @internal */
+export interface LogScope {
+  readonly context: LogContext;
+  /** `,"requestId":"r-1",...`: appended to each line by the logger, so no per-line stringify. */
+  readonly json: string;
+}
+
+const storage = new AsyncLocalStorage<LogScope>();
 
 /**
  * Runs `fn` with `context` merged over the current context; every line logged inside,
@@ -31,17 +39,30 @@ const storage = new AsyncLocalStorage<LogContext>();
  * });
  */
 export function withLogContext<T>(context: LogContext, fn: () => T): T {
-  const parent = storage.getStore();
-  // Frozen: the logger's mixin hands this very object to every line, so nobody may mutate it.
-  return storage.run(
-    Object.freeze(parent ? { ...parent, ...definedFields(context) } : definedFields(context)),
-    fn,
+  const parent = storage.getStore()?.context;
+  // Frozen: its JSON form is computed once here, so it must not change afterwards.
+  const merged = Object.freeze(
+    parent ? { ...parent, ...definedFields(context) } : definedFields(context),
   );
+  return storage.run({ context: merged, json: toJsonFields(merged) }, fn);
 }
 
 /** The context of the work running now, or `undefined` outside any `withLogContext`. */
 export function getLogContext(): LogContext | undefined {
+  return storage.getStore()?.context;
+}
+
+/** The current scope (context plus its serialized fields), for the logger. @internal */
+export function getLogScope(): LogScope | undefined {
   return storage.getStore();
+}
+
+function toJsonFields(context: LogContext): string {
+  let json = '';
+  for (const [key, value] of Object.entries(context)) {
+    json += `,${JSON.stringify(key)}:${JSON.stringify(scrubUrlCredentials(value as string))}`;
+  }
+  return json;
 }
 
 function definedFields(context: LogContext): LogContext {
@@ -58,7 +79,7 @@ function definedFields(context: LogContext): LogContext {
  * emitter created elsewhere).
  */
 export function bindLogContext<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-  const context = storage.getStore();
-  if (context === undefined) return fn;
-  return (...args: A) => storage.run(context, () => fn(...args));
+  const scope = storage.getStore();
+  if (scope === undefined) return fn;
+  return (...args: A) => storage.run(scope, () => fn(...args));
 }

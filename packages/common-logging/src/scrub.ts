@@ -100,3 +100,30 @@ export function scrubValue<T>(value: T, keys: ReadonlySet<string>, depth = 0): T
   }
   return (out ?? value) as T;
 }
+
+/**
+ * {@link scrubValue} for the top level of a log call's fields, the hot path: primitives
+ * other than strings are skipped without a call.
+ */
+export function scrubFields(
+  fields: Record<string, unknown>,
+  keys: ReadonlySet<string>,
+): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    const value = fields[key];
+    let next: unknown = value;
+    if (keys.has(key)) {
+      if (value !== undefined && value !== null) next = CENSOR;
+    } else if (typeof value === 'string') {
+      next = scrubUrlCredentials(value);
+    } else if (typeof value === 'object' && value !== null) {
+      next = scrubValue(value, keys, 1);
+    }
+    if (next !== value) {
+      out ??= { ...fields };
+      out[key] = next;
+    }
+  }
+  return out ?? fields;
+}
