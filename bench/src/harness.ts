@@ -88,6 +88,7 @@ export interface BenchContext {
   /**
    * Times `fn` `runs` times with `performance.now()` and records the median rate
    * (`items / s`) with min, max and every run. Only `fn` is timed; `before`/`after` are not.
+   * `run` is 1-based (1, 2, 3) in `fn`, `before` and `after`.
    */
   repeat(
     name: string,
