@@ -1,6 +1,7 @@
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { eventsMigration } from './0001-events.js';
 import { consumersMigration } from './0002-consumers.js';
+import { consumerMembersMigration } from './0003-consumer-members.js';
 
 /** One migration as @vsa/common-db's `applyMigrations` takes it. */
 export interface EventMigration {
@@ -20,5 +21,6 @@ export function eventMigrations(schema: string = DEFAULT_SCHEMA): EventMigration
   return [
     { name: '0001_events', sql: eventsMigration(s) },
     { name: '0002_consumers', sql: consumersMigration(s) },
+    { name: '0003_consumer_members', sql: consumerMembersMigration(s) },
   ];
 }

@@ -1,0 +1,58 @@
+import { EventBusError } from '../errors.js';
+
+/**
+ * `subscribe` met a group that already exists with another partition count. Positions are
+ * stored per partition, so the count of a group cannot change while it keeps its positions.
+ */
+export class ConsumerConfigMismatchError extends EventBusError {
+  constructor(group: string, channel: string, stored: number, requested: number) {
+    super(
+      'VSA_EVENTS_CONSUMER_CONFIG_MISMATCH',
+      500,
+      `Consumer group "${group}" on channel "${channel}" has ${stored} partition(s), subscribe asked for ${requested}: keep ${stored}, or use a new group name (a new group can start from any position).`,
+    );
+  }
+}
+
+/** A consumer was started twice, or started after `stop()`. */
+export class ConsumerStateError extends EventBusError {
+  constructor(message: string) {
+    super('VSA_EVENTS_CONSUMER_STATE', 500, message);
+  }
+}
+
+/** An admin call named a consumer group that does not exist. */
+export class ConsumerGroupNotFoundError extends EventBusError {
+  constructor(group: string, channel?: string) {
+    super(
+      'VSA_EVENTS_CONSUMER_GROUP_NOT_FOUND',
+      404,
+      `Consumer group "${group}"${channel === undefined ? '' : ` on channel "${channel}"`} does not exist: check the name, or subscribe once to create it.`,
+    );
+  }
+}
+
+/**
+ * The handler of an event ran `maxAttempts` times without finishing: it threw each time, or
+ * its process died while running it. Stored as the dead letter's error.
+ */
+export class HandlerCrashedError extends EventBusError {
+  constructor(started: number, finished: number) {
+    super(
+      'VSA_EVENTS_HANDLER_CRASHED',
+      500,
+      `The handler was started ${started} time(s) and finished ${finished}: the process died while handling this event. Fix the handler, then redrive the dead letter.`,
+    );
+  }
+}
+
+/** Raised inside a consumer when its lease was taken over (fencing); never reaches users. @internal */
+export class LeaseLostError extends EventBusError {
+  constructor(group: string, partition: number) {
+    super(
+      'VSA_EVENTS_LEASE_LOST',
+      409,
+      `Consumer group "${group}" lost the lease of partition ${partition} to another worker; its work since the last commit is redone there.`,
+    );
+  }
+}

@@ -1,0 +1,214 @@
+import type { Transaction } from '@vsa/common-db';
+import type { EventCatalog } from '../catalog/define-catalog.js';
+import type { StoredEvent } from '../envelope.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { EventBusLogger } from '../logger.js';
+import { decodeCursor } from '../read/cursor.js';
+import { validateSchemaName, DEFAULT_SCHEMA } from '../schema-name.js';
+import type { Ticker } from '../ticker/ticker.js';
+import { type BackoffPolicy, type ResolvedBackoff, resolveBackoff } from './backoff.js';
+
+/**
+ * Where a new group starts. Only used when the group is created; an existing group resumes
+ * from its stored positions (use `resetGroup` to move it).
+ * - `'beginning'`: every stored event of the channel.
+ * - `'now'`: only events of ticks after the latest one (nothing already in the log).
+ * - `{ position }`: after a cursor (`event.position` or a page's `nextCursor`).
+ * - `{ time }`: events whose tick (commit time, within one tick interval) is at or after `time`.
+ */
+export type StartFrom =
+  | 'beginning'
+  | 'now'
+  | { readonly position: string }
+  | { readonly time: Date };
+
+/** What a group does with an event whose handler failed `maxAttempts` times. */
+export type FailurePolicy = 'park' | 'block';
+
+/** What a handler gets besides the event. */
+export interface HandlerContext {
+  readonly group: string;
+  readonly partition: number;
+  /** 1 on the first delivery; counts earlier failures and crashes of this event in this group. */
+  readonly attempt: number;
+}
+
+/** Context of a transactional handler: `tx` commits together with the group's position. */
+export interface TransactionalHandlerContext extends HandlerContext {
+  /** The transaction of this batch. Do not commit or roll it back yourself: throw to roll back. */
+  readonly tx: Transaction<unknown>;
+}
+
+/** Options every consumer takes. */
+export interface SubscribeOptionsBase {
+  /** Consumer group name: its position is independent of every other group's. */
+  readonly group: string;
+  readonly channel: string;
+  /** Deliver only these types; the position still moves past the others. */
+  readonly types?: readonly string[];
+  /** Events per read and per position commit, 1..10,000 (default 100). */
+  readonly batchSize?: number;
+  /**
+   * Split the channel into N partitions by `key_hash % N` (default 1). Events of one key stay
+   * in one partition, in commit order; partitions are leased to the group's processes.
+   */
+  readonly partitions?: number;
+  /** Deliveries per event before `onFailure` applies (default 5). */
+  readonly maxAttempts?: number;
+  /** Delays between attempts: exponential with jitter. */
+  readonly backoff?: BackoffPolicy;
+  /**
+   * `'park'` (default): after `maxAttempts`, store a dead letter and go on with the next event.
+   * `'block'`: store a dead letter and pause the partition at the event (strict order) until it
+   * is redriven or discarded.
+   */
+  readonly onFailure?: FailurePolicy;
+  /** Where a new group starts (default `'beginning'`). */
+  readonly startFrom?: StartFrom;
+  /** Lease of a partition in ms (default 30,000): a dead worker's partitions move after this. */
+  readonly leaseMs?: number;
+  /** Polling backstop in ms (default 500). With `listen: false` this is the delivery delay. */
+  readonly pollIntervalMs?: number;
+  /**
+   * Wake up on the tick NOTIFY (default `true`). `false` polls only (PgBouncer in transaction
+   * mode). When LISTEN fails the consumer falls back to polling by itself.
+   */
+  readonly listen?: boolean;
+  /** Identifies this process in leases (default `<hostname>:<pid>:<random>`). */
+  readonly memberId?: string;
+  /** Postgres schema of the bus (default `vsa_events`). */
+  readonly schema?: string;
+  /** Upcast older event versions with this catalog. */
+  readonly catalog?: EventCatalog;
+  /** The in-process ticker: its ticks wake the consumer without a NOTIFY round trip. */
+  readonly ticker?: Ticker;
+  readonly logger?: EventBusLogger;
+}
+
+/** A consumer whose handler runs outside any transaction: the position advances after it returns. */
+export interface PlainSubscribeOptions extends SubscribeOptionsBase {
+  readonly mode?: 'plain';
+  readonly handler: (event: StoredEvent, context: HandlerContext) => Promise<void> | void;
+}
+
+/**
+ * A consumer whose handler writes in the batch's transaction: its writes and the position
+ * advance commit together (exactly-once effects inside the database).
+ */
+export interface TransactionalSubscribeOptions extends SubscribeOptionsBase {
+  readonly mode: 'transactional';
+  readonly handler: (event: StoredEvent, context: TransactionalHandlerContext) => Promise<void>;
+}
+
+/** Options of `subscribe`. */
+export type SubscribeOptions = PlainSubscribeOptions | TransactionalSubscribeOptions;
+
+/** Validated options with defaults applied. @internal */
+export interface ResolvedSubscribeOptions {
+  readonly group: string;
+  readonly channel: string;
+  readonly types: readonly string[] | null;
+  readonly mode: 'plain' | 'transactional';
+  readonly handler: (event: StoredEvent, context: TransactionalHandlerContext) => Promise<void> | void;
+  readonly batchSize: number;
+  readonly partitions: number;
+  readonly maxAttempts: number;
+  readonly backoff: ResolvedBackoff;
+  readonly onFailure: FailurePolicy;
+  readonly startFrom: StartFrom;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly listen: boolean;
+  readonly memberId: string | undefined;
+  readonly schema: string;
+  readonly catalog: EventCatalog | undefined;
+  readonly ticker: Ticker | undefined;
+  readonly logger: EventBusLogger | undefined;
+}
+
+const NAME = /^[\w.:@/-]{1,200}$/;
+
+function name(what: string, value: unknown): string {
+  if (typeof value !== 'string' || !NAME.test(value)) {
+    throw new InvalidArgumentError(
+      `${what} must be 1-200 characters of letters, digits, _ . : @ / -, got ${JSON.stringify(value)}.`,
+    );
+  }
+  return value;
+}
+
+function int(what: string, value: unknown, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}, got ${String(v)}.`);
+  }
+  return v;
+}
+
+/** Checks a {@link StartFrom}; throws `VSA_EVENTS_INVALID_ARGUMENT` / `VSA_EVENTS_INVALID_CURSOR`. */
+export function validateStartFrom(value: unknown, what = 'startFrom'): StartFrom {
+  if (value === 'beginning' || value === 'now') return value;
+  if (typeof value === 'object' && value !== null) {
+    if ('position' in value) {
+      decodeCursor((value as { position: string }).position);
+      return value as { position: string };
+    }
+    if ('time' in value) {
+      const time = (value as { time: unknown }).time;
+      if (time instanceof Date && !Number.isNaN(time.getTime())) return { time };
+    }
+  }
+  throw new InvalidArgumentError(
+    `${what} must be 'beginning', 'now', { position: cursor } or { time: Date }, got ${JSON.stringify(value)}.`,
+  );
+}
+
+/** Validates `subscribe` options and fills in defaults. */
+export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('subscribe takes { group, channel, handler, ... }.');
+  }
+  const mode = options.mode ?? 'plain';
+  if (mode !== 'plain' && mode !== 'transactional') {
+    throw new InvalidArgumentError(`mode must be 'plain' or 'transactional', got ${JSON.stringify(mode)}.`);
+  }
+  if (typeof options.handler !== 'function') {
+    throw new InvalidArgumentError('handler must be a function (event, context) => Promise<void>.');
+  }
+  const types = options.types;
+  if (
+    types !== undefined &&
+    (!Array.isArray(types) || types.length === 0 || types.some((t) => typeof t !== 'string' || t === ''))
+  ) {
+    throw new InvalidArgumentError('types must be a non-empty array of event type names.');
+  }
+  const onFailure = options.onFailure ?? 'park';
+  if (onFailure !== 'park' && onFailure !== 'block') {
+    throw new InvalidArgumentError(`onFailure must be 'park' or 'block', got ${JSON.stringify(onFailure)}.`);
+  }
+  if (options.listen !== undefined && typeof options.listen !== 'boolean') {
+    throw new InvalidArgumentError('listen must be a boolean.');
+  }
+  if (options.memberId !== undefined) name('memberId', options.memberId);
+  return {
+    group: name('group', options.group),
+    channel: name('channel', options.channel),
+    types: types === undefined ? null : [...types],
+    mode,
+    handler: options.handler as ResolvedSubscribeOptions['handler'],
+    batchSize: int('batchSize', options.batchSize, 100, 1, 10_000),
+    partitions: int('partitions', options.partitions, 1, 1, 32_767),
+    maxAttempts: int('maxAttempts', options.maxAttempts, 5, 1, 1_000),
+    backoff: resolveBackoff(options.backoff),
+    onFailure,
+    startFrom: validateStartFrom(options.startFrom ?? 'beginning'),
+    leaseMs: int('leaseMs', options.leaseMs, 30_000, 200, 3_600_000),
+    pollIntervalMs: int('pollIntervalMs', options.pollIntervalMs, 500, 1, 600_000),
+    listen: options.listen ?? true,
+    memberId: options.memberId,
+    schema: validateSchemaName(options.schema ?? DEFAULT_SCHEMA),
+    catalog: options.catalog,
+    ticker: options.ticker,
+    logger: options.logger,
+  };
+}
