@@ -4,7 +4,7 @@ import type { StoredEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { EventBusLogger } from '../logger.js';
 import { decodeCursor } from '../read/cursor.js';
-import { validateSchemaName, DEFAULT_SCHEMA } from '../schema-name.js';
+import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import type { Ticker } from '../ticker/ticker.js';
 import { type BackoffPolicy, type ResolvedBackoff, resolveBackoff } from './backoff.js';
 
@@ -109,7 +109,10 @@ export interface ResolvedSubscribeOptions {
   readonly channel: string;
   readonly types: readonly string[] | null;
   readonly mode: 'plain' | 'transactional';
-  readonly handler: (event: StoredEvent, context: TransactionalHandlerContext) => Promise<void> | void;
+  readonly handler: (
+    event: StoredEvent,
+    context: TransactionalHandlerContext,
+  ) => Promise<void> | void;
   readonly batchSize: number;
   readonly partitions: number;
   readonly maxAttempts: number;
@@ -140,7 +143,9 @@ function name(what: string, value: unknown): string {
 function int(what: string, value: unknown, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}, got ${String(v)}.`);
+    throw new InvalidArgumentError(
+      `${what} must be an integer from ${min} to ${max}, got ${String(v)}.`,
+    );
   }
   return v;
 }
@@ -170,7 +175,9 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
   }
   const mode = options.mode ?? 'plain';
   if (mode !== 'plain' && mode !== 'transactional') {
-    throw new InvalidArgumentError(`mode must be 'plain' or 'transactional', got ${JSON.stringify(mode)}.`);
+    throw new InvalidArgumentError(
+      `mode must be 'plain' or 'transactional', got ${JSON.stringify(mode)}.`,
+    );
   }
   if (typeof options.handler !== 'function') {
     throw new InvalidArgumentError('handler must be a function (event, context) => Promise<void>.');
@@ -178,13 +185,17 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
   const types = options.types;
   if (
     types !== undefined &&
-    (!Array.isArray(types) || types.length === 0 || types.some((t) => typeof t !== 'string' || t === ''))
+    (!Array.isArray(types) ||
+      types.length === 0 ||
+      types.some((t) => typeof t !== 'string' || t === ''))
   ) {
     throw new InvalidArgumentError('types must be a non-empty array of event type names.');
   }
   const onFailure = options.onFailure ?? 'park';
   if (onFailure !== 'park' && onFailure !== 'block') {
-    throw new InvalidArgumentError(`onFailure must be 'park' or 'block', got ${JSON.stringify(onFailure)}.`);
+    throw new InvalidArgumentError(
+      `onFailure must be 'park' or 'block', got ${JSON.stringify(onFailure)}.`,
+    );
   }
   if (options.listen !== undefined && typeof options.listen !== 'boolean') {
     throw new InvalidArgumentError('listen must be a boolean.');
