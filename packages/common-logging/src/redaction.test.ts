@@ -96,13 +96,29 @@ describe('default redaction', () => {
   it('logs objects that have toJSON (settings) in their JSON form', () => {
     const out = capture();
     const logger = createLogger({ destination: out });
-    const settings = Object.defineProperty({ PORT: 3000, API_TOKEN: PW }, 'toJSON', {
-      value: () => ({ PORT: 3000, API_TOKEN: '[redacted]' }),
-    });
+    // Shaped like @vsa/common-config's settings: real values enumerable, redacted toJSON.
+    const settings = Object.freeze(
+      Object.defineProperty(
+        { PORT: 3000, API_TOKEN: PW, DATABASE_URL: `postgres://app:${PW}@db/shop` },
+        'toJSON',
+        {
+          value: () => ({
+            PORT: 3000,
+            API_TOKEN: '[redacted]',
+            DATABASE_URL: 'postgres://app:***@db/shop',
+          }),
+        },
+      ),
+    );
     withLogContext({ requestId: 'r' }, () => logger.info(settings, 'settings'));
     logger.info({ settings }, 'nested');
+    logger.info({ boot: { settings: [settings] } }, 'deeper');
     expect(out.raw.join('\n')).not.toContain(PW);
     expect(out.lines()[0]).toMatchObject({ PORT: 3000, API_TOKEN: '[redacted]', requestId: 'r' });
+    expect(out.lines()[1]).toMatchObject({
+      settings: { API_TOKEN: '[redacted]', DATABASE_URL: 'postgres://app:***@db/shop' },
+    });
+    expect(out.lines()[2]).toMatchObject({ boot: { settings: [{ API_TOKEN: '[redacted]' }] } });
   });
 
   it('takes extra redact paths and key names', () => {

@@ -85,6 +85,12 @@ export function scrubValue<T>(value: T, keys: ReadonlySet<string>, depth = 0): T
     }
     return (out ?? value) as T;
   }
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    // Objects that choose their printed form (settings objects hide secrets there) are
+    // logged in that form; copying their fields would bypass it.
+    return scrubValue(toJSON.call(value) as T, keys, depth + 1);
+  }
   let out: Record<string, unknown> | undefined;
   const source = value as Record<string, unknown>;
   for (const key in source) {
