@@ -143,7 +143,7 @@ export function consumerSql(schema: string): ConsumerSql {
     unblock: `update ${s}.consumer_positions
         set blocked_seq = null, tick_id = coalesce($7, tick_id), seq = coalesce($8, seq), updated_at = now()
       where ${fence} and blocked_seq = $6`,
-    redriving: `select d.id, d.partition, d.attempts, d.tick_id, ${EVENT_COLUMNS}
+    redriving: `select d.id as dl_id, d.partition, d.attempts, d.tick_id, ${EVENT_COLUMNS}
       from ${s}.dead_letters d join ${s}.events e on e.seq = d.seq
      where d.group_name = $1 and d.channel = $2 and d.status = 'redriving' and d.partition = any ($3::integer[])
      order by d.id limit 100`,
