@@ -38,8 +38,10 @@ export interface EventBuffer {
   flush(): Promise<void>;
   /** Stops accepting events, flushes, resolves when done (call on shutdown). */
   close(): Promise<void>;
-  /** Events queued or in flight. */
+  /** Events accepted and not yet settled: queued, in flight, or waiting for room. */
   readonly pending: number;
+  /** Where the pending events are: `queued + inFlight` is what the buffer holds in memory. */
+  readonly stats: { readonly queued: number; readonly inFlight: number; readonly waiting: number };
   readonly closed: boolean;
 }
 
@@ -300,6 +302,13 @@ export function createEventBuffer(options: EventBufferOptions): EventBuffer {
     },
     get pending() {
       return queued() + inFlight + waiters.reduce((n, w) => n + w.entries.length, 0);
+    },
+    get stats() {
+      return {
+        queued: queued(),
+        inFlight,
+        waiting: waiters.reduce((n, w) => n + w.entries.length, 0),
+      };
     },
     get closed() {
       return closed;
