@@ -8,8 +8,9 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#@]+)@/g
  * `connect postgres://app:pw@db:5432/shop failed` → `connect postgres://app:***@db:5432/shop failed`.
  */
 export function scrubUrlCredentials(text: string): string {
-  // Cheap guard first: this runs on hot paths (messages, top-level strings).
-  if (!text.includes('://') || !text.includes('@')) return text;
+  // Cheap guard first: this runs on hot paths (every message, top-level strings).
+  const scheme = text.indexOf('://');
+  if (scheme === -1 || text.indexOf('@', scheme) === -1) return text;
   return text.replace(URL_CREDENTIALS, '$1$2:***@');
 }
 
