@@ -1,7 +1,17 @@
 import { createTestDatabase, type TestDatabase, testEngines } from '@vsa/common-db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBus, type EventBus } from './bus.js';
-import { OrderPlaced, type TestEvent, testCatalog } from './test-support/catalog.js';
+import { InvalidArgumentError } from './errors.js';
+import {
+  OrderPlaced,
+  PaymentCaptured,
+  type TestEvent,
+  testCatalog,
+} from './test-support/catalog.js';
+import { createTicker, tickChannel } from './ticker/ticker.js';
+
+const ids = (events: { payload: unknown }[]) =>
+  events.map((e) => (e.payload as { orderId: string }).orderId);
 
 describe.each(testEngines())('event bus on %s', (engine) => {
   let t: TestDatabase;
@@ -9,7 +19,12 @@ describe.each(testEngines())('event bus on %s', (engine) => {
 
   beforeAll(async () => {
     t = await createTestDatabase({ engine });
-    bus = createEventBus({ db: t.db, catalog: testCatalog, schema: 'bus_test' });
+    bus = createEventBus({
+      db: t.db,
+      catalog: testCatalog,
+      schema: 'bus_test',
+      tickIntervalMs: 1000,
+    });
     await bus.install();
   });
   afterAll(async () => {
@@ -22,7 +37,7 @@ describe.each(testEngines())('event bus on %s', (engine) => {
     expect(again.applied).toEqual([]);
   });
 
-  it('publishes in a transaction and reads back in order', async () => {
+  it('publishes in a transaction and reads back in order (no ticker running: reads tick)', async () => {
     await bus.transaction(async (tx) => {
       await bus.publish(tx, [
         OrderPlaced.create({ orderId: 'o-1', total: 1 }, { key: 'o-1' }),
@@ -30,11 +45,91 @@ describe.each(testEngines())('event bus on %s', (engine) => {
       ]);
     });
     const page = await bus.read('orders');
-    expect(page.events.map((e) => e.payload)).toEqual([
-      { orderId: 'o-1', total: 1 },
-      { orderId: 'o-2', total: 2 },
-    ]);
+    expect(ids(page.events)).toEqual(['o-1', 'o-2']);
     const next = await bus.read('orders', { after: page.nextCursor });
     expect(next.events).toEqual([]);
+  });
+
+  it('validates against the catalog before writing', async () => {
+    const bad = { ...OrderPlaced.create({ orderId: 'x', total: 1 }), type: 'OrderLost' };
+    await expect(bus.publish(t.db, bad as never)).rejects.toThrow('Unknown event');
+  });
+
+  it('a running ticker takes a tick right after bus.transaction commits, and notifies once per tick', async () => {
+    const notified: string[] = [];
+    const unlisten = await t.db.listen(tickChannel(bus.schema), (payload) =>
+      notified.push(payload),
+    );
+    const ticks: number[] = [];
+    const off = bus.ticker.onTick((id) => ticks.push(id));
+    await bus.start();
+    const before = await bus.read('orders');
+    const seen = new Promise<number>((resolve) => {
+      const stop = bus.ticker.onTick((id) => {
+        stop();
+        resolve(id);
+      });
+    });
+    await bus.transaction((tx) =>
+      bus.publish(tx, OrderPlaced.create({ orderId: 'o-3', total: 3 })),
+    );
+    const tickId = await seen; // taken by the commit signal, long before the 1 s backstop
+    const page = await bus.read('orders', { after: before.nextCursor, tick: false });
+    expect(ids(page.events)).toEqual(['o-3']);
+    await expect.poll(() => notified.includes(String(tickId))).toBe(true);
+    expect(ticks).toContain(tickId);
+    off();
+    await unlisten();
+  });
+
+  it('the buffer signals the ticker after each batch; watch() catches unobserved commits', async () => {
+    const before = await bus.read('orders', { tick: false });
+    const next = new Promise<void>((resolve) => {
+      const stop = bus.ticker.onTick(() => {
+        stop();
+        resolve();
+      });
+    });
+    await bus.buffer.publish(OrderPlaced.create({ orderId: 'o-4', total: 4 }));
+    await next;
+    expect(
+      ids((await bus.read('orders', { after: before.nextCursor, tick: false })).events),
+    ).toEqual(['o-4']);
+    // A transaction the bus did not open: publish arms the watch, the tick follows the commit.
+    const watched = new Promise<void>((resolve) => {
+      const stop = bus.ticker.onTick(() => {
+        stop();
+        resolve();
+      });
+    });
+    await t.db.transaction((tx) =>
+      bus.publish(tx, PaymentCaptured.create({ paymentId: 'w', amount: 1 })),
+    );
+    await watched;
+    const payments = await bus.read('payments', { tick: false });
+    expect(payments.events.map((e) => e.type)).toEqual(['PaymentCaptured']);
+  });
+
+  it('tick() records nothing when nothing committed', async () => {
+    await bus.ticker.tick();
+    expect(await bus.ticker.tick()).toBeNull();
+  });
+
+  it('stop() flushes the buffer and stops the ticker', async () => {
+    const p = bus.buffer.publish(OrderPlaced.create({ orderId: 'o-5', total: 5 }));
+    await bus.stop();
+    await p;
+    expect(bus.ticker.running).toBe(false);
+    expect(bus.buffer.closed).toBe(true);
+    const all = await bus.read('orders');
+    expect(ids(all.events)).toContain('o-5');
+  });
+
+  it('rejects bad options', () => {
+    expect(() => createEventBus(undefined as never)).toThrow(InvalidArgumentError);
+    expect(() => createEventBus({ db: {} as never, catalog: testCatalog })).toThrow('db must be');
+    expect(() => createEventBus({ db: t.db, catalog: {} as never })).toThrow('catalog must');
+    expect(() => createEventBus({ db: t.db, catalog: testCatalog, schema: 'X' })).toThrow('schema');
+    expect(() => createTicker({ db: t.db, intervalMs: 0 })).toThrow('intervalMs');
   });
 });
