@@ -1,4 +1,5 @@
 import { createLogger } from '@vsa/common-logging';
+import { openInfrastructure } from './infrastructure.js';
 import { buildServer } from './server.js';
 import { loadApiSettings } from './settings.js';
 
@@ -10,9 +11,13 @@ const logger = createLogger({
   pretty: settings.LOG_PRETTY,
 });
 
-const app = await buildServer({ settings, logger });
+const infrastructure = await openInfrastructure(settings, logger);
+const app = await buildServer({ settings, logger, infrastructure });
+// Fastify closes first (stops accepting, drains requests), then the bus and the database.
+app.addHook('onClose', async () => infrastructure.close());
+
 const url = await app.listen({ host: settings.HOST, port: settings.PORT });
-process.stdout.write(`vsa-common API listening on ${url}\n`);
+process.stdout.write(`vsa-common API listening on ${url} (database: ${infrastructure.db.kind})\n`);
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

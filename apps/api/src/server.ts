@@ -12,7 +12,9 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health/health-routes.js';
+import type { Infrastructure } from './infrastructure.js';
 import type { ApiSettings } from './settings.js';
+import { ordersSlice } from './slices/orders/index.js';
 
 /** The API's Fastify instance: pino logger, zod type provider. */
 export type ApiServer = FastifyInstance<
@@ -28,6 +30,8 @@ export interface ServerDependencies {
   readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT'>;
   readonly logger: Logger;
   readonly readiness?: readonly ReadinessCheck[];
+  /** Database and event bus; without them only the health routes exist. */
+  readonly infrastructure?: Pick<Infrastructure, 'db' | 'bus'>;
 }
 
 /**
@@ -51,7 +55,24 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
     exposeInternalErrors: deps.settings.NODE_ENV !== 'production',
   });
 
-  await app.register(healthRoutes, { checks: deps.readiness ?? [] });
+  const infrastructure = deps.infrastructure;
+  const readiness = [...(deps.readiness ?? [])];
+  if (infrastructure) {
+    readiness.push({
+      name: 'database',
+      check: async () => {
+        const report = await infrastructure.db.health({ timeoutMs: 2000 });
+        return report.ok ? { ok: true } : { ok: false, detail: report.error ?? 'unavailable' };
+      },
+    });
+  }
+  await app.register(healthRoutes, { checks: readiness });
+
+  // Slices: encapsulated plugins that get exactly what they touch.
+  if (infrastructure) {
+    const { db, bus } = infrastructure;
+    await app.register(ordersSlice, { prefix: '/orders', db, bus });
+  }
   await app.ready();
   return app;
 }

@@ -1,13 +1,32 @@
 import {
+  envBoolean,
   httpSettings,
   loadSettingsOrExit,
   runtimeSettings,
   type Settings,
 } from '@vsa/common-config';
+import { dbSettings } from '@vsa/common-db';
 import { loggingSettings } from '@vsa/common-logging';
+import { z } from 'zod';
+
+/** Settings that belong to the API itself rather than to a package. */
+export const apiOwnSettings: z.ZodObject<{
+  MIGRATE_ON_START: z.ZodDefault<z.ZodCodec<z.ZodString, z.ZodBoolean>>;
+}> = z.object({
+  MIGRATE_ON_START: envBoolean().default(true).meta({
+    description: 'Apply pending migrations (app and event bus) before listening',
+    example: 'false',
+  }),
+});
 
 /** Every settings fragment the API is composed of; `.env.example` must document each variable. */
-export const apiSettingsFragments = [runtimeSettings, httpSettings, loggingSettings] as const;
+export const apiSettingsFragments = [
+  runtimeSettings,
+  httpSettings,
+  loggingSettings,
+  dbSettings,
+  apiOwnSettings,
+] as const;
 
 /** The API's typed, deeply frozen settings. */
 export type ApiSettings = Settings<typeof apiSettingsFragments>;

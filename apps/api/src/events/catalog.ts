@@ -1,0 +1,5 @@
+import { defineCatalog } from '@vsa/common-events';
+import { OrderPlaced } from '../slices/orders/contract.js';
+
+/** Every event the API publishes or consumes, from each slice's contract module. */
+export const catalog = defineCatalog([OrderPlaced]);

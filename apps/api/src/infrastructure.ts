@@ -1,0 +1,62 @@
+import {
+  applyMigrations,
+  createDatabase,
+  type Database,
+  databaseOptionsFromSettings,
+} from '@vsa/common-db';
+import { createEventBus, type EventBus } from '@vsa/common-events';
+import type { Logger } from 'pino';
+import { catalog } from './events/catalog.js';
+import { PrismaClient } from './generated/prisma/client.js';
+import type { ApiSettings } from './settings.js';
+
+/** The API's event bus, typed by its catalog. */
+export type ApiEventBus = EventBus<(typeof catalog.definitions)[number]>;
+
+/** Database and event bus, opened and migrated; `close()` stops them in order. */
+export interface Infrastructure {
+  readonly db: Database<PrismaClient>;
+  readonly bus: ApiEventBus;
+  close(): Promise<void>;
+}
+
+/** The app's own Prisma migrations folder, relative to the app (the working directory). */
+export const APP_MIGRATIONS_DIR = 'prisma/migrations';
+
+/**
+ * Opens the database named by the settings (PostgreSQL, or embedded PGlite by default),
+ * applies pending migrations of the event bus and of the app unless told not to, and starts
+ * the bus's ticker.
+ */
+export async function openInfrastructure(
+  settings: ApiSettings,
+  logger: Logger,
+  migrationsDir: string = APP_MIGRATIONS_DIR,
+): Promise<Infrastructure> {
+  const db = await createDatabase({
+    ...databaseOptionsFromSettings(settings),
+    PrismaClient,
+    logger: logger.child({ module: 'db' }),
+  });
+  const bus = createEventBus({ db, catalog, logger: logger.child({ module: 'events' }) });
+  try {
+    if (settings.MIGRATE_ON_START) {
+      const events = await bus.install();
+      const app = await applyMigrations(db, { migrations: { dir: migrationsDir } });
+      logger.info({ applied: [...events.applied, ...app.applied] }, 'migrations up to date');
+    }
+    await bus.start();
+  } catch (error) {
+    await bus.stop().catch(() => {});
+    await db.close();
+    throw error;
+  }
+  return {
+    db,
+    bus,
+    async close() {
+      await bus.stop();
+      await db.close();
+    },
+  };
+}
