@@ -73,7 +73,9 @@ export async function listDeadLetters(
   const s = schemaOf(options);
   const limit = options.limit ?? 100;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
-    throw new InvalidArgumentError(`limit must be an integer from 1 to 10000, got ${String(limit)}.`);
+    throw new InvalidArgumentError(
+      `limit must be an integer from 1 to 10000, got ${String(limit)}.`,
+    );
   }
   const { rows } = await toQueryable(db).query<{
     id: unknown;
@@ -94,7 +96,13 @@ export async function listDeadLetters(
       where ($1::text is null or group_name = $1) and ($2::text is null or channel = $2)
         and status = $3 and id > $4
       order by id limit $5`,
-    [options.group ?? null, options.channel ?? null, options.status ?? 'dead', options.afterId ?? 0, limit],
+    [
+      options.group ?? null,
+      options.channel ?? null,
+      options.status ?? 'dead',
+      options.afterId ?? 0,
+      limit,
+    ],
   );
   return rows.map((r) => ({
     id: toNumber(r.id),
@@ -152,7 +160,10 @@ async function setStatus(
  * partition (`onFailure: 'block'`) resumes at the event, in order, with fresh attempts.
  * Returns how many letters were marked.
  */
-export function redriveDeadLetters(db: EventExecutor, selection: DeadLetterSelection): Promise<number> {
+export function redriveDeadLetters(
+  db: EventExecutor,
+  selection: DeadLetterSelection,
+): Promise<number> {
   return setStatus(db, selection, ['dead'], 'redriving', 'redriveDeadLetters');
 }
 
@@ -160,7 +171,10 @@ export function redriveDeadLetters(db: EventExecutor, selection: DeadLetterSelec
  * Gives up on these dead letters for good. A partition blocked at one of them moves past it.
  * Returns how many letters were marked `discarded`.
  */
-export function discardDeadLetters(db: EventExecutor, selection: DeadLetterSelection): Promise<number> {
+export function discardDeadLetters(
+  db: EventExecutor,
+  selection: DeadLetterSelection,
+): Promise<number> {
   return setStatus(db, selection, ['dead', 'redriving'], 'discarded', 'discardDeadLetters');
 }
 
@@ -243,7 +257,10 @@ export interface PruneResult {
  * passed (channels without groups: by age alone), and ticks no reader needs any more. Groups
  * lagging beyond `lagLimitSeconds` are reported, never advanced.
  */
-export async function pruneEvents(db: EventExecutor, options: PruneEventsOptions): Promise<PruneResult> {
+export async function pruneEvents(
+  db: EventExecutor,
+  options: PruneEventsOptions,
+): Promise<PruneResult> {
   requireObject('pruneEvents', options);
   const s = schemaOf(options);
   if (!(options.olderThan instanceof Date) || Number.isNaN(options.olderThan.getTime())) {
@@ -254,27 +271,33 @@ export async function pruneEvents(db: EventExecutor, options: PruneEventsOptions
     throw new InvalidArgumentError('pruneEvents: lagLimitSeconds must be a number >= 0.');
   }
   const q = toQueryable(db);
-  // An event is passed by a group when its tick is before the group's position tick, i.e.
-  // when it is visible in the snapshot of the tick just before that position.
+  // A partition has passed an event when the event's batch is before the position's tick, or
+  // is that tick's batch with a seq at or below the position's (DESIGN.md 3). Only the
+  // partition that owns the event's key hash counts.
   const deleted = await q.query<{ n: number }>(
-    `with bound as (
-       select channel, min(tick_id) as tick_id from "${s}".consumer_positions group by channel),
-     gone as (
+    `with gone as (
        delete from "${s}".events e
         where e.recorded_at < $1
-          and (not exists (select 1 from bound b where b.channel = e.channel)
-               or exists (select 1 from bound b join "${s}".ticks t on t.tick_id = b.tick_id - 1
-                           where b.channel = e.channel and pg_visible_in_snapshot(e.tx_id, t.snapshot)))
+          and not exists (
+            select 1 from "${s}".consumer_positions p
+              join "${s}".consumer_groups g on g.group_name = p.group_name and g.channel = p.channel
+              left join "${s}".ticks pt on pt.tick_id = p.tick_id
+             where p.channel = e.channel
+               and (g.partitions = 1 or e.key_hash % g.partitions = p.partition)
+               and (pt.tick_id is null
+                    or not pg_visible_in_snapshot(e.tx_id, pt.snapshot)
+                    or (not pg_visible_in_snapshot(e.tx_id, pt.prev_snapshot) and e.seq > p.seq)))
         returning 1)
      select count(*)::integer as n from gone`,
     [options.olderThan],
   );
-  // A tick is still needed by a group at or after it, and the newest one by the ticker.
+  // A tick is still needed by a group at or after it (and the one before, which bounds the
+  // next prune), and the newest one by the ticker.
   const ticks = await q.query<{ n: number }>(
     `with gone as (
        delete from "${s}".ticks t
         where t.created_at < $1
-          and t.tick_id < coalesce((select min(tick_id) from "${s}".consumer_positions), t.tick_id + 1)
+          and t.tick_id < coalesce((select min(tick_id) - 1 from "${s}".consumer_positions), t.tick_id + 1)
           and t.tick_id < (select max(tick_id) from "${s}".ticks)
         returning 1)
      select count(*)::integer as n from gone`,

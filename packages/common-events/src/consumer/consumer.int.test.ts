@@ -1,55 +1,463 @@
-import type { TestDatabase } from '@vsa/common-db/testing';
-import { testEngines } from '@vsa/common-db/testing';
+import type { Database } from '@vsa/common-db';
+import { type TestDatabase, testEngines } from '@vsa/common-db/testing';
+import { getLogContext } from '@vsa/common-logging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../envelope.js';
+import { publishEvent } from '../publish/publish-event.js';
+import { OrderPlaced, PaymentCaptured, testCatalog } from '../test-support/catalog.js';
 import {
   consumerTestDatabase,
   label,
   publishOrders,
   waitFor,
 } from '../test-support/consumer-harness.js';
+import { tickSql } from '../ticker/ticker.js';
+import {
+  discardDeadLetters,
+  listDeadLetters,
+  pruneEvents,
+  redriveDeadLetters,
+  resetGroup,
+} from './admin.js';
+import { ConsumerConfigMismatchError, ConsumerStateError } from './errors.js';
+import type { SubscribeOptions } from './options.js';
+import { getConsumerStatus } from './status.js';
 import { type Consumer, subscribe } from './subscribe.js';
 
 const schema = 'consumer_test';
+const fast = { pollIntervalMs: 20, leaseMs: 2_000, backoff: { initialMs: 5, maxMs: 20 } } as const;
 
 describe.each(testEngines())('consumer groups on %s', (engine) => {
   let t: TestDatabase;
+  let db: Database<unknown>;
   const consumers: Consumer[] = [];
+  let groupNo = 0;
+  const nextGroup = (): string => `g${++groupNo}`;
+
+  async function start(options: SubscribeOptions): Promise<Consumer> {
+    const c = subscribe(db, { schema, ...fast, ...options } as SubscribeOptions);
+    consumers.push(c);
+    await c.start();
+    return c;
+  }
+  const collector = () => {
+    const seen: string[] = [];
+    return { seen, handler: (e: StoredEvent) => void seen.push(label(e)) };
+  };
+
   beforeAll(async () => {
     t = await consumerTestDatabase(engine, schema);
+    db = t.db;
   });
   afterAll(async () => {
     for (const c of consumers) await c.stop();
     await t?.drop();
   });
 
-  it('delivers every event of a channel in order and stores the position', async () => {
+  it('delivers a channel in order, groups independently, and releases leases on stop', async () => {
     await publishOrders(
-      t.db,
+      db,
       schema,
       [1, 2, 3].map((n) => ({ key: 'a', n })),
     );
-    const seen: string[] = [];
-    const c = subscribe(t.db, {
-      group: 'g1',
-      channel: 'orders',
+    const a = collector();
+    const b = collector();
+    const ga = nextGroup();
+    const ca = await start({ group: ga, channel: 'orders', batchSize: 2, handler: a.handler });
+    await start({ group: nextGroup(), channel: 'orders', handler: b.handler });
+    await waitFor(() => a.seen.length === 3 && b.seen.length === 3);
+    await publishOrders(db, schema, [{ key: 'a', n: 4 }]);
+    await waitFor(() => a.seen.length === 4 && b.seen.length === 4);
+    expect(a.seen).toEqual(['a:1', 'a:2', 'a:3', 'a:4']);
+    expect(b.seen).toEqual(a.seen);
+    await ca.stop();
+    await ca.stop();
+    const rows = await db.sql<{ lease_owner: string | null }>`
+      select lease_owner from consumer_test.consumer_positions where group_name = ${ga}`;
+    expect(rows).toEqual([{ lease_owner: null }]);
+    await expect(ca.start()).rejects.toBeInstanceOf(ConsumerStateError);
+  });
+
+  it('filters by type and starts a new group at now, a position or a time', async () => {
+    await publishOrders(db, schema, [{ key: 'old', n: 1 }]);
+    await publishEvent(db, PaymentCaptured.create({ paymentId: 'p', amount: 1 }), {
       schema,
-      batchSize: 2,
-      pollIntervalMs: 20,
-      handler: (e: StoredEvent) => {
+      catalog: testCatalog,
+    });
+    const marker = new Date();
+    await new Promise((r) => setTimeout(r, 20));
+    await publishOrders(db, schema, [{ key: 'new', n: 1 }]);
+    const now = collector();
+    await start({ group: nextGroup(), channel: 'orders', startFrom: 'now', handler: now.handler });
+    const byTime = collector();
+    await start({
+      group: nextGroup(),
+      channel: 'orders',
+      startFrom: { time: marker },
+      handler: byTime.handler,
+    });
+    await publishOrders(db, schema, [{ key: 'later', n: 1 }]);
+    await waitFor(() => now.seen.length === 1 && byTime.seen.length === 2);
+    expect(now.seen).toEqual(['later:1']);
+    expect(byTime.seen).toEqual(['new:1', 'later:1']);
+    const typed: string[] = [];
+    await start({
+      group: nextGroup(),
+      channel: 'payments',
+      types: ['PaymentCaptured'],
+      handler: (e) => void typed.push(e.type),
+    });
+    await waitFor(() => typed.length === 1);
+  });
+
+  it('rejects invalid options and a changed partition count', async () => {
+    expect(() => subscribe(db, { group: '', channel: 'orders', handler: () => {} })).toThrow(
+      /group/,
+    );
+    expect(() =>
+      subscribe(db, { group: 'x', channel: 'orders', handler: () => {}, batchSize: 0 }),
+    ).toThrow(/batchSize/);
+    expect(() =>
+      subscribe(db, {
+        group: 'x',
+        channel: 'orders',
+        handler: () => {},
+        startFrom: { position: 'nope' },
+      }),
+    ).toThrow(/cursor/i);
+    const group = nextGroup();
+    await start({ group, channel: 'orders', partitions: 2, handler: () => {} });
+    const other = subscribe(db, {
+      schema,
+      group,
+      channel: 'orders',
+      partitions: 3,
+      handler: () => {},
+    });
+    await expect(other.start()).rejects.toBeInstanceOf(ConsumerConfigMismatchError);
+  });
+
+  it('runs every handler inside a log context (test 9 context, ids from metadata)', async () => {
+    const group = nextGroup();
+    const seen: unknown[] = [];
+    await start({
+      group,
+      channel: 'orders',
+      startFrom: 'now',
+      handler: () => void seen.push(getLogContext()),
+    });
+    const event = OrderPlaced.create(
+      { orderId: 'ctx', total: 1 },
+      { key: 'ctx', metadata: { correlationId: 'corr-1', causationId: 'cause-1' } },
+    );
+    await publishEvent(db, event, { schema, catalog: testCatalog });
+    await waitFor(() => seen.length === 1);
+    expect(seen[0]).toEqual({
+      eventId: event.id,
+      consumer: group,
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+    });
+  });
+
+  it('test 3: a rolled-back publish is never delivered and does not stall the ones after it', async () => {
+    const c = collector();
+    await start({ group: nextGroup(), channel: 'orders', startFrom: 'now', handler: c.handler });
+    await db
+      .transaction(async (tx) => {
+        await publishEvent(tx, OrderPlaced.create({ orderId: 'rb', total: 1 }, { key: 'rb' }), {
+          schema,
+        });
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    await publishOrders(db, schema, [{ key: 'ok', n: 1 }]);
+    await waitFor(() => c.seen.length === 1);
+    expect(c.seen).toEqual(['ok:1']);
+  });
+
+  it('transactional mode: handler writes and the position commit together; failures roll both back', async () => {
+    await db.query(
+      'create table if not exists consumer_test.effects (event_id uuid primary key, n int)',
+    );
+    const group = nextGroup();
+    let failOnce = true;
+    await start({
+      group,
+      channel: 'orders',
+      mode: 'transactional',
+      startFrom: 'now',
+      batchSize: 10,
+      handler: async (e, { tx }) => {
+        await tx.query('insert into consumer_test.effects values ($1, $2)', [
+          e.id,
+          (e.payload as { total: number }).total,
+        ]);
+        if ((e.payload as { total: number }).total === 3 && failOnce) {
+          failOnce = false;
+          throw new Error('third fails once');
+        }
+      },
+    });
+    await publishOrders(
+      db,
+      schema,
+      [1, 2, 3, 4].map((n) => ({ key: 'tx', n })),
+    );
+    await waitFor(async () => (await db.sql`select 1 from consumer_test.effects`).length === 4);
+    await new Promise((r) => setTimeout(r, 100));
+    const rows = await db.sql<{ n: number }>`select n from consumer_test.effects order by n`;
+    expect(rows.map((r) => r.n)).toEqual([1, 2, 3, 4]);
+    const status = await getConsumerStatus(db, { schema, group });
+    expect(status.groups[0]?.lagEvents).toBe(0);
+    expect(status.groups[0]?.local.failed).toBe(1);
+  });
+
+  it('test 9 (park): retries with backoff, dead-letters, keeps flowing, redrive delivers once', async () => {
+    const group = nextGroup();
+    const calls: string[] = [];
+    let poisonHealed = false;
+    await start({
+      group,
+      channel: 'orders',
+      startFrom: 'now',
+      maxAttempts: 3,
+      handler: (e, ctx) => {
+        calls.push(`${label(e)}#${ctx.attempt}`);
+        if (label(e) === 'p:2' && !poisonHealed) throw new Error('poison');
+      },
+    });
+    await publishOrders(
+      db,
+      schema,
+      [1, 2, 3].map((n) => ({ key: 'p', n })),
+    );
+    await waitFor(() => calls.includes('p:3#1'));
+    expect(calls).toEqual(['p:1#1', 'p:2#1', 'p:2#2', 'p:2#3', 'p:3#1']);
+    const letters = await listDeadLetters(db, { schema, group });
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ attempts: 3, status: 'dead', error: { message: 'poison' } });
+    poisonHealed = true;
+    expect(await redriveDeadLetters(db, { schema, ids: [letters[0]?.id as number] })).toBe(1);
+    await waitFor(() => calls.length === 6);
+    expect(calls[5]).toBe('p:2#4');
+    await waitFor(
+      async () => (await listDeadLetters(db, { schema, group, status: 'redriven' })).length === 1,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(calls).toHaveLength(6);
+  });
+
+  it('test 9 (block): the partition stops at the poison event, reports it, and resumes on redrive or discard', async () => {
+    const group = nextGroup();
+    const calls: string[] = [];
+    let heal = false;
+    await start({
+      group,
+      channel: 'orders',
+      startFrom: 'now',
+      maxAttempts: 2,
+      onFailure: 'block',
+      handler: (e) => {
+        if ((label(e) === 'b:2' || label(e) === 'b:4') && !heal) throw new Error('poison');
+        calls.push(label(e));
+      },
+    });
+    await publishOrders(
+      db,
+      schema,
+      [1, 2, 3, 4, 5].map((n) => ({ key: 'b', n })),
+    );
+    await waitFor(async () => (await listDeadLetters(db, { schema, group })).length === 1);
+    const status = await getConsumerStatus(db, { schema, group });
+    expect(status.groups[0]?.partitionStatus[0]?.blockedSeq).not.toBeNull();
+    expect(status.groups[0]?.deadLetters).toBe(1);
+    expect(calls).toEqual(['b:1']);
+    heal = true;
+    await redriveDeadLetters(db, { schema, group });
+    await waitFor(() => calls.length === 5);
+    expect(calls).toEqual(['b:1', 'b:2', 'b:3', 'b:4', 'b:5']);
+
+    // Discard: the partition moves past the poison event.
+    heal = false;
+    calls.length = 0;
+    await publishOrders(
+      db,
+      schema,
+      [2, 6].map((n) => ({ key: 'b', n })),
+    );
+    await waitFor(async () => (await listDeadLetters(db, { schema, group })).length === 1);
+    expect(await discardDeadLetters(db, { schema, group })).toBe(1);
+    await waitFor(() => calls.length === 1);
+    expect(calls).toEqual(['b:6']);
+  });
+
+  it('partitions: one key stays in order, every partition is served, positions are per partition', async () => {
+    const group = nextGroup();
+    const byKey = new Map<string, number[]>();
+    const parts = new Set<number>();
+    await start({
+      group,
+      channel: 'orders',
+      partitions: 4,
+      startFrom: 'now',
+      handler: (e, ctx) => {
+        parts.add(ctx.partition);
+        const p = e.payload as { orderId: string; total: number };
+        byKey.set(p.orderId, [...(byKey.get(p.orderId) ?? []), p.total]);
+      },
+    });
+    const items = [];
+    for (let n = 1; n <= 5; n++) for (let k = 0; k < 20; k++) items.push({ key: `k${k}`, n });
+    await publishOrders(db, schema, items);
+    await waitFor(() => [...byKey.values()].reduce((s, v) => s + v.length, 0) === 100);
+    for (const values of byKey.values()) expect(values).toEqual([1, 2, 3, 4, 5]);
+    expect(parts.size).toBe(4);
+    const status = await getConsumerStatus(db, { schema, group });
+    expect(status.groups[0]?.partitionStatus).toHaveLength(4);
+  });
+
+  it('test 10: resetGroup replays exactly the events from a position, in order; other groups are unaffected', async () => {
+    const group = nextGroup();
+    const a = collector();
+    const b = collector();
+    const ca = await start({ group, channel: 'orders', startFrom: 'now', handler: a.handler });
+    await start({ group: nextGroup(), channel: 'orders', startFrom: 'now', handler: b.handler });
+    await publishOrders(
+      db,
+      schema,
+      [1, 2, 3].map((n) => ({ key: 'r', n })),
+    );
+    await waitFor(() => a.seen.length === 3 && b.seen.length === 3);
+    const page = await (await import('../read/get-events-by-channel.js')).getEventsByChannel(
+      db,
+      'orders',
+      {
+        schema,
+        after: null,
+        limit: 10_000,
+      },
+    );
+    const first = page.events.find((e) => label(e) === 'r:1') as StoredEvent;
+    await resetGroup(db, { schema, group, to: { position: first.position } });
+    await waitFor(() => a.seen.length === 5);
+    expect(a.seen).toEqual(['r:1', 'r:2', 'r:3', 'r:2', 'r:3']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.seen).toEqual(['r:1', 'r:2', 'r:3']);
+    expect(ca.stats().partitions[0]?.epoch).toBeGreaterThan(1);
+    await expect(resetGroup(db, { schema, group: 'nope', to: 'beginning' })).rejects.toThrow(
+      /does not exist/,
+    );
+  });
+
+  it('test 6 (in process): a fenced-out worker cannot move the position, which never goes backwards', async () => {
+    const group = nextGroup();
+    let release!: () => void;
+    const paused = new Promise<void>((r) => {
+      release = r;
+    });
+    const seen: string[] = [];
+    await start({
+      group,
+      channel: 'orders',
+      startFrom: 'now',
+      handler: async (e) => {
+        if (label(e) === 'z:1') await paused;
         seen.push(label(e));
       },
     });
+    await publishOrders(db, schema, [{ key: 'z', n: 1 }]);
+    await new Promise((r) => setTimeout(r, 100));
+    // Another worker takes the partition over (as after an expired lease) and moves on.
+    await db.query(
+      `update consumer_test.consumer_positions set lease_owner = 'other', lease_epoch = lease_epoch + 1,
+         tick_id = (select max(tick_id) from consumer_test.ticks), seq = (select max(seq) from consumer_test.events)
+       where group_name = $1`,
+      [group],
+    );
+    const before = await db.sql<{ tick_id: unknown; seq: unknown }>`
+      select tick_id, seq from consumer_test.consumer_positions where group_name = ${group}`;
+    release();
+    await waitFor(() => seen.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    const after = await db.sql<{ tick_id: unknown; seq: unknown; lease_owner: string }>`
+      select tick_id, seq, lease_owner from consumer_test.consumer_positions where group_name = ${group}`;
+    expect(after[0]).toMatchObject({ ...before[0], lease_owner: 'other' });
+  });
+
+  it('test 8: poll-only mode and a failing LISTEN still deliver', async () => {
+    const polled = collector();
+    await start({
+      group: nextGroup(),
+      channel: 'orders',
+      startFrom: 'now',
+      listen: false,
+      handler: polled.handler,
+    });
+    const broken = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop === 'listen')
+          return () => Promise.reject(new Error('LISTEN not supported (pgbouncer)'));
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const fallback = collector();
+    const c = subscribe(broken, {
+      schema,
+      ...fast,
+      group: nextGroup(),
+      channel: 'orders',
+      startFrom: 'now',
+      handler: fallback.handler,
+    });
     consumers.push(c);
     await c.start();
-    await waitFor(() => seen.length === 3);
-    await publishOrders(t.db, schema, [{ key: 'a', n: 4 }]);
-    await waitFor(() => seen.length === 4);
-    expect(seen).toEqual(['a:1', 'a:2', 'a:3', 'a:4']);
-    await c.stop();
-    const rows = await t.db.sql<{
-      lease_owner: string | null;
-    }>`select lease_owner from consumer_test.consumer_positions where group_name = 'g1'`;
-    expect(rows).toEqual([{ lease_owner: null }]);
+    expect(c.stats().listening).toBe(false);
+    await publishEvent(db, OrderPlaced.create({ orderId: 'poll', total: 1 }, { key: 'poll' }), {
+      schema,
+      catalog: testCatalog,
+    });
+    await waitFor(() => polled.seen.length === 1 && fallback.seen.length === 1);
+  });
+
+  it('test 11: pruneEvents keeps what a group has not passed and reports a stalled group', async () => {
+    const group = nextGroup();
+    const seen: number[] = [];
+    const handler = (e: StoredEvent) => void seen.push((e.payload as { amount: number }).amount);
+    const pay = async (amount: number) => {
+      await publishEvent(
+        db,
+        PaymentCaptured.create({ paymentId: 'keep', amount }, { key: 'keep' }),
+        {
+          schema,
+          catalog: testCatalog,
+        },
+      );
+      await db.query(tickSql(schema));
+    };
+    const consumer = await start({ group, channel: 'payments', startFrom: 'now', handler });
+    await pay(1);
+    await waitFor(() => seen.length === 1);
+    await consumer.stop();
+    await pay(2);
+    const result = await pruneEvents(db, {
+      schema,
+      olderThan: new Date(Date.now() + 60_000),
+      lagLimitSeconds: 0,
+    });
+    expect(result.deletedEvents).toBeGreaterThan(0);
+    const left = await db.sql<{ amount: number }>`
+      select (payload->>'amount')::int as amount from consumer_test.events where key = 'keep'`;
+    expect(left).toEqual([{ amount: 2 }]);
+    expect(result.stalled.some((s) => s.group === group)).toBe(true);
+    // The stopped group resumes exactly at the kept event.
+    seen.length = 0;
+    await start({ group, channel: 'payments', handler });
+    await waitFor(() => seen.length >= 1);
+    expect(seen).toEqual([2]);
+    await expect(pruneEvents(db, { schema, olderThan: 'yesterday' as never })).rejects.toThrow(
+      /olderThan/,
+    );
   });
 });
