@@ -12,9 +12,13 @@ const logger = createLogger({
 });
 
 const infrastructure = await openInfrastructure(settings, logger);
-const app = await buildServer({ settings, logger, infrastructure });
 // Fastify closes first (stops accepting, drains requests), then the bus and the database.
-app.addHook('onClose', async () => infrastructure.close());
+const app = await buildServer({
+  settings,
+  logger,
+  infrastructure,
+  onClose: () => infrastructure.close(),
+});
 
 const url = await app.listen({ host: settings.HOST, port: settings.PORT });
 process.stdout.write(`vsa-common API listening on ${url} (database: ${infrastructure.db.kind})\n`);

@@ -32,6 +32,8 @@ export interface ServerDependencies {
   readonly readiness?: readonly ReadinessCheck[];
   /** Database and event bus; without them only the health routes exist. */
   readonly infrastructure?: Pick<Infrastructure, 'db' | 'bus'>;
+  /** Runs when the server closes, after in-flight requests finished (e.g. close the bus and db). */
+  readonly onClose?: () => Promise<void>;
 }
 
 /**
@@ -73,6 +75,8 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
     const { db, bus } = infrastructure;
     await app.register(ordersSlice, { prefix: '/orders', db, bus });
   }
+  const onClose = deps.onClose;
+  if (onClose) app.addHook('onClose', async () => onClose());
   await app.ready();
   return app;
 }
