@@ -6,6 +6,7 @@ import type {
 } from '@vsa/common-db';
 import type { EventCatalog } from './catalog/define-catalog.js';
 import type { AnyEventDefinition, EventOf } from './catalog/define-event.js';
+import { type BusConsumers, createBusConsumers } from './consumer/bus-consumers.js';
 import type { PublishedEvent } from './envelope.js';
 import { InvalidArgumentError } from './errors.js';
 import type { EventExecutor } from './executor.js';
@@ -54,6 +55,10 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition> {
   readonly ticker: Ticker;
   /** Batched publishing outside business transactions (validated against the catalog). */
   readonly buffer: EventBuffer;
+  // --- consumer groups (part 2, src/consumer) ---
+  /** Durable consumer groups: `subscribe`, status, dead letters, replay, retention. */
+  readonly consumers: BusConsumers;
+  // --- end consumer groups ---
   /** Creates or upgrades the bus's tables (idempotent, safe to run from many processes). */
   install(): Promise<ApplyMigrationsResult>;
   /**
@@ -128,6 +133,7 @@ export function createEventBus<const D extends AnyEventDefinition>(
     catalog,
     onCommit: () => ticker.signal(),
   });
+  const consumers = createBusConsumers({ db, schema, catalog, ticker, logger }); // part 2
   // Transactions opened by bus.transaction: their commit is observed, no need to watch.
   const observed = new WeakSet<object>();
 
@@ -153,6 +159,7 @@ export function createEventBus<const D extends AnyEventDefinition>(
     db,
     ticker,
     buffer,
+    consumers,
     install: () => installEventStore(db, { schema }),
     publish: publish as EventBus<D>['publish'],
     async transaction<T>(
@@ -179,6 +186,7 @@ export function createEventBus<const D extends AnyEventDefinition>(
       await ticker.tick();
     },
     async stop() {
+      await consumers.stopAll(); // part 2: graceful stop of consumer groups first
       await buffer.close();
       await ticker.stop();
     },

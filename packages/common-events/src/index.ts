@@ -20,6 +20,7 @@ export {
   type EventOf,
   type Upcaster,
 } from './catalog/define-event.js';
+export * from './consumer/index.js';
 export type { EventEnvelope, EventMetadata, PublishedEvent, StoredEvent } from './envelope.js';
 export {
   EventBufferClosedError,

@@ -15,6 +15,7 @@ export {
   type StalledGroup,
 } from './admin.js';
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
+export type { BusConsumers } from './bus-consumers.js';
 export {
   ConsumerConfigMismatchError,
   ConsumerGroupNotFoundError,
@@ -22,6 +23,7 @@ export {
   HandlerCrashedError,
 } from './errors.js';
 export type {
+  BusSubscribeOptions,
   FailurePolicy,
   HandlerContext,
   PlainSubscribeOptions,

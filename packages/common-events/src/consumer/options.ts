@@ -223,3 +223,8 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     logger: options.logger,
   };
 }
+
+/** Options of `bus.subscribe`: the bus fills in `schema`, `catalog`, `ticker` (and `logger`). */
+export type BusSubscribeOptions =
+  | Omit<PlainSubscribeOptions, 'schema' | 'catalog' | 'ticker'>
+  | Omit<TransactionalSubscribeOptions, 'schema' | 'catalog' | 'ticker'>;
