@@ -116,7 +116,10 @@ export function createEventBuffer(options: EventBufferOptions): EventBuffer {
 
   const queue: Entry[] = [];
   let head = 0; // queue[head..] are waiting; compacted lazily
-  const waiters: Waiter[] = [];
+  // FIFO of calls waiting for room; `waitHead` instead of shift() keeps admission O(1).
+  let waiters: Waiter[] = [];
+  let waitHead = 0;
+  let waitingEvents = 0;
   const flushWaiters: FlushWaiter[] = [];
   let nextNo = 1;
   let settledNo = 0; // every entry with no <= settledNo is committed or failed
@@ -131,11 +134,20 @@ export function createEventBuffer(options: EventBufferOptions): EventBuffer {
   const queued = (): number => queue.length - head;
 
   function admitWaiters(): void {
-    while (waiters.length > 0) {
-      const w = waiters[0] as Waiter;
-      if (queued() + w.entries.length > maxPending && queued() > 0) return;
-      waiters.shift();
+    while (waitHead < waiters.length) {
+      const w = waiters[waitHead] as Waiter;
+      if (queued() + w.entries.length > maxPending && queued() > 0) break;
+      waiters[waitHead] = undefined as unknown as Waiter;
+      waitHead++;
+      waitingEvents -= w.entries.length;
       w.admit();
+    }
+    if (waitHead === waiters.length) {
+      waiters = [];
+      waitHead = 0;
+    } else if (waitHead > 4096 && waitHead * 2 > waiters.length) {
+      waiters = waiters.slice(waitHead);
+      waitHead = 0;
     }
   }
 
@@ -273,8 +285,11 @@ export function createEventBuffer(options: EventBufferOptions): EventBuffer {
       };
       const entries = prepared.map((event, index) => ({ event, group, index, no: nextNo++ }));
       // FIFO: a call never overtakes an earlier one that is waiting for room.
-      if (waiters.length === 0 && queued() + entries.length <= maxPending) enqueue(entries);
-      else waiters.push({ entries, admit: () => enqueue(entries) });
+      if (waitHead === waiters.length && queued() + entries.length <= maxPending) enqueue(entries);
+      else {
+        waiters.push({ entries, admit: () => enqueue(entries) });
+        waitingEvents += entries.length;
+      }
     });
   }
 
@@ -301,13 +316,13 @@ export function createEventBuffer(options: EventBufferOptions): EventBuffer {
       await flush();
     },
     get pending() {
-      return queued() + inFlight + waiters.reduce((n, w) => n + w.entries.length, 0);
+      return queued() + inFlight + waitingEvents;
     },
     get stats() {
       return {
         queued: queued(),
         inFlight,
-        waiting: waiters.reduce((n, w) => n + w.entries.length, 0),
+        waiting: waitingEvents,
       };
     },
     get closed() {

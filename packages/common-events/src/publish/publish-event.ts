@@ -4,9 +4,8 @@ import { validateEnvelopeFields } from '../catalog/validate-envelope.js';
 import type { EventEnvelope, EventMetadata, PublishedEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
-import { keyHash } from '../ids.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
-import { type InsertColumns, insertParams, publishSql } from './publish-sql.js';
+import { manyParams, oneParams, publishSql } from './publish-sql.js';
 
 /** Options of {@link publishEvent}. */
 export interface PublishOptions {
@@ -58,37 +57,6 @@ export function prepareEvents(input: unknown, catalog: EventCatalog | undefined)
   return out;
 }
 
-/** Column arrays for the given prepared events. */
-export function toColumns(events: readonly EventEnvelope[]): InsertColumns {
-  const n = events.length;
-  const c: InsertColumns = {
-    ids: new Array(n),
-    channels: new Array(n),
-    types: new Array(n),
-    versions: new Array(n),
-    keys: new Array(n),
-    keyHashes: new Array(n),
-    payloads: new Array(n),
-    metadata: new Array(n),
-    idempotencyKeys: new Array(n),
-    occurredAt: new Array(n),
-  };
-  for (let i = 0; i < n; i++) {
-    const e = events[i] as EventEnvelope;
-    c.ids[i] = e.id;
-    c.channels[i] = e.channel;
-    c.types[i] = e.type;
-    c.versions[i] = e.version;
-    c.keys[i] = e.key;
-    c.keyHashes[i] = keyHash(e.key ?? e.id);
-    c.payloads[i] = JSON.stringify(e.payload);
-    c.metadata[i] = JSON.stringify(e.metadata);
-    c.idempotencyKeys[i] = e.idempotencyKey;
-    c.occurredAt[i] = e.occurredAt;
-  }
-  return c;
-}
-
 /**
  * Writes prepared events with one statement (two when some idempotency keys already exist).
  * Internal: {@link publishEvent} and the event buffer share it.
@@ -108,7 +76,10 @@ export async function insertEvents(
   }
   const idempotent = events.some((e) => e.idempotencyKey !== null);
   if (!idempotent) {
-    const { rows } = await db.query<{ seq: unknown }>(sql.insert, insertParams(toColumns(events)));
+    const { rows } =
+      events.length === 1
+        ? await db.query<{ seq: unknown }>(sql.insertOne, oneParams(events[0] as EventEnvelope))
+        : await db.query<{ seq: unknown }>(sql.insertMany, manyParams(events));
     if (rows.length !== events.length) {
       throw new Error(`Inserted ${rows.length} of ${events.length} events`);
     }
@@ -149,7 +120,7 @@ async function insertIdempotent(
   });
   const { rows } = await db.query<{ id: string; seq: unknown }>(
     sql.insertIdempotent,
-    insertParams(toColumns(unique)),
+    manyParams(unique),
   );
   const inserted = new Map<string, number>();
   for (const row of rows) inserted.set(row.id, toNumber(row.seq));
