@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 /** Options of {@link getEventsByChannel}. */
 export interface ReadOptions {
   /** A `nextCursor` from an earlier call; omit to read from the beginning. */
-  readonly after?: string | null;
+  readonly after?: string | null | undefined;
   /** Page size, 1..10,000 (default 100). */
   readonly limit?: number;
   /** Only these event types (the cursor still advances past the others). */
