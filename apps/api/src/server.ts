@@ -13,8 +13,10 @@ import {
 import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health/health-routes.js';
 import type { Infrastructure } from './infrastructure.js';
+import { statusRoutes } from './operations/status-routes.js';
 import type { ApiSettings } from './settings.js';
 import { ordersSlice } from './slices/orders/index.js';
+import { shippingSlice } from './slices/shipping/index.js';
 
 /** The API's Fastify instance: pino logger, zod type provider. */
 export type ApiServer = FastifyInstance<
@@ -74,6 +76,8 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   if (infrastructure) {
     const { db, bus } = infrastructure;
     await app.register(ordersSlice, { prefix: '/orders', db, bus });
+    await app.register(shippingSlice, { prefix: '/shipments', db, bus });
+    await app.register(statusRoutes, { prefix: '/status', bus });
   }
   const onClose = deps.onClose;
   if (onClose) app.addHook('onClose', async () => onClose());

@@ -1,5 +1,6 @@
 import { defineCatalog } from '@vsa/common-events';
 import { OrderPlaced } from '../slices/orders/contract.js';
+import { ShipmentScheduled } from '../slices/shipping/contract.js';
 
 /** Every event the API publishes or consumes, from each slice's contract module. */
-export const catalog = defineCatalog([OrderPlaced]);
+export const catalog = defineCatalog([OrderPlaced, ShipmentScheduled]);
