@@ -7,7 +7,7 @@ import type { StoredEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Queryable, toNumber } from '../executor.js';
 import { decodeCursor, encodeCursor, type Position } from '../read/cursor.js';
-import { getEventsByChannel } from '../read/get-events-by-channel.js';
+import { type EventPage, getEventsByChannel } from '../read/get-events-by-channel.js';
 import { tickSql } from '../ticker/ticker.js';
 import { retryDelay } from './backoff.js';
 import { type ConsumerSql, consumerSql } from './consumer-sql.js';
@@ -101,6 +101,10 @@ interface PartitionState {
   /** Transactional mode: handle only this many events next (the prefix before a failure). */
   limitNext: number | null;
   wakeAt: number;
+  /** Plain mode: the next page, read while the current one is handled and committed. */
+  prefetch: { readonly from: Position; readonly page: Promise<EventPage> } | null;
+  /** Plain mode: the position commit in flight; resolves with its error or null. */
+  pending: Promise<unknown> | null;
   releasing: boolean;
   lost: boolean;
   readonly attempts: Map<number, AttemptInfo>;
@@ -273,6 +277,8 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
           guardedRemaining: row.unclean ? o.batchSize : 0,
           limitNext: null,
           wakeAt: 0,
+          prefetch: null,
+          pending: null,
           releasing: false,
           lost: false,
           attempts: map,
@@ -305,6 +311,8 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
   async function release(parts: PartitionState[]): Promise<void> {
     if (parts.length === 0) return;
     for (const p of parts) held.delete(p.partition);
+    // Positions first: a lease must not be handed over before its last commit landed.
+    await Promise.all(parts.map((p) => flush(p).catch(() => {})));
     await q.query(sql.release, [
       ...base,
       memberId,
@@ -346,9 +354,14 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
     }
   }
 
-  function read(ex: Queryable, ps: PartitionState, limit: number) {
+  function read(
+    ex: Queryable,
+    ps: PartitionState,
+    limit: number,
+    from: Position = ps.pos,
+  ): Promise<EventPage> {
     return getEventsByChannel(ex, channel, {
-      after: encodeCursor(ps.pos),
+      after: encodeCursor(from),
       limit,
       schema: o.schema,
       tick: false,
@@ -364,6 +377,7 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
     ps: PartitionState,
     to: Position,
     clear: readonly number[],
+    from: Position = ps.pos,
   ): Promise<void> {
     const params = [
       ...base,
@@ -373,14 +387,25 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
       to.tick,
       to.seq,
       o.leaseMs,
-      ps.pos.tick,
-      ps.pos.seq,
+      from.tick,
+      from.seq,
     ];
     const { rows } =
       clear.length === 0
         ? await ex.query<{ n: number }>(sql.advance, params)
         : await ex.query<{ n: number }>(sql.advanceAndClear, [...params, clear]);
     if (rows[0]?.n !== 1) throw new LeaseLostError(group, ps.partition);
+  }
+
+  /**
+   * Waits for the position commit in flight (plain mode pipelines one: the next page is
+   * handled while the previous position commits). Throws what that commit threw.
+   */
+  async function flush(ps: PartitionState): Promise<void> {
+    const pending = ps.pending;
+    ps.pending = null;
+    const error = await pending;
+    if (error !== null && error !== undefined) throw error;
   }
 
   function commitLocal(ps: PartitionState, to: Position, clear: readonly number[]): void {
@@ -546,8 +571,22 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
   async function stepPlain(ps: PartitionState): Promise<boolean> {
     const guarded = ps.guardedRemaining > 0;
     const limit = guarded ? 1 : o.batchSize;
-    const page = await read(q, ps, limit);
+    if (guarded) await flush(ps);
+    const prefetched = ps.prefetch;
+    ps.prefetch = null;
+    const page =
+      prefetched !== null && samePos(prefetched.from, ps.pos) && !guarded
+        ? await prefetched.page
+        : await read(q, ps, limit);
     const { events } = page;
+    if (!guarded && events.length === limit) {
+      // A full page: more is likely waiting. Read it while this one is handled and committed
+      // (used only if this step ends exactly at the page's end).
+      const from = decodeCursor(page.nextCursor);
+      const next = read(q, ps, limit, from);
+      next.catch(() => {});
+      ps.prefetch = { from, page: next };
+    }
     let done = ps.pos;
     const clear: number[] = [];
     let i = 0;
@@ -555,7 +594,10 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
       const event = events[i] as StoredEvent;
       const verdict = gate(ps, event);
       if (verdict !== 'run') {
-        if (i === 0) return atHead(ps, event, verdict);
+        if (i === 0) {
+          await flush(ps);
+          return atHead(ps, event, verdict);
+        }
         break;
       }
       let info = ps.attempts.get(event.seq);
@@ -564,6 +606,7 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
       try {
         await invoke(event, ps, attempt, undefined);
       } catch (error) {
+        await flush(ps);
         await recordFailure(ps, event, error, done, clear, guarded);
         return true;
       }
@@ -572,8 +615,15 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
     }
     const to = i === events.length ? decodeCursor(page.nextCursor) : done;
     if (!samePos(to, ps.pos)) {
-      await advance(q, ps, to, clear);
+      // One commit in flight at a time: each compare-and-set starts from the position the
+      // previous one wrote. A failed commit surfaces at the next flush (lease lost).
+      await flush(ps);
+      const from = ps.pos;
       commitLocal(ps, to, clear);
+      ps.pending = advance(q, ps, to, clear, from).then(
+        () => null,
+        (error: unknown) => error,
+      );
     }
     if (guarded) ps.guardedRemaining = Math.max(0, ps.guardedRemaining - Math.max(1, i));
     return i < events.length || events.length === limit;
@@ -661,9 +711,20 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
     return result.more;
   }
 
-  async function step(ps: PartitionState): Promise<boolean> {
+  function step(ps: PartitionState): Promise<boolean> {
+    return guard(ps, () => (o.mode === 'transactional' ? stepTransactional(ps) : stepPlain(ps)));
+  }
+
+  function settle(ps: PartitionState): Promise<boolean> {
+    return guard(ps, async () => {
+      await flush(ps);
+      return false;
+    });
+  }
+
+  async function guard(ps: PartitionState, work: () => Promise<boolean>): Promise<boolean> {
     try {
-      return o.mode === 'transactional' ? await stepTransactional(ps) : await stepPlain(ps);
+      return await work();
     } catch (error) {
       if (error instanceof LeaseLostError) {
         ps.lost = true;
@@ -760,6 +821,8 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
           (p) => !p.lost && !p.releasing && p.blockedSeq === null && p.wakeAt <= now,
         );
         const results = await Promise.all(ready.map(step));
+        // Before sleeping, make every position durable and notice lost leases now.
+        if (!results.some(Boolean)) await Promise.all([...held.values()].map(settle));
         const releasing = [...held.values()].filter((p) => p.releasing);
         if (releasing.length > 0) await release(releasing);
         idle = !results.some(Boolean);
