@@ -22,6 +22,7 @@ export {
   ConsumerStateError,
   HandlerCrashedError,
 } from './errors.js';
+export { checkHistory, type Delivery, type HistoryReport } from './history-check.js';
 export type {
   BusSubscribeOptions,
   FailurePolicy,
