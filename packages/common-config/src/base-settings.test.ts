@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { httpSettings, runtimeSettings } from './base-settings.js';
 import { envBoolean } from './env-boolean.js';
 import { SettingsError } from './errors.js';
@@ -71,5 +72,13 @@ describe('readSettingMeta', () => {
       requiredInProduction: true,
       example: '1',
     });
+  });
+
+  it('rejects something that is not a zod schema', () => {
+    for (const bad of [undefined, null, 'PORT', {}]) {
+      expect(() => readSettingMeta(bad as unknown as z.ZodString), String(bad)).toThrow(
+        expect.objectContaining({ code: 'VSA_CONFIG_INVALID_ARGUMENT' }),
+      );
+    }
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { httpSettings, runtimeSettings } from './base-settings.js';
 import { checkEnvExample, envExampleVariables, formatEnvExample } from './env-example.js';
+import { readEnvFile } from './env-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vsa-env-example-'));
 const db = z.object({
@@ -45,6 +46,25 @@ describe('checkEnvExample', () => {
   it('fails with VSA_CONFIG_ENV_FILE when the file is missing', () => {
     expect(() => checkEnvExample(join(dir, 'absent'), fragments)).toThrow(
       expect.objectContaining({ code: 'VSA_CONFIG_ENV_FILE' }),
+    );
+  });
+});
+
+describe('argument checks', () => {
+  // readFileSync takes a number as a file descriptor (0 = stdin): it must never get one.
+  it.each([
+    ['checkEnvExample', () => checkEnvExample(0 as unknown as string, fragments)],
+    ['checkEnvExample', () => checkEnvExample('', fragments)],
+    ['readEnvFile', () => readEnvFile(0 as unknown as string)],
+    ['readEnvFile', () => readEnvFile(undefined as unknown as string)],
+    ['envExampleVariables', () => envExampleVariables(undefined as unknown as string)],
+    ['formatEnvExample', () => formatEnvExample([])],
+  ])('%s rejects a bad argument with VSA_CONFIG_INVALID_ARGUMENT', (name, call) => {
+    expect(call).toThrow(
+      expect.objectContaining({
+        code: 'VSA_CONFIG_INVALID_ARGUMENT',
+        message: expect.stringContaining(`${name}()`),
+      }),
     );
   });
 });

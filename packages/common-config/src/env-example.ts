@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
+import { assertPath } from './env-file.js';
 import { ConfigError } from './errors.js';
 import { mergeShapes, type SettingsFragment } from './fragments.js';
 import { isOptional, readDefault, readSettingMeta } from './setting-meta.js';
@@ -17,8 +18,18 @@ export interface EnvExampleReport {
 // `NAME=value` or a commented-out `# NAME=value` (the usual way to document an optional variable).
 const ASSIGNMENT = /^\s*(?:#\s*)?(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
 
-/** The variable names a dotenv-style file assigns or documents in commented-out assignments. */
+/**
+ * The variable names a dotenv-style file assigns or documents in commented-out assignments.
+ *
+ * @throws {ConfigError} `VSA_CONFIG_INVALID_ARGUMENT` when `content` is not a string.
+ */
 export function envExampleVariables(content: string): readonly string[] {
+  if (typeof content !== 'string') {
+    throw new ConfigError(
+      'VSA_CONFIG_INVALID_ARGUMENT',
+      `envExampleVariables() needs the file's text as a string, got ${typeof content}`,
+    );
+  }
   const names = new Set<string>();
   for (const line of content.split(/\r?\n/)) {
     const match = ASSIGNMENT.exec(line);
@@ -33,12 +44,14 @@ export function envExampleVariables(content: string): readonly string[] {
  *
  * @example
  * expect(checkEnvExample('.env.example', fragments)).toEqual({ ok: true, missing: [], extra: [] });
- * @throws {ConfigError} `VSA_CONFIG_ENV_FILE` when the file cannot be read.
+ * @throws {ConfigError} `VSA_CONFIG_ENV_FILE` when the file cannot be read,
+ * `VSA_CONFIG_INVALID_ARGUMENT` for a bad path or fragments, `VSA_CONFIG_FRAGMENT_CONFLICT`.
  */
 export function checkEnvExample(
   path: string,
   fragments: readonly SettingsFragment[],
 ): EnvExampleReport {
+  assertPath(path, 'checkEnvExample()');
   const shape = mergeShapes(fragments, 'checkEnvExample()');
   let content: string;
   try {
@@ -60,6 +73,8 @@ export function checkEnvExample(
 /**
  * Writes an `.env.example` for the composed schema: each variable with its description,
  * flags and example; variables that may stay unset are commented out.
+ *
+ * @throws {ConfigError} `VSA_CONFIG_INVALID_ARGUMENT`, `VSA_CONFIG_FRAGMENT_CONFLICT`.
  */
 export function formatEnvExample(fragments: readonly SettingsFragment[]): string {
   const shape = mergeShapes(fragments, 'formatEnvExample()');

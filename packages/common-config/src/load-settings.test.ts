@@ -215,14 +215,12 @@ describe('loadSettings', () => {
       () => loadSettings({ fragments: [z.string()] as unknown as [typeof runtimeSettings] }),
       () => loadSettings(undefined as unknown as { fragments: [] }),
       () => loadSettings({ fragments, envFile: '' }),
+      () => loadSettings({ fragments, env: null as unknown as Record<string, string> }),
+      () => loadSettings({ fragments, env: { PORT: 3000 as unknown as string } }),
     ];
     for (const fn of bad) {
       expect(fn).toThrow(ConfigError);
-      try {
-        fn();
-      } catch (error) {
-        expect((error as ConfigError).code).toBe('VSA_CONFIG_INVALID_ARGUMENT');
-      }
+      expect(fn).toThrow(expect.objectContaining({ code: 'VSA_CONFIG_INVALID_ARGUMENT' }));
     }
   });
 

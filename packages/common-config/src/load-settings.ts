@@ -49,7 +49,7 @@ export function loadSettings<const F extends readonly SettingsFragment[]>(
     );
   }
   const shape = mergeShapes(options.fragments, 'loadSettings()');
-  const source = options.env ?? process.env;
+  const source = options.env === undefined ? process.env : options.env;
   if (typeof source !== 'object' || source === null) {
     throw new ConfigError(
       'VSA_CONFIG_INVALID_ARGUMENT',
@@ -73,7 +73,13 @@ export function loadSettings<const F extends readonly SettingsFragment[]>(
   const metas = new Map<string, SettingMeta>();
   for (const name of Object.keys(shape)) {
     metas.set(name, readSettingMeta(shape[name] as z.core.$ZodType));
-    const own = source[name];
+    const own: unknown = source[name];
+    if (own !== undefined && typeof own !== 'string') {
+      throw new ConfigError(
+        'VSA_CONFIG_INVALID_ARGUMENT',
+        `loadSettings(): env.${name} must be a string (environment variables are text), got ${typeof own}`,
+      );
+    }
     const value = isUnset(own) ? fromFile?.[name] : own;
     if (!isUnset(value)) env[name] = value;
   }

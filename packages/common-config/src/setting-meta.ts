@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ConfigError } from './errors.js';
 
 /**
  * The `.meta()` fields `@vsa/common-config` reads from each variable's schema. Fragments set
@@ -40,8 +41,16 @@ function innerOf(schema: AnySchema): AnySchema | undefined {
  * Reads the meta of a variable's schema from zod's global registry, walking through
  * wrappers so `z.url().meta({...}).optional()` and `z.url().optional().meta({...})` both
  * work; the outermost value wins.
+ *
+ * @throws {ConfigError} `VSA_CONFIG_INVALID_ARGUMENT` when `schema` is not a zod 4 schema.
  */
 export function readSettingMeta(schema: AnySchema): SettingMeta {
+  if ((schema as { _zod?: { def?: unknown } } | null | undefined)?._zod?.def === undefined) {
+    throw new ConfigError(
+      'VSA_CONFIG_INVALID_ARGUMENT',
+      'readSettingMeta() needs a zod 4 schema, e.g. httpSettings.shape.PORT',
+    );
+  }
   const chain: AnySchema[] = [];
   for (
     let s: AnySchema | undefined = schema;

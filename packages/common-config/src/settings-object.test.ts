@@ -77,6 +77,15 @@ describe('settings object redaction', () => {
       expect.objectContaining({ code: 'VSA_CONFIG_INVALID_ARGUMENT' }),
     );
   });
+
+  it('secretVariables refuses a copy instead of reporting no secrets', () => {
+    expect(() => secretVariables({ ...load() })).toThrow(
+      expect.objectContaining({
+        code: 'VSA_CONFIG_INVALID_ARGUMENT',
+        message: expect.stringContaining('secretVariables()'),
+      }),
+    );
+  });
 });
 
 describe('redactValue', () => {

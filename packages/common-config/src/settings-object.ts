@@ -56,18 +56,28 @@ export function createSettingsObject<T>(
  * @throws {ConfigError} `VSA_CONFIG_INVALID_ARGUMENT` when `settings` did not come from `loadSettings`.
  */
 export function redactSettings(settings: object): Readonly<Record<string, unknown>> {
+  const secrets = secretsOf(settings, 'redactSettings()');
+  return Object.freeze(redactedCopy({ ...settings } as Record<string, unknown>, secrets));
+}
+
+/**
+ * The names of the secret variables of a settings object from `loadSettings`.
+ *
+ * @throws {ConfigError} `VSA_CONFIG_INVALID_ARGUMENT` when `settings` did not come from
+ * `loadSettings` (a copy would silently report no secrets).
+ */
+export function secretVariables(settings: object): readonly string[] {
+  return [...secretsOf(settings, 'secretVariables()')];
+}
+
+function secretsOf(settings: unknown, caller: string): ReadonlySet<string> {
   const secrets =
     typeof settings === 'object' && settings !== null ? secretKeys.get(settings) : undefined;
   if (secrets === undefined) {
     throw new ConfigError(
       'VSA_CONFIG_INVALID_ARGUMENT',
-      'redactSettings() needs the object returned by loadSettings() (a copy or spread loses which keys are secret)',
+      `${caller} needs the object returned by loadSettings() (a copy or spread loses which keys are secret)`,
     );
   }
-  return Object.freeze(redactedCopy({ ...settings } as Record<string, unknown>, secrets));
-}
-
-/** The names of the secret variables of a settings object from `loadSettings`. */
-export function secretVariables(settings: object): readonly string[] {
-  return [...(secretKeys.get(settings) ?? [])];
+  return secrets;
 }
