@@ -43,11 +43,14 @@ describe('createLogger output', () => {
       { redactKeys: [''] },
       { name: 42 },
       { destination: {} },
+      { pretty: 'false' },
+      { base: 'api' },
+      { base: null },
     ];
     for (const options of bad) {
-      expect(() => createLogger(options as Parameters<typeof createLogger>[0])).toThrow(
-        LoggingError,
-      );
+      const call = () => createLogger(options as Parameters<typeof createLogger>[0]);
+      expect(call, JSON.stringify(options)).toThrow(LoggingError);
+      expect(call).toThrow(expect.objectContaining({ code: 'VSA_LOGGING_INVALID_ARGUMENT' }));
     }
     expect(() => createLogger({ level: 'verbose' as 'info' })).toThrow(
       /level must be one of fatal, error/,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { LoggingError } from './errors.js';
 import { bindLogContext, getLogContext, withLogContext } from './log-context.js';
 
 describe('withLogContext', () => {
@@ -37,6 +38,29 @@ describe('withLogContext', () => {
       });
     expect(await Promise.all([run('a'), run('b')])).toEqual(['a', 'b']);
   });
+
+  it('treats null like undefined: an inner null does not clear an outer value', () => {
+    const seen = withLogContext({ requestId: 'r1' }, () =>
+      withLogContext({ requestId: null as unknown as string, eventId: 'e1' }, getLogContext),
+    );
+    expect(seen).toEqual({ requestId: 'r1', eventId: 'e1' });
+  });
+
+  it.each<[string, unknown, unknown]>([
+    ['a null context', null, undefined],
+    ['an array context', ['r1'], undefined],
+    ['a numeric id', { requestId: 42 }, undefined],
+    ['an object id', { correlationId: { id: 'c' } }, undefined],
+    ['fn that is not a function', { requestId: 'r' }, 'not a function'],
+  ])('rejects %s with VSA_LOGGING_INVALID_ARGUMENT, without running fn', (_, context, bad) => {
+    let ran = 0;
+    const fn = bad ?? ((): void => void ran++);
+    expect(() => withLogContext(context as never, fn as never)).toThrow(
+      expect.objectContaining({ name: 'LoggingError', code: 'VSA_LOGGING_INVALID_ARGUMENT' }),
+    );
+    expect(ran).toBe(0);
+    expect(getLogContext()).toBeUndefined();
+  });
 });
 
 describe('bindLogContext', () => {
@@ -58,5 +82,12 @@ describe('bindLogContext', () => {
     const fn = (a: number) => a + 1;
     expect(bindLogContext(fn)).toBe(fn);
     expect(withLogContext({ requestId: 'r' }, () => bindLogContext(fn))(1)).toBe(2);
+  });
+
+  it('rejects a non-function, inside a context and outside', () => {
+    expect(() => bindLogContext('fn' as never)).toThrow(LoggingError);
+    expect(() =>
+      withLogContext({ requestId: 'r' }, () => bindLogContext(undefined as never)),
+    ).toThrow(expect.objectContaining({ code: 'VSA_LOGGING_INVALID_ARGUMENT' }));
   });
 });

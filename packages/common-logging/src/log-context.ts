@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { LoggingError } from './errors.js';
 import { scrubUrlCredentials } from './scrub.js';
 
 /**
@@ -31,14 +32,23 @@ const storage = new AsyncLocalStorage<LogScope>();
 
 /**
  * Runs `fn` with `context` merged over the current context; every line logged inside,
- * however deep and however asynchronous, carries the merged fields.
+ * however deep and however asynchronous, carries the merged fields. Fields that are
+ * `undefined`, `null` or `''` are left out (they do not clear an outer value).
  *
  * @example
  * await withLogContext({ requestId: 'req-1', correlationId: 'req-1' }, async () => {
  *   logger.info('handled'); // {"requestId":"req-1","correlationId":"req-1",...}
  * });
+ * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` when `context` is not an object, a
+ * field is neither a string nor empty, or `fn` is not a function.
  */
 export function withLogContext<T>(context: LogContext, fn: () => T): T {
+  if (typeof fn !== 'function') {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      'withLogContext(context, fn): fn must be a function',
+    );
+  }
   const parent = storage.getStore()?.context;
   // Frozen: its JSON form is computed once here, so it must not change afterwards.
   const merged = Object.freeze(
@@ -66,9 +76,24 @@ function toJsonFields(context: LogContext): string {
 }
 
 function definedFields(context: LogContext): LogContext {
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      'withLogContext(context, fn): context must be an object such as { requestId, correlationId }',
+    );
+  }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(context)) {
-    if (typeof value === 'string' && value !== '') out[key] = value;
+    if (typeof value === 'string') {
+      if (value !== '') out[key] = value;
+    } else if (value !== undefined && value !== null) {
+      // A number or object here is a caller bug: logging it as "[object Object]" or dropping
+      // it silently would both hide the id the logs are meant to carry.
+      throw new LoggingError(
+        'VSA_LOGGING_INVALID_ARGUMENT',
+        `withLogContext(): context.${key} must be a string, got ${typeof value}`,
+      );
+    }
   }
   return out;
 }
@@ -77,8 +102,16 @@ function definedFields(context: LogContext): LogContext {
  * Wraps `fn` so it runs in the context that is current now, wherever it is called later:
  * for callbacks handed to code that runs them outside this async chain (a pool, a shared
  * emitter created elsewhere).
+ *
+ * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` when `fn` is not a function.
  */
 export function bindLogContext<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  if (typeof fn !== 'function') {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      'bindLogContext(fn): fn must be a function',
+    );
+  }
   const scope = storage.getStore();
   if (scope === undefined) return fn;
   return (...args: A) => storage.run(scope, () => fn(...args));

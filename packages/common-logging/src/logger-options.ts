@@ -74,6 +74,21 @@ function validate(config: LoggerConfig, caller: string): void {
   if (config.name !== undefined && typeof config.name !== 'string') {
     throw new LoggingError('VSA_LOGGING_INVALID_ARGUMENT', `${caller}: name must be a string`);
   }
+  if (config.pretty !== undefined && typeof config.pretty !== 'boolean') {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      `${caller}: pretty must be a boolean (parse "false" with loggingSettings' LOG_PRETTY), got ${typeof config.pretty}`,
+    );
+  }
+  if (
+    config.base !== undefined &&
+    (typeof config.base !== 'object' || config.base === null || Array.isArray(config.base))
+  ) {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      `${caller}: base must be an object of fields, e.g. { service: 'api' }`,
+    );
+  }
 }
 
 /**
@@ -81,7 +96,8 @@ function validate(config: LoggerConfig, caller: string): void {
  * serializer, and (when `pretty`) the pino-pretty transport. Give them to Fastify as
  * `fastify({ logger: loggerOptions(config) })` so request logs follow the same rules.
  *
- * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` for an unknown level or bad redact lists.
+ * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` for an unknown level, bad redact lists,
+ * a non-string name, a non-boolean pretty or a non-object base.
  */
 export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
   validate(config, 'loggerOptions()');

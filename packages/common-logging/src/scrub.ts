@@ -1,3 +1,5 @@
+import { LoggingError } from './errors.js';
+
 /** What a redacted value is replaced with. */
 export const CENSOR = '[Redacted]';
 
@@ -6,8 +8,16 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#@]+)@/g
 /**
  * Hides the password of every `scheme://user:password@host` in a string, keeping the rest:
  * `connect postgres://app:pw@db:5432/shop failed` → `connect postgres://app:***@db:5432/shop failed`.
+ *
+ * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` when `text` is not a string.
  */
 export function scrubUrlCredentials(text: string): string {
+  if (typeof text !== 'string') {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      `scrubUrlCredentials() needs a string, got ${text === null ? 'null' : typeof text}`,
+    );
+  }
   // Cheap guard first: this runs on hot paths (every message, top-level strings).
   const scheme = text.indexOf('://');
   if (scheme === -1 || text.indexOf('@', scheme) === -1) return text;

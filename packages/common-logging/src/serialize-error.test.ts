@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { capture } from './capture.fixture.js';
 import { createLogger } from './create-logger.js';
+import { scrubUrlCredentials } from './scrub.js';
+import { createErrorSerializer } from './serialize-error.js';
 
 class DbError extends Error {
   readonly code = 'VSA_DB_CONNECT';
@@ -104,5 +106,30 @@ describe('error serialization', () => {
       msg: 'hostile',
       err: { message: '[unserializable error]' },
     });
+  });
+});
+
+describe('createErrorSerializer and scrubUrlCredentials used directly', () => {
+  it('serializes with the given exact key names', () => {
+    const serialize = createErrorSerializer(new Set(['iban']));
+    const error = Object.assign(new Error('at postgres://u:pw@db/x'), { iban: 'DE00', code: 'E1' });
+    expect(serialize(error)).toMatchObject({
+      type: 'Error',
+      message: 'at postgres://u:***@db/x',
+      iban: '[Redacted]',
+      code: 'E1',
+    });
+  });
+
+  it('rejects bad arguments with VSA_LOGGING_INVALID_ARGUMENT', () => {
+    expect(() => createErrorSerializer(['password'] as never)).toThrow(
+      expect.objectContaining({ code: 'VSA_LOGGING_INVALID_ARGUMENT' }),
+    );
+    expect(() => scrubUrlCredentials(undefined as never)).toThrow(
+      expect.objectContaining({ code: 'VSA_LOGGING_INVALID_ARGUMENT' }),
+    );
+    expect(scrubUrlCredentials('redis://:s3cret@cache:6379 and https://a:b@x/y')).toBe(
+      'redis://:***@cache:6379 and https://a:***@x/y',
+    );
   });
 });

@@ -1,13 +1,21 @@
+import { LoggingError } from './errors.js';
 import { CENSOR, scrubUrlCredentials, scrubValue } from './scrub.js';
 
 /** An error as it appears in a log line. */
 export interface SerializedError {
+  /** Constructor name (`TypeError`, `PrismaClientKnownRequestError`), else `error.name`. */
   type: string;
+  /** The message, URL passwords hidden. */
   message: string;
+  /** The stack, URL passwords hidden. */
   stack?: string;
+  /** `error.code`, own or inherited (e.g. `@fastify/error` codes live on the prototype). */
   code?: unknown;
+  /** The serialized `cause` (an error nests; anything else is scrubbed as a value). */
   cause?: SerializedError | unknown;
+  /** The serialized `errors` of an `AggregateError`. */
   aggregateErrors?: SerializedError[];
+  /** Every other own enumerable field, sensitive keys censored. */
   [key: string]: unknown;
 }
 
@@ -23,8 +31,19 @@ function isErrorLike(value: unknown): value is Error {
  * Builds an `err` serializer: type, message, stack, `code` and every other own field, with the
  * `cause` chain nested (not flattened into the message), URL credentials hidden in messages
  * and stacks, and sensitive fields censored. Never throws; cycles end in `"[Circular]"`.
+ *
+ * @param keys Key names to censor, matched exactly (the logger passes every spelling of
+ * `DEFAULT_REDACT_KEYS` plus `redactKeys`).
+ * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` when `keys` is not a Set, so the
+ * serializer itself can keep its promise never to throw.
  */
 export function createErrorSerializer(keys: ReadonlySet<string>): (err: unknown) => unknown {
+  if (!(keys instanceof Set)) {
+    throw new LoggingError(
+      'VSA_LOGGING_INVALID_ARGUMENT',
+      "createErrorSerializer() needs a Set of key names to censor, e.g. new Set(['password'])",
+    );
+  }
   const serialize = (err: unknown, seen: Set<unknown>, depth: number): unknown => {
     if (!isErrorLike(err)) return scrubValue(err, keys);
     if (seen.has(err)) return '[Circular]';
