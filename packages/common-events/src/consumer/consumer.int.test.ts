@@ -350,6 +350,94 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     );
   });
 
+  it('test 10 (time): resetGroup to a time replays the events committed from then on', async () => {
+    const group = nextGroup();
+    const c = collector();
+    await start({ group, channel: 'orders', startFrom: 'now', handler: c.handler });
+    await publishOrders(db, schema, [{ key: 'tm', n: 1 }]);
+    await waitFor(() => c.seen.length === 1);
+    await new Promise((r) => setTimeout(r, 20));
+    const marker = new Date();
+    await new Promise((r) => setTimeout(r, 20));
+    await publishOrders(
+      db,
+      schema,
+      [2, 3].map((n) => ({ key: 'tm', n })),
+    );
+    await waitFor(() => c.seen.length === 3);
+    await resetGroup(db, { schema, group, to: { time: marker } });
+    await waitFor(() => c.seen.length === 5);
+    expect(c.seen).toEqual(['tm:1', 'tm:2', 'tm:3', 'tm:2', 'tm:3']);
+  });
+
+  it('shares partitions between members and hands them over without redelivery', async () => {
+    const group = nextGroup();
+    const seen: string[] = [];
+    const handler = (e: StoredEvent) => void seen.push(label(e));
+    const options = {
+      group,
+      channel: 'orders',
+      partitions: 4,
+      startFrom: 'now',
+      leaseMs: 600,
+      handler,
+    } as const;
+    const first = await start(options);
+    expect(first.stats().partitions).toHaveLength(4);
+    const second = await start(options);
+    await waitFor(
+      () => first.stats().partitions.length === 2 && second.stats().partitions.length === 2,
+      15_000,
+      'an even split',
+    );
+    const items = [];
+    for (let n = 1; n <= 3; n++) for (let k = 0; k < 8; k++) items.push({ key: `s${k}`, n });
+    await publishOrders(db, schema, items);
+    await waitFor(() => seen.length === 24);
+    await second.stop();
+    await waitFor(
+      () => first.stats().partitions.length === 4,
+      15_000,
+      'takeover after a graceful stop',
+    );
+    await publishOrders(db, schema, [{ key: 's0', n: 4 }]);
+    await waitFor(() => seen.length === 25);
+    expect(new Set(seen).size).toBe(25);
+  });
+
+  it('stop() finishes the batch in flight and stores its position', async () => {
+    const group = nextGroup();
+    const seen: string[] = [];
+    let entered!: () => void;
+    const inBatch = new Promise<void>((r) => {
+      entered = r;
+    });
+    const c = await start({
+      group,
+      channel: 'orders',
+      startFrom: 'now',
+      batchSize: 10,
+      handler: async (e) => {
+        entered();
+        await new Promise((r) => setTimeout(r, 20));
+        seen.push(label(e));
+      },
+    });
+    await publishOrders(
+      db,
+      schema,
+      [1, 2, 3].map((n) => ({ key: 'st', n })),
+    );
+    await inBatch;
+    await c.stop();
+    expect(seen).toEqual(['st:1', 'st:2', 'st:3']);
+    const again: string[] = [];
+    await start({ group, channel: 'orders', handler: (e) => void again.push(label(e)) });
+    await publishOrders(db, schema, [{ key: 'st', n: 4 }]);
+    await waitFor(() => again.length === 1);
+    expect(again).toEqual(['st:4']);
+  });
+
   it('test 6 (in process): a fenced-out worker cannot move the position, which never goes backwards', async () => {
     const group = nextGroup();
     let release!: () => void;
