@@ -332,26 +332,45 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
     };
   }
 
-  async function invoke(
+  function record(started: number, ok: boolean): void {
+    const ms = performance.now() - started;
+    if (ok) counters.handled++;
+    else counters.failed++;
+    counters.count++;
+    counters.total += ms;
+    if (ms > counters.max) counters.max = ms;
+  }
+
+  /**
+   * Runs the handler in the event's log context. Returns a promise only when the handler did
+   * (a synchronous handler costs no extra microtask per event).
+   */
+  function invoke(
     event: StoredEvent,
     ps: PartitionState,
     attempt: number,
     tx: Transaction<unknown> | undefined,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const context = { group, partition: ps.partition, attempt, tx } as TransactionalHandlerContext;
     const started = performance.now();
+    let result: unknown;
     try {
-      await withLogContext(logContextOf(event), () => o.handler(event, context));
-      counters.handled++;
+      result = withLogContext(logContextOf(event), () => o.handler(event, context));
     } catch (error) {
-      counters.failed++;
+      record(started, false);
       throw error;
-    } finally {
-      const ms = performance.now() - started;
-      counters.count++;
-      counters.total += ms;
-      if (ms > counters.max) counters.max = ms;
     }
+    if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') {
+      return Promise.resolve(result as PromiseLike<void>).then(
+        () => record(started, true),
+        (error: unknown) => {
+          record(started, false);
+          throw error;
+        },
+      );
+    }
+    record(started, true);
+    return undefined;
   }
 
   function read(
@@ -587,12 +606,15 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
       next.catch(() => {});
       ps.prefetch = { from, page: next };
     }
-    let done = ps.pos;
+    // Position after the last handled event: decoded only when the batch stops early.
+    const handledUpTo = (n: number): Position =>
+      n === 0 ? ps.pos : positionOf(events[n - 1] as StoredEvent);
     const clear: number[] = [];
+    const retrying = ps.attempts.size > 0;
     let i = 0;
     for (; i < events.length; i++) {
       const event = events[i] as StoredEvent;
-      const verdict = gate(ps, event);
+      const verdict = retrying ? gate(ps, event) : 'run';
       if (verdict !== 'run') {
         if (i === 0) {
           await flush(ps);
@@ -600,20 +622,20 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
         }
         break;
       }
-      let info = ps.attempts.get(event.seq);
+      let info = retrying ? ps.attempts.get(event.seq) : undefined;
       if (guarded) info = await recordStart(ps, event);
       const attempt = guarded ? (info as AttemptInfo).attempts : (info?.attempts ?? 0) + 1;
       try {
-        await invoke(event, ps, attempt, undefined);
+        const running = invoke(event, ps, attempt, undefined);
+        if (running !== undefined) await running;
       } catch (error) {
         await flush(ps);
-        await recordFailure(ps, event, error, done, clear, guarded);
+        await recordFailure(ps, event, error, handledUpTo(i), clear, guarded);
         return true;
       }
       if (info !== undefined) clear.push(event.seq);
-      done = positionOf(event);
     }
-    const to = i === events.length ? decodeCursor(page.nextCursor) : done;
+    const to = i === events.length ? decodeCursor(page.nextCursor) : handledUpTo(i);
     if (!samePos(to, ps.pos)) {
       // One commit in flight at a time: each compare-and-set starts from the position the
       // previous one wrote. A failed commit surfaces at the next flush (lease lost).
