@@ -6,6 +6,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   PrismaNotConfiguredError,
+  QueryTimeoutError,
   SerializationFailureError,
   sqlFragment,
   sqlIdentifier,
@@ -15,7 +16,12 @@ import {
 } from './index.js';
 import { testSchemaMigrations } from './test-support/fixtures.js';
 import { PrismaClient } from './test-support/generated/prisma/client.js';
-import { createTestDatabase, type TestDatabase, testEngines } from './testing/index.js';
+import {
+  createTestDatabase,
+  createTestPostgresUrl,
+  type TestDatabase,
+  testEngines,
+} from './testing/index.js';
 
 describe.each(testEngines())('Database on %s', (engine) => {
   let t: TestDatabase<PrismaClient>;
@@ -108,11 +114,13 @@ describe.each(testEngines())('Database on %s', (engine) => {
     await Promise.all([increment(), increment()]);
     const final = await t.db.prisma.account.findUniqueOrThrow({ where: { id: account.id } });
     expect(final.balance).toBe(2);
+    // Postgres: the loser of the first round is re-run at least once. PGlite: never.
     if (engine === 'postgres') expect(retries).toBeGreaterThanOrEqual(1);
+    else expect(retries).toBe(0);
   });
 
-  it('throws SerializationFailureError without retry', async () => {
-    if (engine === 'pglite') return; // one connection: no concurrent transactions to conflict
+  // PGlite has one connection: no concurrent transactions to conflict, so nothing to test.
+  it.skipIf(engine === 'pglite')('throws SerializationFailureError without retry', async () => {
     const account = await t.db.prisma.account.create({
       data: { email: `noretry@x.io`, balance: 0 },
     });
@@ -274,6 +282,27 @@ describe('Database without Prisma', () => {
       expect(level).toBe('repeatable read');
     } finally {
       await t.drop();
+    }
+  });
+});
+
+describe.runIf(testEngines().includes('postgres'))('statement timeout on postgres', () => {
+  it('maps a statement cancelled by statement_timeout to QueryTimeoutError, in and out of a transaction', async () => {
+    const { url, drop } = await createTestPostgresUrl();
+    const db = await createDatabase({ url, pool: { max: 2, statementTimeoutMs: 50 } });
+    try {
+      const outside = await db.sql`select pg_sleep(30)`.catch((e: unknown) => e);
+      expect(outside).toBeInstanceOf(QueryTimeoutError);
+      expect(outside).toMatchObject({ code: 'VSA_DB_QUERY_TIMEOUT', statusCode: 503 });
+      const inside = await db
+        .transaction(async (tx) => tx.sql`select pg_sleep(30)`)
+        .catch((e: unknown) => e);
+      expect(inside).toBeInstanceOf(QueryTimeoutError);
+      // The pool is still usable afterwards.
+      expect(await db.sql`select 1 as one`).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+      await drop();
     }
   });
 });
