@@ -37,8 +37,8 @@ export interface EventBusOptions<D extends AnyEventDefinition> {
   readonly logger?: EventBusLogger;
   /** Backstop tick interval in ms (default 50). */
   readonly tickIntervalMs?: number;
-  /** Settings of `bus.buffer` (batch size, delay, memory bound). */
-  readonly buffer?: Pick<EventBufferOptions, 'maxBatch' | 'maxDelayMs' | 'maxPending'>;
+  /** Settings of `bus.buffer` (batch size, delay, memory bound, lanes). */
+  readonly buffer?: Pick<EventBufferOptions, 'maxBatch' | 'maxDelayMs' | 'maxPending' | 'lanes'>;
 }
 
 /** Options of `bus.publish`. */

@@ -161,3 +161,59 @@ describe.each(testEngines())('event buffer on %s (research test 12)', (engine) =
     },
   );
 });
+
+describe.each(testEngines())('event buffer lanes on %s', (engine) => {
+  let t: TestDatabase;
+  let db: Database<unknown>;
+
+  beforeAll(async () => {
+    t = await createTestDatabase({ engine });
+    db = t.db;
+    await installEventStore(db, { schema });
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('keeps per-key order across lanes and returns results in input order', async () => {
+    const buffer = createEventBuffer({ db, schema, lanes: 3, maxBatch: 10, maxDelayMs: 1 });
+    const events = Array.from({ length: 300 }, (_, i) =>
+      OrderPlaced.create(
+        { orderId: `l${String(i).padStart(3, '0')}`, total: 1 },
+        { key: `key-${i % 7}` },
+      ),
+    );
+    const single = await Promise.all(events.slice(0, 150).map((e) => buffer.publish(e)));
+    const many = await buffer.publish(events.slice(150));
+    const results = [...single, ...many];
+    expect(results.map((r) => r.id)).toEqual(events.map((e) => e.id));
+    await buffer.close();
+    const { rows } = await db.query<{ id: string; key: string }>(
+      `select payload->>'orderId' as id, key from ${schema}.events where payload->>'orderId' like 'l%' order by seq`,
+    );
+    expect(rows).toHaveLength(300);
+    for (let k = 0; k < 7; k++) {
+      const want = events.filter((e) => e.key === `key-${k}`).map((e) => e.payload.orderId);
+      expect(rows.filter((r) => r.key === `key-${k}`).map((r) => r.id)).toEqual(want);
+    }
+  });
+
+  it('validates a whole array before any lane writes, and refuses after close', async () => {
+    const buffer = createEventBuffer({ db, schema, lanes: 2, catalog: testCatalog });
+    const good = Array.from({ length: 10 }, (_, i) =>
+      OrderPlaced.create({ orderId: `lv${i}`, total: 1 }, { key: `k${i}` }),
+    );
+    const bad = {
+      ...OrderPlaced.create({ orderId: 'lvbad', total: 1 }),
+      payload: { orderId: 'lvbad' },
+    };
+    await expect(buffer.publish([...good, bad])).rejects.toThrow(InvalidPayloadError);
+    await buffer.flush();
+    expect(await storedIds(db, 'lv')).toEqual([]);
+    await expect(buffer.publish({ key: 1 } as never)).rejects.toThrow(InvalidArgumentError);
+    await buffer.close();
+    expect(buffer.closed).toBe(true);
+    await expect(buffer.publish(good[0] as never)).rejects.toThrow(EventBufferClosedError);
+    expect(() => createEventBuffer({ db, schema, lanes: 0 })).toThrow('lanes');
+  });
+});

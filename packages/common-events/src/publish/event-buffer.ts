@@ -2,6 +2,7 @@ import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { EventEnvelope, PublishedEvent } from '../envelope.js';
 import { EventBufferClosedError, EventBufferFlushError, InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, toQueryable } from '../executor.js';
+import { keyHash } from '../ids.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { insertEvents, prepareEvents } from './publish-event.js';
 
@@ -20,6 +21,13 @@ export interface EventBufferOptions {
   readonly maxPending?: number;
   /** Called after each batch committed (the bus uses it to take a tick at once). */
   readonly onCommit?: (published: readonly PublishedEvent[]) => void;
+  /**
+   * Independent writers (connections) events are spread over by key hash (default 1). With 1,
+   * every event of a publisher is stored in publish order. With more, throughput grows with
+   * the database's cores, and order is kept per key (what consumers rely on) but not across
+   * keys. `maxPending` is shared out between the lanes.
+   */
+  readonly lanes?: number;
 }
 
 /** Batches events written outside a business transaction. */
@@ -98,9 +106,15 @@ function intOption(name: string, value: number, min: number, max: number): numbe
 export function createEventBuffer(options: EventBufferOptions): EventBuffer {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(
-      'createEventBuffer takes { db, maxBatch?, maxDelayMs?, maxPending? }',
+      'createEventBuffer takes { db, maxBatch?, maxDelayMs?, maxPending?, lanes? }',
     );
   }
+  const lanes = intOption('lanes', options.lanes ?? 1, 1, 64);
+  return lanes === 1 ? createLane(options) : createLanes(options, lanes);
+}
+
+/** One writer: one batch in flight at a time, so publish order is storage order. */
+function createLane(options: EventBufferOptions): EventBuffer {
   const db = options.db;
   toQueryable(db);
   const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
@@ -324,6 +338,99 @@ export function createEventBuffer(options: EventBufferOptions): EventBuffer {
         inFlight,
         waiting: waitingEvents,
       };
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+/** `lanes` single-writer buffers; events go to `keyHash(key ?? id) % lanes`. */
+function createLanes(options: EventBufferOptions, count: number): EventBuffer {
+  const maxBatch = options.maxBatch ?? 1000;
+  const perLane = Math.max(maxBatch, Math.ceil((options.maxPending ?? 20_000) / count));
+  const lanes = Array.from({ length: count }, () =>
+    createLane({ ...options, maxPending: perLane }),
+  );
+  const catalog = options.catalog;
+  let closed = false;
+  // Same hash as the stored key_hash, so one key always lands in one lane. Invalid events
+  // still pick a lane (that lane's validation rejects them).
+  const laneOf = (e: EventEnvelope): EventBuffer =>
+    lanes[keyHash(typeof e.key === 'string' ? e.key : String(e.id)) % count] as EventBuffer;
+
+  async function publishMany(input: readonly EventEnvelope[]): Promise<PublishedEvent[]> {
+    // Validate everything before any lane queues anything.
+    const prepared = prepareEvents(input, catalog);
+    const parts = new Map<EventBuffer, { events: EventEnvelope[]; at: number[] }>();
+    prepared.forEach((e, i) => {
+      const lane = laneOf(e);
+      let part = parts.get(lane);
+      if (part === undefined) {
+        part = { events: [], at: [] };
+        parts.set(lane, part);
+      }
+      part.events.push(e);
+      part.at.push(i);
+    });
+    const settled = await Promise.allSettled(
+      [...parts].map(([lane, part]) => lane.publish(part.events)),
+    );
+    const out: PublishedEvent[] = new Array(prepared.length);
+    const failed: EventEnvelope[] = [];
+    let cause: unknown;
+    [...parts.values()].forEach((part, k) => {
+      const result = settled[k] as PromiseSettledResult<PublishedEvent[]>;
+      if (result.status === 'fulfilled') {
+        result.value.forEach((p, j) => {
+          out[part.at[j] as number] = p;
+        });
+      } else {
+        failed.push(...part.events);
+        cause ??=
+          result.reason instanceof EventBufferFlushError ? result.reason.cause : result.reason;
+      }
+    });
+    if (failed.length > 0) throw new EventBufferFlushError(failed, cause);
+    return out;
+  }
+
+  async function settleAll(run: (lane: EventBuffer) => Promise<void>): Promise<void> {
+    const results = await Promise.allSettled(lanes.map(run));
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+  }
+
+  return {
+    publish: ((input: EventEnvelope | readonly EventEnvelope[]) => {
+      if (closed) return Promise.reject(new EventBufferClosedError());
+      if (!Array.isArray(input)) {
+        const e = input as EventEnvelope;
+        return typeof e === 'object' && e !== null
+          ? laneOf(e).publish(e)
+          : Promise.reject(
+              new InvalidArgumentError('publish takes an event or an array of events.'),
+            );
+      }
+      return publishMany(input);
+    }) as EventBuffer['publish'],
+    flush: () => settleAll((lane) => lane.flush()),
+    async close() {
+      closed = true;
+      await settleAll((lane) => lane.close());
+    },
+    get pending() {
+      return lanes.reduce((n, lane) => n + lane.pending, 0);
+    },
+    get stats() {
+      return lanes.reduce(
+        (sum, lane) => ({
+          queued: sum.queued + lane.stats.queued,
+          inFlight: sum.inFlight + lane.stats.inFlight,
+          waiting: sum.waiting + lane.stats.waiting,
+        }),
+        { queued: 0, inFlight: 0, waiting: 0 },
+      );
     },
     get closed() {
       return closed;
