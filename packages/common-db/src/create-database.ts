@@ -114,6 +114,11 @@ class SqlTransaction<Client> implements Transaction<Client> {
         new InvalidArgumentError('query(text, params): text must be a non-empty string'),
       );
     }
+    if (!Array.isArray(params)) {
+      return Promise.reject(
+        new InvalidArgumentError('query(text, params): params must be an array of values'),
+      );
+    }
     return this.#conn.query<Row>(text, params);
   }
 }
@@ -126,8 +131,8 @@ class SqlTransaction<Client> implements Transaction<Client> {
  * import { PrismaClient } from './generated/prisma/client.js';
  * const db = await createDatabase({ url: process.env.DATABASE_URL, PrismaClient });
  * await db.transaction(async (tx) => {
- *   const order = await tx.prisma.order.create({ data: { customer: 'ada', total: 42, status: 'new' } });
- *   await tx.sql`insert into audit (order_id) values (${order.id})`;
+ *   const order = await tx.prisma.order.create({ data: { customer: 'ada', total: 42 } });
+ *   await tx.sql`insert into audit (what) values (${`placed ${order.id}`})`;
  * });
  */
 export async function createDatabase<Client = never>(
@@ -141,6 +146,7 @@ export async function createDatabase<Client = never>(
   if (options.PrismaClient !== undefined && typeof options.PrismaClient !== 'function') {
     throw new InvalidArgumentError('PrismaClient must be the generated PrismaClient class');
   }
+  checkPool(options.pool);
   let driver: Driver;
   if (options.pglite) {
     driver = createPGliteDriver(options.pglite);
@@ -379,4 +385,27 @@ export async function createDatabase<Client = never>(
     },
   };
   return attachDriver(db, driver);
+}
+
+function checkPool(pool: PoolOptions | undefined): void {
+  if (pool === undefined) return;
+  if (typeof pool !== 'object' || pool === null) {
+    throw new InvalidArgumentError(
+      'pool must be an object: { max?, idleTimeoutMs?, statementTimeoutMs?, connectionTimeoutMs?, applicationName? }',
+    );
+  }
+  if (pool.max !== undefined && !(Number.isInteger(pool.max) && pool.max >= 1)) {
+    throw new InvalidArgumentError(`pool.max must be an integer >= 1, got ${String(pool.max)}`);
+  }
+  for (const key of ['idleTimeoutMs', 'statementTimeoutMs', 'connectionTimeoutMs'] as const) {
+    const value = pool[key];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+      throw new InvalidArgumentError(
+        `pool.${key} must be an integer number of ms >= 0, got ${String(value)}`,
+      );
+    }
+  }
+  if (pool.applicationName !== undefined && typeof pool.applicationName !== 'string') {
+    throw new InvalidArgumentError('pool.applicationName must be a string');
+  }
 }

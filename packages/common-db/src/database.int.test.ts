@@ -214,6 +214,7 @@ describe.each(testEngines())('Database on %s', (engine) => {
 
   it('validates its inputs', async () => {
     await expect(t.db.query('')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(t.db.query('select 1', 'x' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(
       t.db.transaction(async () => {}, { isolationLevel: 'Chaos' as 'Serializable' }),
     ).rejects.toBeInstanceOf(InvalidArgumentError);

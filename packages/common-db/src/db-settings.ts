@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InvalidArgumentError } from './errors.js';
 import type { PoolOptions } from './pg-driver.js';
 
 /**
@@ -62,6 +63,11 @@ export function databaseOptionsFromSettings(settings: DbSettings): {
   dataDir: string;
   pool: PoolOptions;
 } {
+  if (typeof settings !== 'object' || settings === null) {
+    throw new InvalidArgumentError(
+      'databaseOptionsFromSettings(settings): pass the settings parsed with the dbSettings fragment',
+    );
+  }
   return {
     url: settings.DATABASE_URL,
     dataDir: settings.PGLITE_DATA_DIR,

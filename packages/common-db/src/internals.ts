@@ -12,7 +12,10 @@ export function attachDriver<D extends object>(db: D, driver: Driver): D {
 
 /** The driver behind a Database created by `createDatabase`. */
 export function driverOf(db: Database<unknown>): Driver {
-  const driver = (db as unknown as Record<symbol, Driver | undefined>)[INTERNALS];
+  const driver =
+    typeof db === 'object' && db !== null
+      ? (db as unknown as Record<symbol, Driver | undefined>)[INTERNALS]
+      : undefined;
   if (!driver) {
     throw new InvalidArgumentError(
       'Expected a Database created by createDatabase() from @vsa/common-db',

@@ -37,6 +37,11 @@ export function sqlFragment(
   strings: TemplateStringsArray,
   ...values: readonly unknown[]
 ): SqlFragment {
+  if (!Array.isArray(strings)) {
+    throw new InvalidArgumentError(
+      'sqlFragment must be used as a tagged template (sqlFragment`status = <interpolated value>`), not called',
+    );
+  }
   return makeFragment(strings, values);
 }
 
@@ -67,7 +72,10 @@ export function sqlIdentifier(...parts: readonly string[]): SqlFragment {
 
 /** Joins fragments (or values, which become parameters) with a separator such as `, `. */
 export function sqlJoin(items: readonly unknown[], separator = ', '): SqlFragment {
-  if (!/^[\s,]*(and|or)?[\s,]*$/i.test(separator)) {
+  if (!Array.isArray(items)) {
+    throw new InvalidArgumentError('sqlJoin(items, separator?): items must be an array');
+  }
+  if (typeof separator !== 'string' || !/^[\s,]*(and|or)?[\s,]*$/i.test(separator)) {
     throw new InvalidArgumentError('sqlJoin separator may only be commas, whitespace, AND or OR');
   }
   if (items.length === 0) return makeFragment([''], []);

@@ -81,6 +81,7 @@ export async function applyMigrations(
   db: Database<unknown>,
   options: MigrationOptions,
 ): Promise<ApplyMigrationsResult> {
+  driverOf(db);
   const schema = schemaOf(options);
   const loaded = await loadMigrations(options.migrations);
   if (loaded.migrations.length === 0) return { schema, applied: [] };
@@ -113,6 +114,11 @@ export async function applyMigrations(
 
 /** The checksum Prisma stores in `_prisma_migrations.checksum`: sha256 of the script, hex. */
 export function migrationChecksum(sql: string): string {
+  if (typeof sql !== 'string') {
+    throw new InvalidArgumentError(
+      'migrationChecksum(sql): sql must be the migration script as a string',
+    );
+  }
   return createHash('sha256').update(sql).digest('hex');
 }
 
@@ -128,6 +134,7 @@ export async function migrationStatus(
   db: Database<unknown>,
   options: MigrationOptions,
 ): Promise<MigrationStatus> {
+  driverOf(db);
   const schema = schemaOf(options);
   const loaded: LoadedMigrations = await loadMigrations(options.migrations);
   const [exists] = await db.sql<{ exists: boolean }>`

@@ -141,5 +141,10 @@ export async function createMigration(
 
 /** `prisma/schema.prisma` → `prisma/migrations` (the Prisma default layout). */
 export function defaultMigrationsDir(schemaFile: string): string {
+  if (typeof schemaFile !== 'string' || schemaFile === '') {
+    throw new InvalidArgumentError(
+      'defaultMigrationsDir(schemaFile): pass the path of schema.prisma',
+    );
+  }
   return join(dirname(schemaFile), 'migrations');
 }

@@ -34,7 +34,7 @@ function validate(migrations: readonly MigrationInput[]): readonly MigrationInpu
 /** Reads `<dir>/<name>/migration.sql` folders (sorted by name, as Prisma does). */
 export async function loadMigrations(source: MigrationSource): Promise<LoadedMigrations> {
   if (Array.isArray(source)) return { migrations: validate(source), lockfile: null };
-  const dir = (source as { dir?: unknown }).dir;
+  const dir = (source as { dir?: unknown } | null | undefined)?.dir;
   if (typeof dir !== 'string' || dir === '') {
     throw new InvalidArgumentError(
       'migrations must be an array of { name, sql } or { dir: "<prisma/migrations folder>" }',

@@ -63,6 +63,11 @@ export interface TestDatabase<Client = never> {
 export async function createTestPostgresUrl(
   baseUrl: string = process.env.DATABASE_URL || DEFAULT_TEST_POSTGRES_URL,
 ): Promise<{ url: string; drop(): Promise<void> }> {
+  if (typeof baseUrl !== 'string' || !/^postgres(ql)?:\/\//i.test(baseUrl)) {
+    throw new InvalidArgumentError(
+      'createTestPostgresUrl(baseUrl): baseUrl must be a postgres:// URL (default DATABASE_URL)',
+    );
+  }
   const name = `vsa_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();

@@ -1,0 +1,63 @@
+// Every public entry point rejects bad input with VSA_DB_INVALID_ARGUMENT before it touches a
+// database, a file or the network. None of these calls needs a server.
+import { describe, expect, it } from 'vitest';
+import {
+  applyMigrations,
+  createDatabase,
+  databaseOptionsFromSettings,
+  defaultMigrationsDir,
+  InvalidArgumentError,
+  loadMigrations,
+  migrationChecksum,
+  migrationStatus,
+  sqlFragment,
+  sqlJoin,
+} from './index.js';
+import { createTestPostgresUrl } from './testing/index.js';
+
+const unreachable = 'postgres://postgres@127.0.0.1:1/nothing';
+
+describe('input validation', () => {
+  it.each<[string, () => unknown]>([
+    ['createDatabase pool.max 0', () => createDatabase({ url: unreachable, pool: { max: 0 } })],
+    ['createDatabase pool.max -1', () => createDatabase({ url: unreachable, pool: { max: -1 } })],
+    [
+      'createDatabase pool.statementTimeoutMs NaN',
+      () => createDatabase({ url: unreachable, pool: { statementTimeoutMs: Number.NaN } }),
+    ],
+    [
+      'createDatabase pool.applicationName 5',
+      () => createDatabase({ url: unreachable, pool: { applicationName: 5 as never } }),
+    ],
+    ['createDatabase pool null', () => createDatabase({ url: unreachable, pool: null as never })],
+    ['applyMigrations on a non-database', () => applyMigrations(null as never, { migrations: [] })],
+    ['migrationStatus on a non-database', () => migrationStatus({} as never, { migrations: [] })],
+    ['loadMigrations(undefined)', () => loadMigrations(undefined as never)],
+    ['loadMigrations(null)', () => loadMigrations(null as never)],
+    ['migrationChecksum(5)', () => migrationChecksum(5 as never)],
+    ['defaultMigrationsDir(5)', () => defaultMigrationsDir(5 as never)],
+    ['databaseOptionsFromSettings(null)', () => databaseOptionsFromSettings(null as never)],
+    ['sqlFragment called, not tagged', () => sqlFragment('a = 1' as never)],
+    ['sqlJoin(5)', () => sqlJoin(5 as never)],
+    ['sqlJoin separator 5', () => sqlJoin([1, 2], 5 as never)],
+    ['createTestPostgresUrl(5)', () => createTestPostgresUrl(5 as never)],
+    ['createTestPostgresUrl(mysql)', () => createTestPostgresUrl('mysql://x/y')],
+  ])('%s', async (_, call) => {
+    // Sync throws and rejected promises are both acceptable; anything else is not.
+    const error = await Promise.resolve()
+      .then(call)
+      .then(
+        (value) => ({ resolved: value }),
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toMatchObject({ code: 'VSA_DB_INVALID_ARGUMENT' });
+  });
+
+  it('still accepts the valid forms', () => {
+    expect(migrationChecksum('select 1')).toMatch(/^[0-9a-f]{64}$/);
+    expect(defaultMigrationsDir('prisma/schema.prisma')).toBe('prisma/migrations');
+    expect(sqlJoin([1, 2], ' and ').values).toEqual([1, 2]);
+    expect(sqlFragment`a = ${1}`.values).toEqual([1]);
+  });
+});
