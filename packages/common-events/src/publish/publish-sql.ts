@@ -28,6 +28,7 @@ export function publishSql(schema: string): PublishSql {
   if (sql === undefined) {
     const table = `"${schema}".events`;
     sql = {
+      // Explicit casts: drivers that send typed parameters (Prisma's adapters) need them.
       insertOne: `insert into ${table} (${COLUMNS}) values ($1::uuid, $2, $3, $4::integer, $5, $6::integer, $7::jsonb, $8::jsonb, $9, $10::timestamptz) returning seq`,
       insertMany: `insert into ${table} (${COLUMNS}) ${RECORDS} returning seq`,
       insertIdempotent: `insert into ${table} (${COLUMNS}) ${RECORDS} on conflict (channel, idempotency_key) where idempotency_key is not null do nothing returning id::text as id, seq`,
