@@ -47,6 +47,36 @@ export function toQueryable(executor: unknown): Queryable {
   throw new UnsupportedExecutorError();
 }
 
+interface NodePostgresLike {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** A node-postgres `Client`, `PoolClient` or `Pool`: they take named (prepared) statements. */
+function isNodePostgres(value: unknown): value is NodePostgresLike {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.query === 'function' &&
+    ('connectionParameters' in v || ('totalCount' in v && 'options' in v))
+  );
+}
+
+/**
+ * Runs a statement the bus sends over and over. On node-postgres it becomes a named prepared
+ * statement (parsed and planned once per connection); other executors get `query(text, params)`.
+ */
+export async function queryHot<Row extends object>(
+  executor: unknown,
+  name: string,
+  text: string,
+  params: unknown[],
+): Promise<{ readonly rows: Row[] }> {
+  if (isNodePostgres(executor)) {
+    return (await executor.query({ name, text, values: params })) as { rows: Row[] };
+  }
+  return toQueryable(executor).query<Row>(text, params);
+}
+
 /** int8/numeric values come back as string (pg), bigint (Prisma) or number (PGlite). */
 export function toNumber(value: unknown): number {
   return typeof value === 'number' ? value : Number(value);

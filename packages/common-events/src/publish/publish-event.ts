@@ -3,7 +3,7 @@ import type { EventCatalog } from '../catalog/define-catalog.js';
 import { validateEnvelopeFields } from '../catalog/validate-envelope.js';
 import type { EventEnvelope, EventMetadata, PublishedEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
-import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
+import { type EventExecutor, queryHot, toNumber, toQueryable } from '../executor.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { manyParams, oneParams, publishSql } from './publish-sql.js';
 
@@ -78,8 +78,18 @@ export async function insertEvents(
   if (!idempotent) {
     const { rows } =
       events.length === 1
-        ? await db.query<{ seq: unknown }>(sql.insertOne, oneParams(events[0] as EventEnvelope))
-        : await db.query<{ seq: unknown }>(sql.insertMany, manyParams(events));
+        ? await queryHot<{ seq: unknown }>(
+            executor,
+            `vsa_ev1_${schema}`,
+            sql.insertOne,
+            oneParams(events[0] as EventEnvelope),
+          )
+        : await queryHot<{ seq: unknown }>(
+            executor,
+            `vsa_evn_${schema}`,
+            sql.insertMany,
+            manyParams(events),
+          );
     if (rows.length !== events.length) {
       throw new Error(`Inserted ${rows.length} of ${events.length} events`);
     }
