@@ -15,7 +15,10 @@ export interface EventBufferOptions {
   readonly catalog?: EventCatalog;
   /** Most events per statement (default 1000). */
   readonly maxBatch?: number;
-  /** Longest an event waits for more to join its batch (default 5 ms; 0 = next tick). */
+  /**
+   * Longest an event waits for more to join its batch (default 1 ms; 0 = next tick). Under
+   * load batches also fill while the previous one is being written.
+   */
   readonly maxDelayMs?: number;
   /** Most events held in memory; `publish()` waits while full (default 20,000). */
   readonly maxPending?: number;
@@ -99,7 +102,7 @@ function intOption(name: string, value: number, min: number, max: number): numbe
  * dropped silently.
  *
  * @example
- * const buffer = createEventBuffer({ db, maxBatch: 1000, maxDelayMs: 5 });
+ * const buffer = createEventBuffer({ db, maxBatch: 1000, maxDelayMs: 1 });
  * await buffer.publish(PageViewed.create({ path: '/' }));
  * await buffer.close(); // on shutdown
  */
@@ -119,7 +122,7 @@ function createLane(options: EventBufferOptions): EventBuffer {
   toQueryable(db);
   const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
   const maxBatch = intOption('maxBatch', options.maxBatch ?? 1000, 1, 10_000);
-  const maxDelayMs = intOption('maxDelayMs', options.maxDelayMs ?? 5, 0, 60_000);
+  const maxDelayMs = intOption('maxDelayMs', options.maxDelayMs ?? 1, 0, 60_000);
   const maxPending = intOption('maxPending', options.maxPending ?? 20_000, 1, 10_000_000);
   if (maxPending < maxBatch) {
     throw new InvalidArgumentError(
