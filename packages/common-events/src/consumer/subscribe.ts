@@ -7,6 +7,7 @@ import type { StoredEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Queryable, toNumber } from '../executor.js';
 import { decodeCursor, encodeCursor, type Position } from '../read/cursor.js';
+import { type EventRow, eventFromRow } from '../read/event-row.js';
 import { type EventPage, getEventsByChannel } from '../read/get-events-by-channel.js';
 import { tickSql } from '../ticker/ticker.js';
 import { retryDelay } from './backoff.js';
@@ -17,7 +18,7 @@ import {
   HandlerCrashedError,
   LeaseLostError,
 } from './errors.js';
-import { type EventRow, errorJson, eventFromRow } from './event-row.js';
+import { errorJson } from './event-row.js';
 import {
   type ResolvedSubscribeOptions,
   resolveSubscribeOptions,

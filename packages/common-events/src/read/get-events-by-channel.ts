@@ -5,6 +5,7 @@ import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { tickSql } from '../ticker/ticker.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { eventFromRow } from './event-row.js';
 
 /** Options of {@link getEventsByChannel}. */
 export interface ReadOptions {
@@ -66,29 +67,9 @@ export function readChannelSql(schema: string): string {
   return sql;
 }
 
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
-}
-
 function toEvent(row: ChannelRow): StoredEvent {
-  const tick = toNumber(row.tick_id);
-  const seq = toNumber(row.seq);
-  return {
-    id: row.id as string,
-    channel: row.channel,
-    type: row.type,
-    version: row.version,
-    storedVersion: row.version,
-    key: row.key,
-    payload: row.payload,
-    metadata: row.metadata,
-    occurredAt: toDate(row.occurred_at),
-    idempotencyKey: row.idempotency_key,
-    seq,
-    txId: row.tx_id as string,
-    recordedAt: toDate(row.recorded_at),
-    position: encodeCursor({ tick, seq }),
-  };
+  // read_channel returns rows of committed events only, so id and tx_id are set.
+  return eventFromRow(row as ChannelRow & { id: string; tx_id: string }, toNumber(row.tick_id));
 }
 
 function positiveInt(name: string, value: number, max: number): number {
