@@ -77,6 +77,17 @@ function assertPositive(name: string, value: number | undefined): void {
   }
 }
 
+/** Why `query(text, params)` cannot run, or undefined when its arguments are well formed. */
+function invalidQueryArguments(text: unknown, params: unknown): InvalidArgumentError | undefined {
+  if (typeof text !== 'string' || text.length === 0) {
+    return new InvalidArgumentError('query(text, params): text must be a non-empty string');
+  }
+  if (!Array.isArray(params)) {
+    return new InvalidArgumentError('query(text, params): params must be an array of values');
+  }
+  return undefined;
+}
+
 class SqlTransaction<Client> implements Transaction<Client> {
   readonly kind: Database['kind'];
   readonly #conn: RawQueryable;
@@ -109,17 +120,8 @@ class SqlTransaction<Client> implements Transaction<Client> {
     text: string,
     params: readonly unknown[] = [],
   ): Promise<QueryResult<Row>> {
-    if (typeof text !== 'string' || text.length === 0) {
-      return Promise.reject(
-        new InvalidArgumentError('query(text, params): text must be a non-empty string'),
-      );
-    }
-    if (!Array.isArray(params)) {
-      return Promise.reject(
-        new InvalidArgumentError('query(text, params): params must be an array of values'),
-      );
-    }
-    return this.#conn.query<Row>(text, params);
+    const invalid = invalidQueryArguments(text, params);
+    return invalid ? Promise.reject(invalid) : this.#conn.query<Row>(text, params);
   }
 }
 
@@ -279,17 +281,8 @@ export async function createDatabase<Client = never>(
       text: string,
       params: readonly unknown[] = [],
     ): Promise<QueryResult<Row>> {
-      if (typeof text !== 'string' || text.length === 0) {
-        return Promise.reject(
-          new InvalidArgumentError('query(text, params): text must be a non-empty string'),
-        );
-      }
-      if (!Array.isArray(params)) {
-        return Promise.reject(
-          new InvalidArgumentError('query(text, params): params must be an array'),
-        );
-      }
-      return track(() => driver.query<Row>(text, params));
+      const invalid = invalidQueryArguments(text, params);
+      return invalid ? Promise.reject(invalid) : track(() => driver.query<Row>(text, params));
     },
     transaction<T>(
       fn: (tx: Transaction<Client>) => Promise<T>,
