@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { capture } from './capture.fixture.js';
 import { createLogger } from './create-logger.js';
 import { LoggingError } from './errors.js';
-import { withLogContext } from './log-context.js';
+import { bindLogContext, withLogContext } from './log-context.js';
 
 describe('createLogger output', () => {
   it('writes one JSON line per call with name, level, time and msg', () => {
@@ -148,6 +148,42 @@ describe('context on every line', () => {
       /^\{"level":30,"time":\d+,"requestId":"r-3","correlationId":"c-3","pid":/,
     );
     expect(out.raw[0]?.match(/"requestId"/g)).toHaveLength(1);
+  });
+
+  it('serializes each context on its first line and keeps outer, inner and bound lines apart', () => {
+    const out = capture();
+    const logger = createLogger({ destination: out });
+    const later = withLogContext({ requestId: 'r-4' }, () => {
+      logger.info('outer before');
+      withLogContext({ eventId: 'e-4', requestId: 'r-5' }, () => {
+        logger.info('inner');
+        logger.info('inner again');
+      });
+      logger.info('outer after');
+      return bindLogContext(() => logger.info('bound'));
+    });
+    logger.info('outside');
+    later();
+    expect(out.lines().map(({ msg, requestId, eventId }) => [msg, requestId, eventId])).toEqual([
+      ['outer before', 'r-4', undefined],
+      ['inner', 'r-5', 'e-4'],
+      ['inner again', 'r-5', 'e-4'],
+      ['outer after', 'r-4', undefined],
+      ['outside', undefined, undefined],
+      ['bound', 'r-4', undefined],
+    ]);
+  });
+
+  it('escapes context values and hides URL credentials in them', () => {
+    const out = capture();
+    const logger = createLogger({ destination: out });
+    withLogContext({ requestId: 'say "hi"\n', traceparent: 'redis://u:pw@cache:6379' }, () =>
+      logger.info('x'),
+    );
+    expect(out.lines()[0]).toMatchObject({
+      requestId: 'say "hi"\n',
+      traceparent: 'redis://u:***@cache:6379',
+    });
   });
 });
 

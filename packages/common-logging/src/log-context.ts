@@ -28,6 +28,24 @@ export interface LogScope {
   readonly json: string;
 }
 
+/**
+ * Serializes lazily, on the first line logged in the scope, then caches: most units of work
+ * (handled events especially) never log, and entering a context is on their hot path.
+ */
+class Scope implements LogScope {
+  readonly context: LogContext;
+  private cached: string | undefined = undefined;
+
+  constructor(context: LogContext) {
+    this.context = context;
+  }
+
+  get json(): string {
+    if (this.cached === undefined) this.cached = toJsonFields(this.context);
+    return this.cached;
+  }
+}
+
 const storage = new AsyncLocalStorage<LogScope>();
 
 /**
@@ -49,12 +67,9 @@ export function withLogContext<T>(context: LogContext, fn: () => T): T {
       'withLogContext(context, fn): fn must be a function',
     );
   }
-  const parent = storage.getStore()?.context;
-  // Frozen: its JSON form is computed once here, so it must not change afterwards.
-  const merged = Object.freeze(
-    parent ? { ...parent, ...definedFields(context) } : definedFields(context),
-  );
-  return storage.run({ context: merged, json: toJsonFields(merged) }, fn);
+  // Frozen: its JSON form is computed once (on first use) and cached, so it must not change.
+  const merged = Object.freeze(mergeFields(storage.getStore()?.context, context));
+  return storage.run(new Scope(merged), fn);
 }
 
 /** The context of the work running now, or `undefined` outside any `withLogContext`. */
@@ -69,21 +84,28 @@ export function getLogScope(): LogScope | undefined {
 
 function toJsonFields(context: LogContext): string {
   let json = '';
-  for (const [key, value] of Object.entries(context)) {
-    json += `,${JSON.stringify(key)}:${JSON.stringify(scrubUrlCredentials(value as string))}`;
+  const fields = context as Readonly<Record<string, string>>;
+  for (const key of Object.keys(fields)) {
+    json += `,${JSON.stringify(key)}:${JSON.stringify(scrubUrlCredentials(fields[key] as string))}`;
   }
   return json;
 }
 
-function definedFields(context: LogContext): LogContext {
+/**
+ * `parent` with the non-empty fields of `context` written over it, in one new object (the
+ * key order of `{ ...parent, ...fields }`: parent keys first, new keys after).
+ */
+function mergeFields(parent: LogContext | undefined, context: LogContext): LogContext {
   if (typeof context !== 'object' || context === null || Array.isArray(context)) {
     throw new LoggingError(
       'VSA_LOGGING_INVALID_ARGUMENT',
       'withLogContext(context, fn): context must be an object such as { requestId, correlationId }',
     );
   }
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(context)) {
+  const out: Record<string, string> = parent === undefined ? {} : { ...parent };
+  const fields = context as Readonly<Record<string, unknown>>;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
     if (typeof value === 'string') {
       if (value !== '') out[key] = value;
     } else if (value !== undefined && value !== null) {

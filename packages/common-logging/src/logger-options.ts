@@ -106,8 +106,9 @@ export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
     level: config.level ?? 'info',
     // The context of the running work on every line, children included. pino calls the
     // timestamp function once per line and writes its result raw after "level"; appending
-    // the context's pre-serialized fields there costs one concatenation instead of a mixin's
-    // object merge and per-field stringify (bench/src/benchmarks/logging.ts measures both).
+    // the context's fields, serialized once per context on its first line, costs one
+    // concatenation instead of a mixin's object merge and per-field stringify
+    // (bench/src/benchmarks/logging.ts measures both).
     timestamp: () => {
       const scope = getLogScope();
       return scope === undefined ? `,"time":${Date.now()}` : `,"time":${Date.now()}${scope.json}`;
