@@ -45,6 +45,7 @@ export {
 export { keyHash, uuidv7 } from './ids.js';
 export { installEventStore } from './install.js';
 export type { EventBusLogger } from './logger.js';
+export { migrationSet } from './migration-set.js';
 export { type EventMigration, eventMigrations } from './migrations/index.js';
 export {
   createEventBuffer,
