@@ -1,3 +1,5 @@
+import { eventColumnsSql } from '../read/event-row.js';
+
 /**
  * SQL of consumer groups, per schema (built once, then cached). Every statement that moves a
  * position is fenced: it matches the lease epoch and owner the worker claimed, and the old
@@ -58,8 +60,8 @@ export interface ConsumerSql {
 
 const cache = new Map<string, ConsumerSql>();
 
-const EVENT_COLUMNS = `e.seq, e.tx_id::text as tx_id, e.id::text as id, e.channel, e.type, e.version, e.key,
-  e.key_hash, e.payload, e.metadata, e.idempotency_key, e.occurred_at, e.recorded_at`;
+/** The event columns of a redrive row, as the read model maps them. */
+const EVENT_COLUMNS = eventColumnsSql('e', false);
 
 /** The statements for `schema` (validated by the caller). */
 export function consumerSql(schema: string): ConsumerSql {

@@ -5,7 +5,7 @@ import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { tickSql } from '../ticker/ticker.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { eventFromRow } from './event-row.js';
+import { type EventRow, eventColumnsSql, eventFromRow } from './event-row.js';
 
 /** Options of {@link getEventsByChannel}. */
 export interface ReadOptions {
@@ -37,7 +37,10 @@ export interface EventPage<E = StoredEvent> {
   readonly nextCursor: string;
 }
 
-/** Row shape of `read_channel()`. */
+/**
+ * Row shape of {@link readChannelSql}: `read_channel()`'s columns without `key_hash`, with
+ * `occurred_at`/`recorded_at` as epoch milliseconds. A marker row has `id` null.
+ */
 export interface ChannelRow {
   tick_id: unknown;
   seq: unknown;
@@ -47,29 +50,34 @@ export interface ChannelRow {
   type: string;
   version: number;
   key: string | null;
-  key_hash: number;
   payload: unknown;
   metadata: EventMetadata;
   idempotency_key: string | null;
-  occurred_at: Date | string;
-  recorded_at: Date | string;
+  /** Epoch ms: a number (pg, PGlite, Prisma), or text from a driver without type parsers. */
+  occurred_at: number | string | null;
+  recorded_at: number | string | null;
 }
 
 const readSqlCache = new Map<string, string>();
 
-/** `select * from <schema>.read_channel($1..$7)`. */
+/**
+ * `select ... from <schema>.read_channel($1..$7)`: the statement every channel read sends
+ * (getEventsByChannel and, through it, consumers). It selects only the columns an event needs
+ * and timestamps as epoch ms, which decode far cheaper than timestamptz text.
+ */
 export function readChannelSql(schema: string): string {
   let sql = readSqlCache.get(schema);
   if (sql === undefined) {
-    sql = `select * from "${schema}".read_channel($1, $2, $3, $4, $5::text[], $6, $7)`;
+    sql = `select r.tick_id, ${eventColumnsSql('r', true)}
+  from "${schema}".read_channel($1, $2, $3, $4, $5::text[], $6, $7) r`;
     readSqlCache.set(schema, sql);
   }
   return sql;
 }
 
 function toEvent(row: ChannelRow): StoredEvent {
-  // read_channel returns rows of committed events only, so id and tx_id are set.
-  return eventFromRow(row as ChannelRow & { id: string; tx_id: string }, toNumber(row.tick_id));
+  // Only the marker row has nulls; the caller skips it.
+  return eventFromRow(row as EventRow, toNumber(row.tick_id));
 }
 
 function positiveInt(name: string, value: number, max: number): number {
