@@ -1,11 +1,5 @@
 import type { Database } from '@vsa/common-db';
-import {
-  createTestDatabase,
-  type TestDatabase,
-  type TestEngine,
-  testEngines,
-} from '@vsa/common-db/testing';
-import pg from 'pg';
+import { createTestDatabase, type TestDatabase, testEngines } from '@vsa/common-db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   EventBufferClosedError,
@@ -13,32 +7,12 @@ import {
   InvalidArgumentError,
   InvalidPayloadError,
 } from '../errors.js';
-import type { EventExecutor } from '../executor.js';
 import { installEventStore } from '../install.js';
 import { OrderPlaced, testCatalog } from '../test-support/catalog.js';
 import { holdTransaction } from '../test-support/held-transaction.js';
 import { createEventBuffer, flushEventBuffer } from './event-buffer.js';
 
 const schema = 'buffer_test';
-// On PostgreSQL every guarantee is checked twice: through a @vsa/common-db Database (INSERT)
-// and through a pg Pool, where every batch (copyMinBatch: 1) is written with COPY.
-type Via = 'Database' | 'pg Pool (COPY)';
-const cases: [TestEngine, Via][] = testEngines().flatMap((engine): [TestEngine, Via][] =>
-  engine === 'postgres'
-    ? [
-        [engine, 'Database'],
-        [engine, 'pg Pool (COPY)'],
-      ]
-    : [[engine, 'Database']],
-);
-
-/** The executor the buffer writes through; closed in afterAll. */
-function writerFor(t: TestDatabase, via: Via): { writer: EventExecutor; close(): Promise<void> } {
-  if (via === 'Database') return { writer: t.db, close: async () => {} };
-  const pool = new pg.Pool({ connectionString: t.url, max: 4 });
-  return { writer: pool, close: () => pool.end() };
-}
-
 const order = (id: string) => OrderPlaced.create({ orderId: id, total: 1 }, { key: id });
 
 async function storedIds(db: Database<unknown>, prefix: string): Promise<string[]> {
@@ -49,16 +23,13 @@ async function storedIds(db: Database<unknown>, prefix: string): Promise<string[
   return rows.map((r) => r.id);
 }
 
-describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, via) => {
+describe.each(testEngines())('event buffer on %s (research test 12)', (engine) => {
   let t: TestDatabase;
   let db: Database<unknown>;
-  let writer: EventExecutor;
-  let closeWriter = async (): Promise<void> => {};
 
   beforeAll(async () => {
     t = await createTestDatabase({ engine });
     db = t.db;
-    ({ writer, close: closeWriter } = writerFor(t, via));
     await installEventStore(db, { schema });
     // A real database error for chosen events: a trigger that refuses "poison" payloads.
     await db.query(`
@@ -72,18 +43,11 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
         for each row execute function public.refuse_poison();`);
   });
   afterAll(async () => {
-    await closeWriter();
     await t?.drop();
   });
 
   it('flushes on size without waiting for the timer', async () => {
-    const buffer = createEventBuffer({
-      db: writer,
-      schema,
-      copyMinBatch: 1,
-      maxBatch: 3,
-      maxDelayMs: 60_000,
-    });
+    const buffer = createEventBuffer({ db, schema, maxBatch: 3, maxDelayMs: 60_000 });
     const published = await Promise.all(['s1', 's2', 's3'].map((id) => buffer.publish(order(id))));
     expect(published.map((p) => p.duplicate)).toEqual([false, false, false]);
     expect(await storedIds(db, 's')).toEqual(['s1', 's2', 's3']);
@@ -91,13 +55,7 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   });
 
   it('flushes on time', async () => {
-    const buffer = createEventBuffer({
-      db: writer,
-      schema,
-      copyMinBatch: 1,
-      maxBatch: 1000,
-      maxDelayMs: 10,
-    });
+    const buffer = createEventBuffer({ db, schema, maxBatch: 1000, maxDelayMs: 10 });
     const p = await buffer.publish(order('t1'));
     expect(p.seq).toBeGreaterThan(0);
     expect(await storedIds(db, 't')).toEqual(['t1']);
@@ -105,13 +63,7 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   });
 
   it('flushEventBuffer writes everything pending and resolves when durable', async () => {
-    const buffer = createEventBuffer({
-      db: writer,
-      schema,
-      copyMinBatch: 1,
-      maxBatch: 1000,
-      maxDelayMs: 60_000,
-    });
+    const buffer = createEventBuffer({ db, schema, maxBatch: 1000, maxDelayMs: 60_000 });
     const promises = ['f1', 'f2'].map((id) => buffer.publish(order(id)));
     expect(buffer.pending).toBe(2);
     await flushEventBuffer(buffer);
@@ -123,13 +75,7 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   });
 
   it('close() flushes (shutdown) and then refuses new events', async () => {
-    const buffer = createEventBuffer({
-      db: writer,
-      schema,
-      copyMinBatch: 1,
-      maxBatch: 1000,
-      maxDelayMs: 60_000,
-    });
+    const buffer = createEventBuffer({ db, schema, maxBatch: 1000, maxDelayMs: 60_000 });
     const p = buffer.publish([order('c1'), order('c2')]);
     await buffer.close();
     expect((await p).map((x) => x.seq)).toHaveLength(2);
@@ -139,13 +85,7 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   });
 
   it('keeps per-publisher order across many batches', async () => {
-    const buffer = createEventBuffer({
-      db: writer,
-      schema,
-      copyMinBatch: 1,
-      maxBatch: 37,
-      maxDelayMs: 1,
-    });
+    const buffer = createEventBuffer({ db, schema, maxBatch: 37, maxDelayMs: 1 });
     const ids = Array.from({ length: 1000 }, (_, i) => `o${String(i).padStart(4, '0')}`);
     const results = await Promise.all(ids.map((id) => buffer.publish(order(id))));
     const seqs = results.map((r) => r.seq);
@@ -155,13 +95,7 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   });
 
   it('a database error rejects the callers of that batch with their events; nothing is lost', async () => {
-    const buffer = createEventBuffer({
-      db: writer,
-      schema,
-      copyMinBatch: 1,
-      maxBatch: 2,
-      maxDelayMs: 60_000,
-    });
+    const buffer = createEventBuffer({ db, schema, maxBatch: 2, maxDelayMs: 60_000 });
     const ok1 = buffer.publish([order('e1'), order('e2')]);
     const bad = buffer.publish([order('e3'), order('poison-1')]);
     const ok2 = buffer.publish([order('e4'), order('e5')]);
@@ -188,7 +122,7 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   });
 
   it('validates before buffering', async () => {
-    const buffer = createEventBuffer({ db: writer, schema, copyMinBatch: 1, catalog: testCatalog });
+    const buffer = createEventBuffer({ db, schema, catalog: testCatalog });
     const bad = { ...order('v1'), payload: { orderId: 'v1', total: -5 } };
     await expect(buffer.publish(bad)).rejects.toThrow(InvalidPayloadError);
     expect(buffer.pending).toBe(0);
@@ -196,15 +130,11 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   });
 
   it('rejects bad options', () => {
-    expect(() => createEventBuffer({ db: writer, schema, copyMinBatch: 1, maxBatch: 0 })).toThrow(
-      InvalidArgumentError,
+    expect(() => createEventBuffer({ db, schema, maxBatch: 0 })).toThrow(InvalidArgumentError);
+    expect(() => createEventBuffer({ db, schema, maxBatch: 10, maxPending: 5 })).toThrow(
+      'maxPending',
     );
-    expect(() =>
-      createEventBuffer({ db: writer, schema, copyMinBatch: 1, maxBatch: 10, maxPending: 5 }),
-    ).toThrow('maxPending');
-    expect(() =>
-      createEventBuffer({ db: writer, schema, copyMinBatch: 1, maxDelayMs: -1 }),
-    ).toThrow('maxDelayMs');
+    expect(() => createEventBuffer({ db, schema, maxDelayMs: -1 })).toThrow('maxDelayMs');
     expect(() => createEventBuffer({ db: {} as never, schema })).toThrow('Unsupported');
     expect(() => createEventBuffer(undefined as never)).toThrow('createEventBuffer takes');
     expect(() => flushEventBuffer({} as never)).toThrow('flushEventBuffer takes');
@@ -213,14 +143,7 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   it.runIf(engine === 'postgres')(
     'memory stays bounded while the database is slow (backpressure), order kept after',
     async () => {
-      const buffer = createEventBuffer({
-        db: writer,
-        schema,
-        copyMinBatch: 1,
-        maxBatch: 5,
-        maxPending: 10,
-        maxDelayMs: 0,
-      });
+      const buffer = createEventBuffer({ db, schema, maxBatch: 5, maxPending: 10, maxDelayMs: 0 });
       const blocker = await holdTransaction(db);
       await blocker.tx.query(`lock table ${schema}.events in access exclusive mode`);
       const ids = Array.from({ length: 50 }, (_, i) => `m${String(i).padStart(2, '0')}`);
@@ -239,32 +162,21 @@ describe.each(cases)('event buffer on %s via %s (research test 12)', (engine, vi
   );
 });
 
-describe.each(cases)('event buffer lanes on %s via %s', (engine, via) => {
+describe.each(testEngines())('event buffer lanes on %s', (engine) => {
   let t: TestDatabase;
   let db: Database<unknown>;
-  let writer: EventExecutor;
-  let closeWriter = async (): Promise<void> => {};
 
   beforeAll(async () => {
     t = await createTestDatabase({ engine });
     db = t.db;
-    ({ writer, close: closeWriter } = writerFor(t, via));
     await installEventStore(db, { schema });
   });
   afterAll(async () => {
-    await closeWriter();
     await t?.drop();
   });
 
   it('keeps per-key order across lanes and returns results in input order', async () => {
-    const buffer = createEventBuffer({
-      db: writer,
-      schema,
-      copyMinBatch: 1,
-      lanes: 3,
-      maxBatch: 10,
-      maxDelayMs: 1,
-    });
+    const buffer = createEventBuffer({ db, schema, lanes: 3, maxBatch: 10, maxDelayMs: 1 });
     const events = Array.from({ length: 300 }, (_, i) =>
       OrderPlaced.create(
         { orderId: `l${String(i).padStart(3, '0')}`, total: 1 },
@@ -287,13 +199,7 @@ describe.each(cases)('event buffer lanes on %s via %s', (engine, via) => {
   });
 
   it('validates a whole array before any lane writes, and refuses after close', async () => {
-    const buffer = createEventBuffer({
-      db: writer,
-      schema,
-      copyMinBatch: 1,
-      lanes: 2,
-      catalog: testCatalog,
-    });
+    const buffer = createEventBuffer({ db, schema, lanes: 2, catalog: testCatalog });
     const good = Array.from({ length: 10 }, (_, i) =>
       OrderPlaced.create({ orderId: `lv${i}`, total: 1 }, { key: `k${i}` }),
     );
@@ -308,8 +214,6 @@ describe.each(cases)('event buffer lanes on %s via %s', (engine, via) => {
     await buffer.close();
     expect(buffer.closed).toBe(true);
     await expect(buffer.publish(good[0] as never)).rejects.toThrow(EventBufferClosedError);
-    expect(() => createEventBuffer({ db: writer, schema, copyMinBatch: 1, lanes: 0 })).toThrow(
-      'lanes',
-    );
+    expect(() => createEventBuffer({ db, schema, lanes: 0 })).toThrow('lanes');
   });
 });

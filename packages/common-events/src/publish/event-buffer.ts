@@ -4,15 +4,11 @@ import { EventBufferClosedError, EventBufferFlushError, InvalidArgumentError } f
 import { type EventExecutor, toQueryable } from '../executor.js';
 import { keyHash } from '../ids.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
-import { copyEvents, isPgPool } from './copy-events.js';
 import { insertEvents, prepareEvents } from './publish-event.js';
 
 /** Options of {@link createEventBuffer}. */
 export interface EventBufferOptions {
-  /**
-   * Auto-commit executor (a @vsa/common-db Database, a pg `Pool`): each batch is one statement,
-   * or one COPY in its own transaction on a pg `Pool` (see `copy`).
-   */
+  /** Auto-commit executor (a @vsa/common-db Database, a pg pool): each batch is one statement. */
   readonly db: EventExecutor;
   readonly schema?: string;
   /** Validate against this catalog at `publish()` (before buffering). */
@@ -35,15 +31,6 @@ export interface EventBufferOptions {
    * keys. `maxPending` is shared out between the lanes.
    */
   readonly lanes?: number;
-  /**
-   * When `db` is a node-postgres `Pool`, write batches of at least `copyMinBatch` events that
-   * carry no idempotency key with `COPY … FROM STDIN` (about twice the rows/s of a multi-row
-   * INSERT). Batches with idempotency keys, smaller batches and other executors (a
-   * @vsa/common-db Database, PGlite, Prisma) use the one-statement INSERT. Default `true`.
-   */
-  readonly copy?: boolean;
-  /** Smallest batch written with COPY (default 64): below it one INSERT round trip wins. */
-  readonly copyMinBatch?: number;
 }
 
 /** Batches events written outside a business transaction. */
@@ -143,11 +130,6 @@ function createLane(options: EventBufferOptions): EventBuffer {
     );
   }
   const catalog = options.catalog;
-  if (options.copy !== undefined && typeof options.copy !== 'boolean') {
-    throw new InvalidArgumentError(`copy must be true or false, got ${String(options.copy)}.`);
-  }
-  const copyPool = options.copy !== false && isPgPool(db) ? db : null;
-  const copyMinBatch = intOption('copyMinBatch', options.copyMinBatch ?? 64, 1, 10_000);
 
   const queue: Entry[] = [];
   let head = 0; // queue[head..] are waiting; compacted lazily
@@ -253,15 +235,12 @@ function createLane(options: EventBufferOptions): EventBuffer {
     let published: PublishedEvent[] | null = null;
     let failure: unknown = null;
     try {
-      const events = batch.map((e) => e.event);
-      // COPY cannot ON CONFLICT: a batch with any idempotency key goes through INSERT whole,
-      // so the batch stays one statement in publish order.
-      published =
-        copyPool !== null &&
-        events.length >= copyMinBatch &&
-        events.every((e) => e.idempotencyKey === null)
-          ? await copyEvents(copyPool, schema, events)
-          : await insertEvents(db, schema, events, false);
+      published = await insertEvents(
+        db,
+        schema,
+        batch.map((e) => e.event),
+        false,
+      );
     } catch (error) {
       failure = error;
     }
