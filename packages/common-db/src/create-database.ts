@@ -21,6 +21,7 @@ import type {
   DatabaseLogger,
   HealthReport,
   IsolationLevel,
+  QueryOptions,
   QueryResult,
   RunTransactionOptions,
   Transaction,
@@ -77,13 +78,30 @@ function assertPositive(name: string, value: number | undefined): void {
   }
 }
 
-/** Why `query(text, params)` cannot run, or undefined when its arguments are well formed. */
-function invalidQueryArguments(text: unknown, params: unknown): InvalidArgumentError | undefined {
+/** Statement names pg and the server accept unquoted and unambiguously (NAMEDATALEN - 1). */
+const STATEMENT_NAME = /^[A-Za-z0-9_]{1,63}$/;
+
+/** Why `query(text, params, options)` cannot run, or undefined when its arguments are well formed. */
+function invalidQueryArguments(
+  text: unknown,
+  params: unknown,
+  options: unknown,
+): InvalidArgumentError | undefined {
   if (typeof text !== 'string' || text.length === 0) {
     return new InvalidArgumentError('query(text, params): text must be a non-empty string');
   }
   if (!Array.isArray(params)) {
     return new InvalidArgumentError('query(text, params): params must be an array of values');
+  }
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    return new InvalidArgumentError('query(text, params, options): options must be { name? }');
+  }
+  const name = (options as { name?: unknown }).name;
+  if (name !== undefined && (typeof name !== 'string' || !STATEMENT_NAME.test(name))) {
+    return new InvalidArgumentError(
+      `query(text, params, { name }): name must be 1-63 characters of A-Z, a-z, 0-9 and _, got ${JSON.stringify(name)}`,
+    );
   }
   return undefined;
 }
@@ -119,9 +137,10 @@ class SqlTransaction<Client> implements Transaction<Client> {
   query<Row extends object = Record<string, unknown>>(
     text: string,
     params: readonly unknown[] = [],
+    options?: QueryOptions,
   ): Promise<QueryResult<Row>> {
-    const invalid = invalidQueryArguments(text, params);
-    return invalid ? Promise.reject(invalid) : this.#conn.query<Row>(text, params);
+    const invalid = invalidQueryArguments(text, params, options);
+    return invalid ? Promise.reject(invalid) : this.#conn.query<Row>(text, params, options?.name);
   }
 }
 
@@ -202,12 +221,12 @@ export async function createDatabase<Client = never>(
     slot: TransactionSlot,
     timeoutMs: number,
   ): RawQueryable => ({
-    query<Row extends object>(text: string, params: readonly unknown[]) {
+    query<Row extends object>(text: string, params: readonly unknown[], name?: string) {
       // Closed while fn still runs: only Prisma's timeout does that.
       const closedError = (): Error =>
         slot.fnDone ? new TransactionClosedError() : new TransactionTimeoutError(timeoutMs);
       if (slot.closed) return Promise.reject(closedError());
-      return raw.query<Row>(text, params).catch((error: unknown) => {
+      return raw.query<Row>(text, params, name).catch((error: unknown) => {
         throw slot.closed ? closedError() : error;
       });
     },
@@ -280,9 +299,12 @@ export async function createDatabase<Client = never>(
     query<Row extends object = Record<string, unknown>>(
       text: string,
       params: readonly unknown[] = [],
+      queryOptions?: QueryOptions,
     ): Promise<QueryResult<Row>> {
-      const invalid = invalidQueryArguments(text, params);
-      return invalid ? Promise.reject(invalid) : track(() => driver.query<Row>(text, params));
+      const invalid = invalidQueryArguments(text, params, queryOptions);
+      return invalid
+        ? Promise.reject(invalid)
+        : track(() => driver.query<Row>(text, params, queryOptions?.name));
     },
     transaction<T>(
       fn: (tx: Transaction<Client>) => Promise<T>,

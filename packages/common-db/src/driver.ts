@@ -9,7 +9,12 @@ import type {
 
 /** One connection (or transaction) that runs raw parametrized SQL. Internal. */
 export interface RawQueryable {
-  query<Row extends object>(text: string, params: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** `name`: a validated statement name; drivers that cannot prepare ignore it. */
+  query<Row extends object>(
+    text: string,
+    params: readonly unknown[],
+    name?: string,
+  ): Promise<QueryResult<Row>>;
 }
 
 /** What the engine-specific drivers (pg, PGlite) provide to `createDatabase`. Internal. */

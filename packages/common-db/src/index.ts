@@ -63,6 +63,7 @@ export type {
   HealthReport,
   IsolationLevel,
   ListenOptions,
+  QueryOptions,
   QueryResult,
   RetryOptions,
   RunTransactionOptions,

@@ -88,6 +88,18 @@ function patchCharColumns(pool: pg.Pool): pg.Pool {
   return pool;
 }
 
+/** Runs `text` on a pool or client; with a name, as a prepared statement pg reuses per connection. */
+function send(
+  target: pg.Pool | pg.PoolClient,
+  text: string,
+  params: readonly unknown[],
+  name: string | undefined,
+): Promise<pg.QueryResult> {
+  return name === undefined
+    ? target.query(text, params as unknown[])
+    : target.query({ name, text, values: params as unknown[] });
+}
+
 function toResult<Row extends object>(result: pg.QueryResult): QueryResult<Row> {
   return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
 }
@@ -116,9 +128,10 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
   async function query<Row extends object>(
     text: string,
     params: readonly unknown[],
+    name?: string,
   ): Promise<QueryResult<Row>> {
     try {
-      return toResult<Row>(await pgPool.query(text, params as unknown[]));
+      return toResult<Row>(await send(pgPool, text, params, name));
     } catch (error) {
       throw mapDatabaseError(error);
     }
@@ -143,11 +156,11 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
       client.release(destroy);
     };
     const conn: RawQueryable = {
-      async query<Row extends object>(text: string, params: readonly unknown[]) {
+      async query<Row extends object>(text: string, params: readonly unknown[], name?: string) {
         if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
         if (state === 'done') throw new TransactionClosedError();
         try {
-          return toResult<Row>(await client.query(text, params as unknown[]));
+          return toResult<Row>(await send(client, text, params, name));
         } catch (error) {
           if ((state as string) === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
           throw mapDatabaseError(error);
@@ -374,11 +387,12 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
       return adapter;
     },
     rawFromAdapterTransaction(handle: unknown): RawQueryable {
+      // adapter-pg's transaction handle is the pg PoolClient it checked out.
       const client = handle as pg.PoolClient;
       return {
-        async query<Row extends object>(text: string, params: readonly unknown[]) {
+        async query<Row extends object>(text: string, params: readonly unknown[], name?: string) {
           try {
-            return toResult<Row>(await client.query(text, params as unknown[]));
+            return toResult<Row>(await send(client, text, params, name));
           } catch (error) {
             throw mapDatabaseError(error);
           }

@@ -4,6 +4,16 @@ export interface QueryResult<Row> {
   readonly rowCount: number;
 }
 
+/** Options of {@link SqlExecutor.query}. */
+export interface QueryOptions {
+  /**
+   * Statement name (1-63 chars of `[A-Za-z0-9_]`). On PostgreSQL the statement is prepared
+   * once per connection under this name and reused: use it for statements sent over and over,
+   * and give one name to exactly one `text`. PGlite ignores it.
+   */
+  readonly name?: string;
+}
+
 /**
  * Anything that runs parametrized SQL: the database itself (auto-commit) or one transaction.
  * Libraries (the event bus) depend on this interface only, so they work on `pg` and PGlite alike.
@@ -21,11 +31,16 @@ export interface SqlExecutor {
   ): Promise<Row[]>;
   /**
    * A statement with positional `$1..$n` parameters, for libraries that build multi-row
-   * statements. `text` must never contain values.
+   * statements. `text` must never contain values. `options.name` makes it a named prepared
+   * statement on PostgreSQL (parsed and planned once per connection).
+   *
+   * @example
+   * await tx.query('insert into audit (what) values ($1)', [what], { name: 'audit_insert' });
    */
   query<Row extends object = Record<string, unknown>>(
     text: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<Row>>;
 }
 

@@ -61,9 +61,33 @@ function isNodePostgres(value: unknown): value is NodePostgresLike {
   );
 }
 
+interface CommonDbLike {
+  query(
+    text: string,
+    params: unknown[],
+    options: { readonly name: string },
+  ): Promise<{ rows: unknown[] }>;
+}
+
 /**
- * Runs a statement the bus sends over and over. On node-postgres it becomes a named prepared
- * statement (parsed and planned once per connection); other executors get `query(text, params)`.
+ * A @vsa/common-db `Database` or `Transaction`: its `query` takes `{ name }` as third argument
+ * (older versions ignore it). Recognised by the `kind` and `sql` members of that interface.
+ */
+function isCommonDb(value: unknown): value is CommonDbLike {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.query === 'function' &&
+    typeof v.sql === 'function' &&
+    (v.kind === 'postgres' || v.kind === 'pglite')
+  );
+}
+
+/**
+ * Runs a statement the bus sends over and over under one statement `name` (the same on every
+ * path). On node-postgres, and on a @vsa/common-db executor over PostgreSQL, it becomes a
+ * named prepared statement (parsed and planned once per connection); other executors get
+ * `query(text, params)`.
  */
 export async function queryHot<Row extends object>(
   executor: unknown,
@@ -73,6 +97,9 @@ export async function queryHot<Row extends object>(
 ): Promise<{ readonly rows: Row[] }> {
   if (isNodePostgres(executor)) {
     return (await executor.query({ name, text, values: params })) as { rows: Row[] };
+  }
+  if (isCommonDb(executor)) {
+    return (await executor.query(text, params, { name })) as { rows: Row[] };
   }
   return toQueryable(executor).query<Row>(text, params);
 }
