@@ -30,3 +30,14 @@ export function assertCount(what: string, actual: number, expected: number): voi
     );
   }
 }
+
+/** `value` when it is a positive safe integer; otherwise `VSA_BENCH_INVALID_ARGUMENT` naming `what`. */
+export function positive(what: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new BenchError(
+      'VSA_BENCH_INVALID_ARGUMENT',
+      `${what} must be a positive integer, got ${value}`,
+    );
+  }
+  return value;
+}

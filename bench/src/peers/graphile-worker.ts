@@ -7,7 +7,7 @@ import {
   runMigrations,
 } from 'graphile-worker';
 import type pg from 'pg';
-import { assertCount, BenchError } from '../errors.js';
+import { assertCount, positive } from '../errors.js';
 import type { BenchContext, BenchDatabase, Figure } from '../harness.js';
 import { createEvents } from '../payloads.js';
 import type { MeasureOptions } from '../raw/options.js';
@@ -35,16 +35,6 @@ export interface GraphileProcessOptions extends MeasureOptions {
    * `completeJobBatchDelay` 0, `failJobBatchDelay` 0. Default true; false = its defaults.
    */
   batched?: boolean;
-}
-
-function positive(what: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new BenchError(
-      'VSA_BENCH_INVALID_ARGUMENT',
-      `${what} must be a positive integer, got ${value}`,
-    );
-  }
-  return value;
 }
 
 /** Keeps warnings and errors only: the per-job "Completed task" info line would dominate. */

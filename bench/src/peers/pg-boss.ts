@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
-import { assertCount, BenchError } from '../errors.js';
+import { assertCount, positive } from '../errors.js';
 import type { BenchContext, BenchDatabase, Figure } from '../harness.js';
 import { createEvents } from '../payloads.js';
 import type { MeasureOptions } from '../raw/options.js';
@@ -31,16 +31,6 @@ export interface PgBossProcessOptions extends MeasureOptions {
    * Default true.
    */
   burst?: boolean;
-}
-
-function positive(what: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new BenchError(
-      'VSA_BENCH_INVALID_ARGUMENT',
-      `${what} must be a positive integer, got ${value}`,
-    );
-  }
-  return value;
 }
 
 /** Drops pg-boss's schema, then starts a fresh instance with default options and one queue. */

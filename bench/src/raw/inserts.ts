@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { assertCount, BenchError } from '../errors.js';
+import { assertCount, positive } from '../errors.js';
 import type { BenchContext, Figure } from '../harness.js';
 import { type BenchEvent, createEvents } from '../payloads.js';
 import type { MeasureOptions } from './options.js';
@@ -34,16 +34,6 @@ export interface CopyOptions extends MeasureOptions {
   channelIndex?: boolean;
 }
 
-function positiveInt(what: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new BenchError(
-      'VSA_BENCH_INVALID_ARGUMENT',
-      `${what} must be a positive integer, got ${value}`,
-    );
-  }
-  return value;
-}
-
 async function openEvents(ctx: BenchContext, options: MeasureOptions & { channelIndex?: boolean }) {
   const db = options.db ?? (await ctx.pg('raw'));
   const client = await db.connect();
@@ -63,7 +53,7 @@ export async function rawSingleInsert(
   ctx: BenchContext,
   options: SingleInsertOptions = {},
 ): Promise<Figure> {
-  const rows = positiveInt('rows', options.rows ?? 10_000);
+  const rows = positive('rows', options.rows ?? 10_000);
   const events = createEvents(rows);
   const client = await openEvents(ctx, options);
   if (options.asyncCommit) await client.query('SET synchronous_commit = off');
@@ -108,8 +98,8 @@ export async function rawMultiInsert(
   ctx: BenchContext,
   options: MultiInsertOptions = {},
 ): Promise<Figure> {
-  const rows = positiveInt('rows', options.rows ?? 100_000);
-  const batchSize = positiveInt('batchSize', options.batchSize ?? 500);
+  const rows = positive('rows', options.rows ?? 100_000);
+  const batchSize = positive('batchSize', options.batchSize ?? 500);
   const events = createEvents(rows);
   const client = await openEvents(ctx, options);
   if (options.asyncCommit) await client.query('SET synchronous_commit = off');
@@ -171,7 +161,7 @@ export async function copyEvents(client: pg.Client, events: BenchEvent[]): Promi
  * text in chunks of 1,000 rows is timed too. The physical ceiling for bulk loads.
  */
 export async function rawCopy(ctx: BenchContext, options: CopyOptions = {}): Promise<Figure> {
-  const rows = positiveInt('rows', options.rows ?? 100_000);
+  const rows = positive('rows', options.rows ?? 100_000);
   const events = createEvents(rows);
   const client = await openEvents(ctx, options);
   const label = options.label ?? `1c COPY${options.channelIndex ? ' idx' : ''}`;
