@@ -41,8 +41,16 @@ async function openEvents(ctx: BenchContext, options: MeasureOptions & { channel
   return client;
 }
 
-function runsOption(options: MeasureOptions): { runs?: number } {
-  return options.runs === undefined ? {} : { runs: options.runs };
+/** Options of an insert measurement: empty table before each run, count and payload check after. */
+function insertRunOptions(client: pg.Client, options: MeasureOptions, label: string) {
+  return {
+    unit: 'rows/s',
+    ...(options.runs === undefined ? {} : { runs: options.runs }),
+    before: async () => {
+      await client.query(RESET_SQL);
+    },
+    after: (items: number) => checkEvents(client, items, label),
+  };
 }
 
 /**
@@ -67,14 +75,7 @@ export async function rawSingleInsert(
       }
       return rows;
     },
-    {
-      unit: 'rows/s',
-      ...runsOption(options),
-      before: async () => {
-        await client.query(RESET_SQL);
-      },
-      after: (items) => checkEvents(client, items, label),
-    },
+    insertRunOptions(client, options, label),
   );
   await client.end();
   return figure;
@@ -117,14 +118,7 @@ export async function rawMultiInsert(
       }
       return rows;
     },
-    {
-      unit: 'rows/s',
-      ...runsOption(options),
-      before: async () => {
-        await client.query(RESET_SQL);
-      },
-      after: (items) => checkEvents(client, items, label),
-    },
+    insertRunOptions(client, options, label),
   );
   await client.end();
   return figure;
@@ -172,11 +166,7 @@ export async function rawCopy(ctx: BenchContext, options: CopyOptions = {}): Pro
       return rows;
     },
     {
-      unit: 'rows/s',
-      ...runsOption(options),
-      before: async () => {
-        await client.query(RESET_SQL);
-      },
+      ...insertRunOptions(client, options, label),
       after: async (items) => {
         assertCount(`${label} rows`, items, rows);
         await checkEvents(client, items, label);

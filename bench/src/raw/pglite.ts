@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { assertCount, BenchError } from '../errors.js';
+import { assertCount, positive } from '../errors.js';
 import type { BenchContext, Figure } from '../harness.js';
 import { type BenchEvent, createEvents } from '../payloads.js';
 import { CHANNEL_INDEX_DDL, COUNT_SQL, EVENTS_DDL, multiInsertSql, RESET_SQL } from './schema.js';
@@ -48,19 +48,8 @@ export async function pgliteMultiInsert(
   ctx: BenchContext,
   options: PgliteOptions & { rows?: number; batchSize?: number } = {},
 ): Promise<Figure> {
-  const rows = options.rows ?? 100_000;
-  const batchSize = options.batchSize ?? 500;
-  if (
-    !Number.isSafeInteger(rows) ||
-    rows < 1 ||
-    !Number.isSafeInteger(batchSize) ||
-    batchSize < 1
-  ) {
-    throw new BenchError(
-      'VSA_BENCH_INVALID_ARGUMENT',
-      'rows and batchSize must be positive integers',
-    );
-  }
+  const rows = positive('rows', options.rows ?? 100_000);
+  const batchSize = positive('batchSize', options.batchSize ?? 500);
   const events = createEvents(rows);
   const db = await open(ctx, options);
   const label =
@@ -87,19 +76,8 @@ export async function pgliteCursorRead(
   ctx: BenchContext,
   options: PgliteOptions & { events?: number; batchSize?: number } = {},
 ): Promise<Figure> {
-  const total = options.events ?? 100_000;
-  const batchSize = options.batchSize ?? 1000;
-  if (
-    !Number.isSafeInteger(total) ||
-    total < 1 ||
-    !Number.isSafeInteger(batchSize) ||
-    batchSize < 1
-  ) {
-    throw new BenchError(
-      'VSA_BENCH_INVALID_ARGUMENT',
-      'events and batchSize must be positive integers',
-    );
-  }
+  const total = positive('events', options.events ?? 100_000);
+  const batchSize = positive('batchSize', options.batchSize ?? 1000);
   const db = await open(ctx, options);
   await db.exec(RESET_SQL);
   await insertAll(db, createEvents(total), 500);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { assertCount, BenchError } from '../errors.js';
+import { assertCount, positive } from '../errors.js';
 import type { BenchContext, Figure } from '../harness.js';
 import { CHANNELS, createEvents } from '../payloads.js';
 import { copyEvents } from './inserts.js';
@@ -76,19 +76,8 @@ export async function rawCursorRead(
   ctx: BenchContext,
   options: CursorReadOptions = {},
 ): Promise<Figure> {
-  const total = options.events ?? 100_000;
-  const batchSize = options.batchSize ?? 1000;
-  if (
-    !Number.isSafeInteger(total) ||
-    total < 1 ||
-    !Number.isSafeInteger(batchSize) ||
-    batchSize < 1
-  ) {
-    throw new BenchError(
-      'VSA_BENCH_INVALID_ARGUMENT',
-      'events and batchSize must be positive integers',
-    );
-  }
+  const total = positive('events', options.events ?? 100_000);
+  const batchSize = positive('batchSize', options.batchSize ?? 1000);
   const db = options.db ?? (await ctx.pg('raw'));
   const client = await db.connect();
   await createEventsSchema(client, { channelIndex: options.byChannel ?? false });
