@@ -20,48 +20,53 @@ export interface ConstraintDetails {
   readonly columns?: readonly string[];
 }
 
-/** A unique constraint rejected the write (SQLSTATE 23505, Prisma P2002). */
-export class UniqueViolationError extends DatabaseError {
+/** Base of the constraint errors: what is known of the constraint that rejected the write. */
+export abstract class ConstraintViolationError extends DatabaseError {
   readonly constraint: string | undefined;
   readonly table: string | undefined;
   readonly columns: readonly string[];
 
-  constructor(details: ConstraintDetails = {}, options?: { cause?: unknown }) {
-    const what = details.columns?.length ? ` on (${details.columns.join(', ')})` : '';
-    super(
-      'VSA_DB_UNIQUE_VIOLATION',
-      409,
-      `Unique constraint ${details.constraint ?? ''}${what} violated: the row already exists`.replace(
-        '  ',
-        ' ',
-      ),
-      options,
-    );
+  constructor(
+    code: string,
+    message: string,
+    details: ConstraintDetails,
+    options?: { cause?: unknown },
+  ) {
+    super(code, 409, message, options);
     this.constraint = details.constraint;
     this.table = details.table;
     this.columns = details.columns ?? [];
   }
 }
 
-/** A foreign key rejected the write (SQLSTATE 23503, Prisma P2003). */
-export class ForeignKeyViolationError extends DatabaseError {
-  readonly constraint: string | undefined;
-  readonly table: string | undefined;
-  readonly columns: readonly string[];
+/** `Unique constraint users_email_key on (email)`, leaving out what is unknown. */
+function constraintLabel(
+  subject: string,
+  constraint?: string,
+  columns?: readonly string[],
+): string {
+  const on = columns?.length ? `on (${columns.join(', ')})` : '';
+  return [subject, constraint, on].filter(Boolean).join(' ');
+}
 
+/** A unique constraint rejected the write (SQLSTATE 23505, Prisma P2002). */
+export class UniqueViolationError extends ConstraintViolationError {
   constructor(details: ConstraintDetails = {}, options?: { cause?: unknown }) {
+    const label = constraintLabel('Unique constraint', details.constraint, details.columns);
+    super('VSA_DB_UNIQUE_VIOLATION', `${label} violated: the row already exists`, details, options);
+  }
+}
+
+/** A foreign key rejected the write (SQLSTATE 23503, Prisma P2003). */
+export class ForeignKeyViolationError extends ConstraintViolationError {
+  constructor(details: ConstraintDetails = {}, options?: { cause?: unknown }) {
+    const label = constraintLabel('Foreign key', details.constraint);
     super(
       'VSA_DB_FOREIGN_KEY_VIOLATION',
-      409,
-      `Foreign key ${details.constraint ?? ''} violated: the referenced row does not exist or is still referenced`.replace(
-        '  ',
-        ' ',
-      ),
+      `${label} violated: the referenced row does not exist or is still referenced`,
+      details,
       options,
     );
-    this.constraint = details.constraint;
-    this.table = details.table;
-    this.columns = details.columns ?? [];
   }
 }
 

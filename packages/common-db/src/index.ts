@@ -8,6 +8,7 @@ export { type DbSettings, databaseOptionsFromSettings, dbSettings } from './db-s
 export {
   ConnectionUnavailableError,
   type ConstraintDetails,
+  ConstraintViolationError,
   DatabaseError,
   ForeignKeyViolationError,
   InvalidArgumentError,
