@@ -54,5 +54,8 @@ export function validateEnvelopeFields(event: unknown): void {
       'must be null or a non-empty string of at most 500 characters',
     );
   }
-  if (e.payload === undefined) fail('payload', e.payload, 'must be a JSON value');
+  // A function or symbol would serialise to nothing (or to null inside a batch): refuse it here.
+  if (e.payload === undefined || typeof e.payload === 'function' || typeof e.payload === 'symbol') {
+    fail('payload', e.payload, 'must be a JSON value');
+  }
 }

@@ -82,6 +82,21 @@ describe.each(testEngines())('publishEvent on %s', (engine) => {
     expect(single).toMatchObject({ channel: 'orders', type: 'OrderPlaced', duplicate: false });
   });
 
+  it('keeps occurredAt to the millisecond in a batch, before 1970 and far ahead too', async () => {
+    const moments = [
+      '1969-07-20T20:17:40.999Z',
+      '2026-11-30T14:07:54.001Z',
+      '2999-12-31T23:59:59.999Z',
+    ];
+    const events = moments.map((iso, i) =>
+      OrderPlaced.create({ orderId: `t${i}`, total: 1 }, { occurredAt: new Date(iso) }),
+    );
+    await publishEvent(db, events, { schema });
+    const ids = new Set(events.map((e) => e.id));
+    const read = (await all(db, 'orders')).filter((e) => ids.has(e.id));
+    expect(read.map((e) => e.occurredAt.toISOString())).toEqual(moments);
+  });
+
   it('15: an invalid payload fails inside the business transaction before anything is written', async () => {
     const before = (await all(db, 'orders')).length;
     const bad = { ...OrderPlaced.create({ orderId: 'x', total: 1 }), payload: { orderId: 7 } };
@@ -220,6 +235,11 @@ describe.each(testEngines())('publishEvent on %s', (engine) => {
     const many = new Array(MAX_EVENTS_PER_PUBLISH + 1).fill(e);
     await expect(publishEvent(db, many, { schema })).rejects.toThrow('Too many events');
     await expect(publishEvent(db, { ...e, id: 'x' }, { schema })).rejects.toThrow('"id"');
+    for (const payload of [undefined, () => 1, Symbol('s')]) {
+      await expect(publishEvent(db, [e, { ...e, payload } as never], { schema })).rejects.toThrow(
+        'Invalid event field "payload"',
+      );
+    }
     expect(await publishEvent(db, [], { schema })).toEqual([]);
     await expect(getEventsByChannel(db, '', { schema })).rejects.toThrow('channel');
     await expect(getEventsByChannel(db, 'orders', { schema, limit: 0 })).rejects.toThrow('limit');

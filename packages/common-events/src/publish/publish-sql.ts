@@ -14,11 +14,15 @@ export interface PublishSql {
 
 const COLUMNS =
   'id, channel, type, version, key, key_hash, payload, metadata, idempotency_key, occurred_at';
-// The batch travels as one JSON text: JSON.stringify once in V8 is several times cheaper than
-// node-postgres' per-element array escaping, and one parameter means one cached plan and no
-// 65,535-parameter cap.
+// The batch travels as one JSON text, an array of row arrays in COLUMNS order: JSON.stringify
+// once in V8 is several times cheaper than node-postgres' per-element array escaping; one
+// parameter means one cached plan and no 65,535-parameter cap; rows as arrays carry no keys, so
+// both V8 and jsonb_array_elements have less to write and parse than with jsonb_to_recordset
+// (about 20% more rows/s here). occurredAt travels as epoch milliseconds: a Date makes
+// JSON.stringify call toJSON per row and leave its fast path, and to_timestamp rounds to whole
+// microseconds, so a millisecond value comes back exact.
 const RECORDS =
-  'select i, c, t, v, k, h, p, m, d, o from jsonb_to_recordset($1::jsonb) as x(i uuid, c text, t text, v integer, k text, h integer, p jsonb, m jsonb, d text, o timestamptz)';
+  'select (r->>0)::uuid, r->>1, r->>2, (r->>3)::integer, r->>4, (r->>5)::integer, r->6, r->7, r->>8, to_timestamp((r->>9)::float8 / 1000) from jsonb_array_elements($1::jsonb) as x(r)';
 
 const cache = new Map<string, PublishSql>();
 
@@ -64,18 +68,18 @@ export function manyParams(events: readonly EventEnvelope[]): unknown[] {
   const rows = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as EventEnvelope;
-    rows[i] = {
-      i: e.id,
-      c: e.channel,
-      t: e.type,
-      v: e.version,
-      k: e.key,
-      h: keyHash(e.key ?? e.id),
-      p: e.payload,
-      m: e.metadata,
-      d: e.idempotencyKey,
-      o: e.occurredAt,
-    };
+    rows[i] = [
+      e.id,
+      e.channel,
+      e.type,
+      e.version,
+      e.key,
+      keyHash(e.key ?? e.id),
+      e.payload,
+      e.metadata,
+      e.idempotencyKey,
+      e.occurredAt.getTime(),
+    ];
   }
   return [JSON.stringify(rows)];
 }
