@@ -81,6 +81,27 @@ describe('context', () => {
     expect(ctx.recorded().figures).toEqual([figure]);
   });
 
+  it('warm-up runs go first with run 0, untimed and unrecorded', async () => {
+    const ctx = createBenchContext({ name: 'unit', runs: 2, ...quiet });
+    const calls: string[] = [];
+    const figure = await ctx.repeat(
+      'warm',
+      async (run) => {
+        calls.push(`fn ${run}`);
+        // A warm-up that reported its time would drag the median to 1 item/s.
+        return { items: 1000, ms: run === 0 ? 1_000_000 : 1000 };
+      },
+      { warmup: 1, before: (run) => void calls.push(`before ${run}`) },
+    );
+    expect(calls).toEqual(['before 0', 'fn 0', 'before 1', 'fn 1', 'before 2', 'fn 2']);
+    expect(figure.runs).toEqual([1000, 1000]);
+    const sampled = await ctx.sample('warm sample', async (run) => ({ v: run }), { warmup: 2 });
+    expect(sampled.v?.runs).toEqual([1, 2]);
+    await expect(ctx.repeat('bad warm-up', async () => 1, { warmup: -1 })).rejects.toMatchObject({
+      code: 'VSA_BENCH_INVALID_ARGUMENT',
+    });
+  });
+
   it('repeat() times fn with performance.now when it returns a count', async () => {
     const ctx = createBenchContext({ name: 'unit', runs: 1, ...quiet });
     const figure = await ctx.repeat('sleep', async () => {

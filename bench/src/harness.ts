@@ -52,6 +52,11 @@ export type RunResult = number | { items: number; ms: number };
 export interface RepeatOptions {
   /** Number of runs; default `ctx.runs` (3, or `--runs`). */
   runs?: number;
+  /**
+   * Untimed, unrecorded runs before the measured ones (JIT, plan and buffer caches), with
+   * `before`/`after` as usual and `run` = 0; default 0. Give the anchors and peers the same.
+   */
+  warmup?: number;
   /** Unit of the rate; default `ops/s`. */
   unit?: string;
   /** Untimed preparation before each run (TRUNCATE, CHECKPOINT, ...). */
@@ -63,6 +68,8 @@ export interface RepeatOptions {
 /** Options of {@link BenchContext.sample}. */
 export interface SampleOptions {
   runs?: number;
+  /** As {@link RepeatOptions.warmup}: untimed, unrecorded runs first, with `run` = 0. */
+  warmup?: number;
   /** One unit for every key, or a unit per key; default `ms`. */
   unit?: string | Record<string, string>;
   before?: (run: number) => Promise<void> | void;
@@ -243,6 +250,17 @@ function identifier(parts: string[]): string {
   return `${raw.slice(0, 63 - suffix.length - 1)}_${suffix}`;
 }
 
+function warmups(name: string, warmup: number | undefined): number {
+  const n = warmup ?? 0;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new BenchError(
+      'VSA_BENCH_INVALID_ARGUMENT',
+      `"${name}": warmup must be a non-negative integer, got ${warmup}`,
+    );
+  }
+  return n;
+}
+
 /** Creates the context a benchmark runs in. The runner calls it; tests may too. */
 export function createBenchContext(options: BenchContextOptions): HarnessContext {
   assertName('createBenchContext()', options.name);
@@ -282,6 +300,12 @@ export function createBenchContext(options: BenchContextOptions): HarnessContext
       const runs = opts.runs ?? defaultRuns;
       assertRuns(runs);
       const unit = opts.unit ?? 'ops/s';
+      for (let w = warmups(name, opts.warmup); w > 0; w--) {
+        await opts.before?.(0);
+        const result = await fn(0);
+        await opts.after?.(typeof result === 'number' ? result : result.items, 0);
+        log(`  ${name} warm-up (not recorded)`);
+      }
       const rates: number[] = [];
       for (let run = 1; run <= runs; run++) {
         await opts.before?.(run);
@@ -310,6 +334,11 @@ export function createBenchContext(options: BenchContextOptions): HarnessContext
       assertName('ctx.sample()', name);
       const runs = opts.runs ?? defaultRuns;
       assertRuns(runs);
+      for (let w = warmups(name, opts.warmup); w > 0; w--) {
+        await opts.before?.(0);
+        await opts.after?.(await fn(0), 0);
+        log(`  ${name} warm-up (not recorded)`);
+      }
       const perKey = new Map<string, number[]>();
       for (let run = 1; run <= runs; run++) {
         await opts.before?.(run);

@@ -3,7 +3,7 @@ import { graphileAddJobs, graphileProcess, pgBossProcess, pgBossSend } from '../
 import { rawCursorRead, rawMultiInsert } from '../raw/index.js';
 
 /**
- * `pnpm bench peers`: pg-boss 10.4.2 and graphile-worker 0.17.3 at their best batch settings,
+ * `pnpm bench peers`: pg-boss 12.38.0 and graphile-worker 0.18.0 at their best batch settings,
  * with the raw anchors they are compared to in the same run (perf-baselines 3, 4).
  */
 export default defineBenchmark({
@@ -22,10 +22,7 @@ export default defineBenchmark({
     ctx.ratio('pg-boss process / 2', bossProcess, read);
     ctx.ratio('graphile process / 2', graphileRun, read);
     ctx.note(
-      'pg-boss 10 has no localConcurrency/burstWhenBatchFull (11+): notifyWorker() after a full batch stands in for the burst; batch 1,000 and 1 worker were fastest in a pilot.',
-    );
-    ctx.note(
-      'Node 20: perf-baselines measured pg-boss 12 / graphile-worker 0.18, whose processing is faster on Node 24.',
+      'pg-boss 12 / graphile-worker 0.18 declare Node >= 22 and run here on Node 20 outside their declared engines, as in perf-baselines; their processing is faster on Node 24.',
     );
   },
 });

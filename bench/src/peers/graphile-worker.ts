@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { assertCount, positive } from '../errors.js';
 import type { BenchContext, BenchDatabase, Figure } from '../harness.js';
 import { createEvents } from '../payloads.js';
-import type { MeasureOptions } from '../raw/options.js';
+import { type MeasureOptions, runCounts } from '../raw/options.js';
 import { waitUntil } from './wait.js';
 
 const SCHEMA = 'graphile_worker';
@@ -83,7 +83,7 @@ async function addAll(
 }
 
 /**
- * 4 add: graphile-worker 0.17.3 `addJobs()` of `jobs` specs in calls of `perCall`, awaited in
+ * 4 add: graphile-worker 0.18.0 `addJobs()` of `jobs` specs in calls of `perCall`, awaited in
  * turn, through one WorkerUtils. Each run starts from a dropped and migrated schema (untimed).
  */
 export async function graphileAddJobs(
@@ -108,7 +108,7 @@ export async function graphileAddJobs(
       },
       {
         unit: 'jobs/s',
-        ...(options.runs === undefined ? {} : { runs: options.runs }),
+        ...runCounts(options),
         before: async () => {
           await freshSchema(db, admin, logger);
           utils = await makeWorkerUtils({ connectionString: db.url, logger });
@@ -129,7 +129,7 @@ export async function graphileAddJobs(
 }
 
 /**
- * 4 process: graphile-worker 0.17.3 `run()` with a no-op task, timed from the `run()` call
+ * 4 process: graphile-worker 0.18.0 `run()` with a no-op task, timed from the `run()` call
  * until `_private_jobs` is empty. Default: concurrency 10 with the batching settings.
  */
 export async function graphileProcess(
@@ -186,7 +186,7 @@ export async function graphileProcess(
       },
       {
         unit: 'jobs/s',
-        ...(options.runs === undefined ? {} : { runs: options.runs }),
+        ...runCounts(options),
         before: async () => {
           await freshSchema(db, admin, logger);
           await addAll(db, logger, chunks);

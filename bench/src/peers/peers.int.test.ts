@@ -10,7 +10,7 @@ describe('peer runners', () => {
       const db = await ctx.pg();
       expect((await pgBossSend(ctx, { jobs: 300, perCall: 100, db })).value).toBeGreaterThan(0);
       const processed = await pgBossProcess(ctx, { jobs: 300, batchSize: 100, db });
-      expect(processed.name).toBe('3 pg-boss process (batch 100, 1 worker, burst)');
+      expect(processed.name).toBe('3 pg-boss process (batch 100, localConcurrency 2, burst)');
       expect(processed.value).toBeGreaterThan(0);
     } finally {
       expect(await ctx.cleanup()).toEqual([]);

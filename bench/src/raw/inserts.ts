@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { assertCount, positive } from '../errors.js';
 import type { BenchContext, Figure } from '../harness.js';
 import { type BenchEvent, createEvents } from '../payloads.js';
-import type { MeasureOptions } from './options.js';
+import { type MeasureOptions, runCounts } from './options.js';
 import { checkEvents, createEventsSchema, multiInsertSql, RESET_SQL } from './schema.js';
 
 /** Options of {@link rawSingleInsert}. */
@@ -45,7 +45,7 @@ async function openEvents(ctx: BenchContext, options: MeasureOptions & { channel
 function insertRunOptions(client: pg.Client, options: MeasureOptions, label: string) {
   return {
     unit: 'rows/s',
-    ...(options.runs === undefined ? {} : { runs: options.runs }),
+    ...runCounts(options),
     before: async () => {
       await client.query(RESET_SQL);
     },

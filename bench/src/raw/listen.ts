@@ -4,7 +4,7 @@ import { BenchError } from '../errors.js';
 import type { BenchContext, Figure } from '../harness.js';
 import { createEvents } from '../payloads.js';
 import { percentile } from '../stats.js';
-import type { MeasureOptions } from './options.js';
+import { type MeasureOptions, runCounts } from './options.js';
 import { createEventsSchema, RESET_SQL } from './schema.js';
 
 /** Options of {@link rawListenRoundTrip}. */
@@ -134,7 +134,7 @@ export async function rawListenRoundTrip(
     },
     {
       unit: 'ms',
-      ...(options.runs === undefined ? {} : { runs: options.runs }),
+      ...runCounts(options),
       before: async () => {
         await publisher.query(RESET_SQL);
       },

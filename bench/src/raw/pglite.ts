@@ -2,12 +2,15 @@ import type { PGlite } from '@electric-sql/pglite';
 import { assertCount, positive } from '../errors.js';
 import type { BenchContext, Figure } from '../harness.js';
 import { type BenchEvent, createEvents } from '../payloads.js';
+import { runCounts } from './options.js';
 import { CHANNEL_INDEX_DDL, COUNT_SQL, EVENTS_DDL, multiInsertSql, RESET_SQL } from './schema.js';
 
 /** Options of the PGlite measurements. */
 export interface PgliteOptions {
   label?: string;
   runs?: number;
+  /** Untimed, unrecorded runs first; default 0. */
+  warmup?: number;
   /** Reuse this instance (saves the 3–5 s initdb); default a fresh file-backed one. */
   db?: PGlite;
   channelIndex?: boolean;
@@ -62,7 +65,7 @@ export async function pgliteMultiInsert(
     },
     {
       unit: 'rows/s',
-      ...(options.runs === undefined ? {} : { runs: options.runs }),
+      ...runCounts(options),
       before: async () => {
         await db.exec(RESET_SQL);
       },
@@ -113,7 +116,7 @@ export async function pgliteCursorRead(
     },
     {
       unit: 'events/s',
-      ...(options.runs === undefined ? {} : { runs: options.runs }),
+      ...runCounts(options),
       before: async () => {
         await db.exec(
           "DELETE FROM checkpoints; INSERT INTO checkpoints (consumer, last_id) VALUES ('bench', 0); CHECKPOINT",

@@ -3,7 +3,7 @@ import { assertCount, positive } from '../errors.js';
 import type { BenchContext, Figure } from '../harness.js';
 import { CHANNELS, createEvents } from '../payloads.js';
 import { copyEvents } from './inserts.js';
-import type { MeasureOptions } from './options.js';
+import { type MeasureOptions, runCounts } from './options.js';
 import { checkEvents, createEventsSchema, RESET_SQL } from './schema.js';
 
 /** Options of {@link rawCursorRead}. */
@@ -97,7 +97,7 @@ export async function rawCursorRead(
     },
     {
       unit: 'events/s',
-      ...(options.runs === undefined ? {} : { runs: options.runs }),
+      ...runCounts(options),
       before: async () => {
         await client.query('DELETE FROM checkpoints');
         await client.query(
