@@ -35,5 +35,28 @@ describe.runIf(testEngines().includes('postgres'))('vsa-db CLI', () => {
     expect(lines.join('\n')).toContain('--name');
     expect(await main(['nope', '--url', db.url], (l) => lines.push(l))).toBe(1);
     expect(await main([], (l) => lines.push(l))).toBe(1);
+    lines.length = 0;
+    // A --dir that names nothing is a mistake, not "up to date".
+    const typo = join(dir, 'no-such-folder');
+    expect(await main(['migrate', '--url', db.url, '--dir', typo], (l) => lines.push(l))).toBe(1);
+    expect(lines.join('\n')).toContain(
+      `vsa-db migrate failed [VSA_DB_INVALID_ARGUMENT]: Migrations folder ${typo} does not exist`,
+    );
+  });
+
+  it('skips the app schema when the default prisma/migrations does not exist yet', async () => {
+    const lines: string[] = [];
+    const cwd = process.cwd();
+    const empty = await mkdtemp(join(tmpdir(), 'vsa-cli-empty-'));
+    try {
+      process.chdir(empty);
+      expect(await main(['migrate', '--url', db.url], (l) => lines.push(l))).toBe(0);
+      expect(await main(['status', '--url', db.url], (l) => lines.push(l))).toBe(0);
+    } finally {
+      process.chdir(cwd);
+      await rm(empty, { recursive: true, force: true });
+    }
+    expect(lines.join('\n')).toContain('no migrations folder at');
+    expect(lines.join('\n')).toContain('nothing to apply');
   });
 });

@@ -79,7 +79,7 @@ export async function main(
       options: {
         url: { type: 'string' },
         'schema-file': { type: 'string', default: 'prisma/schema.prisma' },
-        dir: { type: 'string', default: 'prisma/migrations' },
+        dir: { type: 'string' },
         package: { type: 'string', multiple: true, default: [] },
         name: { type: 'string' },
       },
@@ -95,6 +95,8 @@ export async function main(
         : `PGlite (${url || process.env.PGLITE_DATA_DIR || '.data/pglite'})`;
     const sets = await packageSets(cwd, values.package ?? []);
     const dir = resolve(values.dir ?? 'prisma/migrations');
+    // An app without models has no prisma/migrations yet; a --dir that names nothing is a mistake.
+    const appDirMissing = values.dir === undefined && !existsSync(dir);
     switch (command) {
       case 'migrate': {
         for (const set of sets) {
@@ -102,6 +104,10 @@ export async function main(
           out(
             `${set.schema}: ${r.applied.length ? `applied ${r.applied.join(', ')}` : 'up to date'}`,
           );
+        }
+        if (appDirMissing) {
+          out(`public (${where}): no migrations folder at ${dir}, nothing to apply`);
+          return 0;
         }
         const r = await applyMigrations(db, { migrations: { dir } });
         out(
@@ -113,8 +119,11 @@ export async function main(
         let ok = true;
         const targets = [
           ...sets.map((s) => ({ label: s.schema, migrations: s.migrations, schema: s.schema })),
-          { label: `public (${where})`, migrations: { dir }, schema: 'public' },
+          ...(appDirMissing
+            ? []
+            : [{ label: `public (${where})`, migrations: { dir }, schema: 'public' }]),
         ];
+        if (appDirMissing) out(`public (${where}): no migrations folder at ${dir}`);
         for (const target of targets) {
           const s = await migrationStatus(db, {
             migrations: target.migrations,

@@ -40,6 +40,7 @@ export {
 } from './migrations/create-migration.js';
 export {
   type LoadedMigrations,
+  type LoadMigrationsOptions,
   loadMigrations,
   type MigrationSource,
 } from './migrations/load-migrations.js';

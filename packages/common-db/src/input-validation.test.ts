@@ -16,6 +16,7 @@ import {
 import { createTestPostgresUrl } from './testing/index.js';
 
 const unreachable = 'postgres://postgres@127.0.0.1:1/nothing';
+const missingDir = '/nonexistent/vsa-db/prisma/migrations';
 
 describe('input validation', () => {
   it.each<[string, () => unknown]>([
@@ -34,6 +35,7 @@ describe('input validation', () => {
     ['migrationStatus on a non-database', () => migrationStatus({} as never, { migrations: [] })],
     ['loadMigrations(undefined)', () => loadMigrations(undefined as never)],
     ['loadMigrations(null)', () => loadMigrations(null as never)],
+    ['loadMigrations of a folder that does not exist', () => loadMigrations({ dir: missingDir })],
     ['migrationChecksum(5)', () => migrationChecksum(5 as never)],
     ['defaultMigrationsDir(5)', () => defaultMigrationsDir(5 as never)],
     ['databaseOptionsFromSettings(null)', () => databaseOptionsFromSettings(null as never)],
@@ -52,6 +54,17 @@ describe('input validation', () => {
       );
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(error).toMatchObject({ code: 'VSA_DB_INVALID_ARGUMENT' });
+  });
+
+  it('names the missing folder and what to pass instead', async () => {
+    await expect(loadMigrations({ dir: missingDir })).rejects.toThrow(
+      `Migrations folder ${missingDir} does not exist: pass the folder that holds <timestamp>_<name>/migration.sql`,
+    );
+    // The first `migrate dev` of a new app starts from no folder at all.
+    await expect(loadMigrations({ dir: missingDir }, { missingDir: 'empty' })).resolves.toEqual({
+      migrations: [],
+      lockfile: null,
+    });
   });
 
   it('still accepts the valid forms', () => {

@@ -67,7 +67,7 @@ export async function diffMigrationsToSchema(
   const schema = options.schema ?? 'public';
   quoteIdentifier(schema);
   const datamodel = await readSchema(options.schemaFile);
-  const loaded = await loadMigrations({ dir: options.dir });
+  const loaded = await loadMigrations({ dir: options.dir }, { missingDir: 'empty' });
   const session = await driverOf(db).migrationSession(schema, { shadow: true });
   try {
     const { engine } = await startEngine(session.adapter, datamodel);

@@ -31,8 +31,26 @@ function validate(migrations: readonly MigrationInput[]): readonly MigrationInpu
   return migrations;
 }
 
-/** Reads `<dir>/<name>/migration.sql` folders (sorted by name, as Prisma does). */
-export async function loadMigrations(source: MigrationSource): Promise<LoadedMigrations> {
+/** Options of {@link loadMigrations}. */
+export interface LoadMigrationsOptions {
+  /**
+   * A `{ dir }` that does not exist: `'error'` (default) throws, since a mistyped path must not
+   * pass as "nothing to apply"; `'empty'` reads it as no migrations yet (the first `migrate dev`).
+   */
+  readonly missingDir?: 'error' | 'empty';
+}
+
+/**
+ * Reads `<dir>/<name>/migration.sql` folders (sorted by name, as Prisma does), or validates an
+ * array of `{ name, sql }`.
+ *
+ * @throws InvalidArgumentError for a malformed source, and for a folder that does not exist
+ *   unless `missingDir: 'empty'`.
+ */
+export async function loadMigrations(
+  source: MigrationSource,
+  options: LoadMigrationsOptions = {},
+): Promise<LoadedMigrations> {
   if (Array.isArray(source)) return { migrations: validate(source), lockfile: null };
   const dir = (source as { dir?: unknown } | null | undefined)?.dir;
   if (typeof dir !== 'string' || dir === '') {
@@ -45,9 +63,11 @@ export async function loadMigrations(source: MigrationSource): Promise<LoadedMig
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      return { migrations: [], lockfile: null };
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (options.missingDir === 'empty') return { migrations: [], lockfile: null };
+    throw new InvalidArgumentError(
+      `Migrations folder ${root} does not exist: pass the folder that holds <timestamp>_<name>/migration.sql (for Prisma, prisma/migrations next to schema.prisma), or create the first migration with \`vsa-db migrate-dev --name init\``,
+    );
   }
   const names = entries
     .filter((e) => e.isDirectory())
