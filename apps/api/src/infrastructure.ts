@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   applyMigrations,
   createDatabase,
@@ -20,8 +21,11 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
-/** The app's own Prisma migrations folder, relative to the app (the working directory). */
-export const APP_MIGRATIONS_DIR = 'prisma/migrations';
+/**
+ * The app's own Prisma migrations folder, found from this module (src/ or dist/, one level
+ * below the app), so the server applies them whatever directory it was started from.
+ */
+export const APP_MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
 
 /**
  * Opens the database named by the settings (PostgreSQL, or embedded PGlite by default),
