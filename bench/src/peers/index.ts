@@ -2,5 +2,5 @@
 
 export type { GraphileAddOptions, GraphileProcessOptions } from './graphile-worker.js';
 export { graphileAddJobs, graphileProcess } from './graphile-worker.js';
-export type { PgBossProcessOptions, PgBossSendOptions } from './pg-boss.js';
-export { pgBossProcess, pgBossSend } from './pg-boss.js';
+export type { PgBossProcessOptions, PgBossSender, PgBossSendOptions } from './pg-boss.js';
+export { createPgBossSender, pgBossProcess, pgBossSend } from './pg-boss.js';

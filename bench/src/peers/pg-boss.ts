@@ -59,6 +59,54 @@ function jobChunks(jobs: number, perCall: number): JobInsert[][] {
   return chunks;
 }
 
+/** One pg-boss send run at a time, for benchmarks that interleave it with their own runs. */
+export interface PgBossSender {
+  /** Figure label, e.g. `3 pg-boss send (1000/call)`. */
+  readonly label: string;
+  /** Jobs per run. */
+  readonly jobs: number;
+  /**
+   * Recreates pg-boss's schema (untimed), inserts every job (timed), checks the count and stops
+   * the instance (untimed). Returns the timed milliseconds.
+   */
+  run(): Promise<number>;
+  /** Ends the admin connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * A {@link PgBossSender}: pg-boss 12.38.0 `insert()` of `jobs` jobs in calls of `perCall`, each
+ * awaited in turn. Its own database unless `db` is given.
+ */
+export async function createPgBossSender(
+  ctx: BenchContext,
+  options: PgBossSendOptions = {},
+): Promise<PgBossSender> {
+  const jobs = positive('jobs', options.jobs ?? 20_000);
+  const perCall = positive('perCall', options.perCall ?? 1000);
+  const chunks = jobChunks(jobs, perCall);
+  const db = options.db ?? (await ctx.pg('pgboss'));
+  const admin = await db.connect();
+  const label = options.label ?? `3 pg-boss send (${perCall}/call)`;
+  return {
+    label,
+    jobs,
+    async run() {
+      const boss = await freshBoss(db, admin, ctx);
+      try {
+        const start = performance.now();
+        for (const chunk of chunks) await boss.insert(QUEUE, chunk);
+        const ms = performance.now() - start;
+        assertCount(`${label} jobs`, await countJobs(admin), jobs);
+        return ms;
+      } finally {
+        await boss.stop({ graceful: false });
+      }
+    },
+    close: () => admin.end(),
+  };
+}
+
 /**
  * 3 send: pg-boss 12.38.0 `insert()` of `jobs` jobs in calls of `perCall`, each awaited in turn.
  * Each run starts from a dropped and recreated schema (untimed). Its own database unless
@@ -68,37 +116,15 @@ export async function pgBossSend(
   ctx: BenchContext,
   options: PgBossSendOptions = {},
 ): Promise<Figure> {
-  const jobs = positive('jobs', options.jobs ?? 20_000);
-  const perCall = positive('perCall', options.perCall ?? 1000);
-  const chunks = jobChunks(jobs, perCall);
-  const db = options.db ?? (await ctx.pg('pgboss'));
-  const admin = await db.connect();
-  let boss: PgBoss | undefined;
-  const label = options.label ?? `3 pg-boss send (${perCall}/call)`;
+  const sender = await createPgBossSender(ctx, options);
   try {
     return await ctx.repeat(
-      label,
-      async () => {
-        const b = boss as PgBoss;
-        for (const chunk of chunks) await b.insert(QUEUE, chunk);
-        return jobs;
-      },
-      {
-        unit: 'jobs/s',
-        ...runCounts(options),
-        before: async () => {
-          boss = await freshBoss(db, admin, ctx);
-        },
-        after: async (items) => {
-          assertCount(`${label} jobs`, await countJobs(admin), items);
-          await boss?.stop({ graceful: false });
-          boss = undefined;
-        },
-      },
+      sender.label,
+      async () => ({ items: sender.jobs, ms: await sender.run() }),
+      { unit: 'jobs/s', ...runCounts(options) },
     );
   } finally {
-    await boss?.stop({ graceful: false });
-    await admin.end();
+    await sender.close();
   }
 }
 
