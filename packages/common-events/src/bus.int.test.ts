@@ -125,7 +125,51 @@ describe.each(testEngines())('event bus on %s', (engine) => {
     expect(ids(all.events)).toContain('o-5');
   });
 
+  it('consumers option sets subscribe defaults; a subscription may override them', async () => {
+    const polling = createEventBus({
+      db: t.db,
+      catalog: testCatalog,
+      schema: 'bus_test',
+      consumers: { listen: false, pollIntervalMs: 20 },
+    });
+    const seen: string[] = [];
+    const pollOnly = polling.consumers.subscribe({
+      group: 'defaults-poll',
+      channel: 'orders',
+      handler: (e) => void seen.push((e.payload as { orderId: string }).orderId),
+    });
+    const listening = polling.consumers.subscribe({
+      group: 'defaults-listen',
+      channel: 'orders',
+      listen: true,
+      handler: () => {},
+    });
+    await polling.start();
+    await pollOnly.start();
+    await listening.start();
+    try {
+      expect(pollOnly.stats().listening).toBe(false);
+      expect(listening.stats().listening).toBe(true);
+      await polling.transaction((tx) =>
+        polling.publish(tx, OrderPlaced.create({ orderId: 'o-poll', total: 1 })),
+      );
+      const deadline = Date.now() + 10_000;
+      while (!seen.includes('o-poll') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(seen).toContain('o-poll');
+    } finally {
+      await polling.stop();
+    }
+  });
+
   it('rejects bad options', () => {
+    expect(() => createEventBus({ db: t.db, catalog: testCatalog, consumers: 5 as never })).toThrow(
+      'consumers must be',
+    );
+    expect(() =>
+      createEventBus({ db: t.db, catalog: testCatalog, consumers: { listn: false } as never }),
+    ).toThrow('unknown consumers option listn');
     expect(() => createEventBus(undefined as never)).toThrow(InvalidArgumentError);
     expect(() => createEventBus({ db: {} as never, catalog: testCatalog })).toThrow('db must be');
     expect(() => createEventBus({ db: t.db, catalog: {} as never })).toThrow('catalog must');

@@ -7,6 +7,7 @@ import type {
 import type { EventCatalog } from './catalog/define-catalog.js';
 import type { AnyEventDefinition, EventOf } from './catalog/define-event.js';
 import { type BusConsumers, createBusConsumers } from './consumer/bus-consumers.js';
+import type { SubscribeOptions } from './consumer/options.js';
 import type { PublishedEvent } from './envelope.js';
 import { InvalidArgumentError } from './errors.js';
 import type { EventExecutor } from './executor.js';
@@ -39,6 +40,11 @@ export interface EventBusOptions<D extends AnyEventDefinition> {
   readonly tickIntervalMs?: number;
   /** Settings of `bus.buffer` (batch size, delay, memory bound, lanes). */
   readonly buffer?: Pick<EventBufferOptions, 'maxBatch' | 'maxDelayMs' | 'maxPending' | 'lanes'>;
+  /**
+   * Defaults for `bus.consumers.subscribe` (each subscription may override them): `listen:
+   * false` makes every consumer of this process poll only, e.g. behind PgBouncer.
+   */
+  readonly consumers?: Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
 }
 
 /** Options of `bus.publish`. */
@@ -94,6 +100,27 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition> {
   stop(): Promise<void>;
 }
 
+function consumerDefaults(value: unknown): Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError(
+      'createEventBus: consumers must be { listen?, pollIntervalMs? } (defaults for subscribe).',
+    );
+  }
+  const unknown = Object.keys(value).filter((k) => k !== 'listen' && k !== 'pollIntervalMs');
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `createEventBus: unknown consumers option ${unknown.join(', ')}; use listen or pollIntervalMs.`,
+    );
+  }
+  // The values themselves are checked by subscribe(), with the same messages as when given there.
+  const { listen, pollIntervalMs } = value as Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
+  return {
+    ...(listen === undefined ? {} : { listen }),
+    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+  };
+}
+
 /**
  * Ties the bus together for one database and catalog.
  *
@@ -133,7 +160,14 @@ export function createEventBus<const D extends AnyEventDefinition>(
     catalog,
     onCommit: () => ticker.signal(),
   });
-  const consumers = createBusConsumers({ db, schema, catalog, ticker, logger }); // part 2
+  const consumers = createBusConsumers({
+    db,
+    schema,
+    catalog,
+    ticker,
+    logger,
+    defaults: consumerDefaults(options.consumers),
+  }); // part 2
   // Transactions opened by bus.transaction: their commit is observed, no need to watch.
   const observed = new WeakSet<object>();
 

@@ -36,6 +36,12 @@ export {
   UpcastFailedError,
 } from './errors.js';
 export {
+  type EventBusSettingsOptions,
+  type EventsSettings,
+  eventBusOptionsFromSettings,
+  eventsSettings,
+} from './events-settings.js';
+export {
   type EventExecutor,
   isPrismaClient,
   type PrismaRawClient,

@@ -44,6 +44,8 @@ export function createBusConsumers(context: {
   readonly catalog: EventCatalog;
   readonly ticker: Ticker;
   readonly logger: EventBusLogger | undefined;
+  /** Subscribe options every subscription gets unless it gives its own. */
+  readonly defaults?: Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
 }): BusConsumers {
   const { db, schema } = context;
   const started = new Set<Consumer>();
@@ -51,6 +53,7 @@ export function createBusConsumers(context: {
     subscribe(options) {
       const consumer = subscribe(db, {
         ...(context.logger === undefined ? {} : { logger: context.logger }),
+        ...context.defaults,
         ...options,
         schema,
         catalog: context.catalog,
