@@ -5,7 +5,7 @@ import {
   type Database,
   databaseOptionsFromSettings,
 } from '@vsa/common-db';
-import { createEventBus, type EventBus } from '@vsa/common-events';
+import { createEventBus, type EventBus, eventBusOptionsFromSettings } from '@vsa/common-events';
 import type { Logger } from 'pino';
 import { catalog } from './events/catalog.js';
 import { PrismaClient } from './generated/prisma/client.js';
@@ -42,7 +42,12 @@ export async function openInfrastructure(
     PrismaClient,
     logger: logger.child({ module: 'db' }),
   });
-  const bus = createEventBus({ db, catalog, logger: logger.child({ module: 'events' }) });
+  const bus = createEventBus({
+    db,
+    catalog,
+    logger: logger.child({ module: 'events' }),
+    ...eventBusOptionsFromSettings(settings),
+  });
   try {
     if (settings.MIGRATE_ON_START) {
       const events = await bus.install();

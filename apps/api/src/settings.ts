@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   envBoolean,
   httpSettings,
@@ -6,6 +7,7 @@ import {
   type Settings,
 } from '@vsa/common-config';
 import { dbSettings } from '@vsa/common-db';
+import { eventsSettings } from '@vsa/common-events';
 import { loggingSettings } from '@vsa/common-logging';
 import { z } from 'zod';
 
@@ -25,11 +27,15 @@ export const apiSettingsFragments = [
   httpSettings,
   loggingSettings,
   dbSettings,
+  eventsSettings,
   apiOwnSettings,
 ] as const;
 
 /** The API's typed, deeply frozen settings. */
 export type ApiSettings = Settings<typeof apiSettingsFragments>;
+
+/** The app's `.env`, found from this module (src/ or dist/), whatever the working directory. */
+export const API_ENV_FILE = fileURLToPath(new URL('../.env', import.meta.url));
 
 /**
  * Reads the settings once at boot from `env` (default `process.env`) and `.env` beside the
@@ -39,5 +45,5 @@ export type ApiSettings = Settings<typeof apiSettingsFragments>;
 export function loadApiSettings(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ApiSettings {
-  return loadSettingsOrExit({ fragments: apiSettingsFragments, env, envFile: '.env' });
+  return loadSettingsOrExit({ fragments: apiSettingsFragments, env, envFile: API_ENV_FILE });
 }
