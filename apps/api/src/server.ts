@@ -70,7 +70,10 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
       },
     });
   }
-  await app.register(healthRoutes, { checks: readiness });
+  await app.register(healthRoutes, {
+    checks: readiness,
+    exposeDetails: deps.settings.NODE_ENV !== 'production',
+  });
 
   // Slices: encapsulated plugins that get exactly what they touch.
   if (infrastructure) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiServer, buildServer } from '../server.js';
+import { type ApiServer, buildServer, type ServerDependencies } from '../server.js';
 import { captureLogger, testSettings } from '../test-support.js';
 import type { ReadinessCheck } from './health-routes.js';
 
@@ -9,8 +9,12 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function serverWith(readiness: readonly ReadinessCheck[] = []): Promise<ApiServer> {
-  app = await buildServer({ settings: testSettings, logger: captureLogger().logger, readiness });
+async function serverWith(
+  readiness: readonly ReadinessCheck[] = [],
+  capture = captureLogger(),
+  settings: ServerDependencies['settings'] = testSettings,
+): Promise<ApiServer> {
+  app = await buildServer({ settings, logger: capture.logger, readiness });
   return app;
 }
 
@@ -42,6 +46,26 @@ describe('health routes', () => {
     const response = await server.inject({ method: 'GET', url: '/health/ready' });
     expect(response.statusCode).toBe(503);
     expect(response.json().checks).toEqual([{ name: 'db', ok: false, detail: 'boom' }]);
+  });
+
+  it('in production names the failing check but keeps its detail in the log only', async () => {
+    const capture = captureLogger();
+    const server = await serverWith(
+      [
+        {
+          name: 'db',
+          check: async () => ({ ok: false, detail: 'connect ECONNREFUSED 10.0.0.7:5432' }),
+        },
+      ],
+      capture,
+      { ...testSettings, NODE_ENV: 'production' },
+    );
+    const response = await server.inject({ method: 'GET', url: '/health/ready' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({ status: 'unavailable', checks: [{ name: 'db', ok: false }] });
+    expect(response.body).not.toContain('10.0.0.7');
+    const line = capture.lines().find((l) => l.msg === 'readiness check failed');
+    expect(JSON.stringify(line)).toContain('ECONNREFUSED 10.0.0.7:5432');
   });
 
   it('answers ready with 200 when every check passes', async () => {

@@ -6,18 +6,29 @@ export interface ReadinessCheck {
   check(): Promise<{ ok: boolean; detail?: string }>;
 }
 
+/** Options of {@link healthRoutes}. */
+export interface HealthRoutesOptions {
+  readonly checks: readonly ReadinessCheck[];
+  /**
+   * Put a failing check's detail (driver error text: host names, ports) in the response. Off in
+   * production: the body then says only which check failed; the detail is always logged.
+   */
+  readonly exposeDetails: boolean;
+}
+
 /**
  * `GET /health/live`: the process is up and serving (no dependency checked, so an orchestrator
  * never restarts the API because the database is slow). `GET /health/ready`: every readiness
- * check passes; 503 with the failing checks otherwise.
+ * check passes; 503 with the failing checks otherwise. Health answers are the orchestrator's
+ * `{ status, checks }` format, not problem+json: a 503 here is a state, not a request error.
  */
-export const healthRoutes: FastifyPluginAsync<{ checks: readonly ReadinessCheck[] }> = async (
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (
   app,
-  { checks },
+  { checks, exposeDetails },
 ) => {
   app.get('/health/live', async () => ({ status: 'ok' }));
 
-  app.get('/health/ready', async (_request, reply) => {
+  app.get('/health/ready', async (request, reply) => {
     const results = await Promise.all(
       checks.map(async ({ name, check }) => {
         try {
@@ -32,6 +43,8 @@ export const healthRoutes: FastifyPluginAsync<{ checks: readonly ReadinessCheck[
       }),
     );
     const ok = results.every((result) => result.ok);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: results });
+    if (!ok) request.log.warn({ checks: results }, 'readiness check failed');
+    const shown = exposeDetails ? results : results.map(({ name, ok }) => ({ name, ok }));
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: shown });
   });
 };
