@@ -5,5 +5,5 @@ const report = JSON.parse(readFileSync('.vitest-results.json', 'utf8'));
 const passed = report.numPassedTests;
 const failed = report.numFailedTests;
 const skipped = report.numPendingTests + report.numTodoTests;
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(failed === 0 && report.success && passed > 0 ? 0 : 1);

@@ -2,6 +2,7 @@
 // vsa-db: `prisma generate` without native engines, and migrations on Prisma's WebAssembly
 // schema engine. `generate` needs no build of this package, so it runs from a clean clone.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -23,6 +24,11 @@ if (command === 'generate') {
   const result = spawnSync(process.execPath, [cli, 'generate', ...args], { stdio: 'inherit', env });
   process.exit(result.status ?? 1);
 } else {
-  const { main } = await import('../dist/cli.js');
+  // Published, this file is dist/bin/vsa-db.mjs (the CLI is ../cli.js); in the workspace it is
+  // bin/vsa-db.mjs (../dist/cli.js).
+  const published = new URL('../cli.js', import.meta.url);
+  const { main } = await import(
+    existsSync(published) ? published.href : new URL('../dist/cli.js', import.meta.url).href
+  );
   process.exitCode = await main([command, ...args].filter((a) => a !== undefined));
 }
