@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { createDatabase, diffMigrationsToSchema } from '@vsa/common-db';
 import { createTestPostgresUrl } from '@vsa/common-db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -42,5 +43,22 @@ describe.skipIf(!process.env.DATABASE_URL)('db scripts on PostgreSQL', () => {
     expect(after.status).toBe(0);
     expect(after.stdout).toMatch(/vsa_events: \d+ applied, 0 pending, 0 failed/);
     expect(after.stdout).toMatch(/public \(\w+\): \d+ applied, 0 pending, 0 failed/);
+  });
+
+  it('the committed migrations produce exactly prisma/schema.prisma (nothing left for migrate dev)', async () => {
+    const db = await createDatabase({ url: database.url });
+    try {
+      const sql = await diffMigrationsToSchema(db, {
+        schemaFile: `${appDir}prisma/schema.prisma`,
+        dir: `${appDir}prisma/migrations`,
+      });
+      // Only comments (the engine writes "-- This is an empty migration."): no statement left.
+      const statements = sql
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.trim().startsWith('--'));
+      expect(statements).toEqual([]);
+    } finally {
+      await db.close();
+    }
   });
 });
