@@ -13,7 +13,7 @@ export const getOrderRoute: FastifyPluginAsync<OrdersSliceOptions> = async (app,
     {
       schema: {
         params: z.object({ id: z.uuid() }),
-        response: { 200: orderViewSchema, ...problemResponses(400, 404) },
+        response: { 200: orderViewSchema, ...problemResponses(400, 404, 500, 503) },
       },
     },
     async (request) => {

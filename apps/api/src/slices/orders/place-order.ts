@@ -22,7 +22,7 @@ export const placeOrderRoute: FastifyPluginAsync<OrdersSliceOptions> = async (ap
     {
       schema: {
         body: placeOrderBody,
-        response: { 201: orderViewSchema, ...problemResponses(400, 415) },
+        response: { 201: orderViewSchema, ...problemResponses(400, 413, 415, 500, 503) },
       },
     },
     async (request, reply) => {

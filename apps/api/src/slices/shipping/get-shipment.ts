@@ -25,7 +25,7 @@ export const getShipmentRoute: FastifyPluginAsync<ShippingSliceOptions> = async 
     {
       schema: {
         params: z.object({ orderId: z.uuid() }),
-        response: { 200: shipmentViewSchema, ...problemResponses(400, 404) },
+        response: { 200: shipmentViewSchema, ...problemResponses(400, 404, 500, 503) },
       },
     },
     async (request) => {
