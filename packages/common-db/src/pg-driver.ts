@@ -7,7 +7,12 @@ import {
 } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { type Driver, ISOLATION_SQL, type MigrationSession, type RawQueryable } from './driver.js';
-import { mapDatabaseError, TransactionClosedError, TransactionTimeoutError } from './errors.js';
+import {
+  ConnectionUnavailableError,
+  mapDatabaseError,
+  TransactionClosedError,
+  TransactionTimeoutError,
+} from './errors.js';
 import { quoteChannel } from './listen-quote.js';
 import { wrapAdapterFactory } from './prisma-adapter.js';
 import { backoffDelay } from './retry.js';
@@ -150,19 +155,37 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     }
     let state: 'open' | 'done' | 'timedOut' = 'open';
     let released = false;
+    /** Why the connection died while checked out (terminated backend, cut socket). */
+    let lost: Error | undefined;
     const release = (destroy?: Error): void => {
       if (released) return;
       released = true;
+      client.removeListener('error', onLost);
       client.release(destroy);
     };
+    // A checked-out client has no pool listener: without this one, a connection dropped while
+    // the transaction is idle between statements emits an unhandled 'error' and kills the process.
+    function onLost(error: Error): void {
+      lost ??= error;
+      // The server rolled the transaction back; destroy the client now so close() need not wait for fn.
+      release(error);
+    }
+    client.on('error', onLost);
+    const lostError = (): ConnectionUnavailableError =>
+      new ConnectionUnavailableError(
+        `The transaction's connection was lost (${lost?.message}), so the server rolled it back; retry the transaction`,
+        { cause: lost },
+      );
     const conn: RawQueryable = {
       async query<Row extends object>(text: string, params: readonly unknown[], name?: string) {
         if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
         if (state === 'done') throw new TransactionClosedError();
+        if (lost) throw lostError();
         try {
           return toResult<Row>(await send(client, text, params, name));
         } catch (error) {
           if ((state as string) === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
+          if (lost) throw lostError();
           throw mapDatabaseError(error);
         }
       },
@@ -174,6 +197,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         );
         const result = await fn(conn);
         if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
+        if (lost) throw lostError();
         const commit = await client.query('COMMIT');
         state = 'done';
         // COMMIT of a transaction that had a failed statement answers ROLLBACK.
