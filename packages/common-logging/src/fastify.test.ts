@@ -6,6 +6,7 @@ import { withLogContext } from './log-context.js';
 import { loggerOptions } from './logger-options.js';
 
 const PW = 'db-pass-123';
+const TOKEN = 'SECRETQ';
 let app: FastifyInstance | undefined;
 afterEach(async () => {
   await app?.close();
@@ -35,8 +36,32 @@ async function exercise(server: FastifyInstance, out: ReturnType<typeof capture>
     (await server.inject({ url: '/ok', headers: { authorization: `Bearer ${PW}` } })).statusCode,
   ).toBe(200);
   expect((await server.inject('/fail')).statusCode).toBe(500);
+  expect((await server.inject(`/nope?access_token=${TOKEN}`)).statusCode).toBe(404);
+  expect((await server.inject(`/ok?page=2&api_key=${TOKEN}&sig=${TOKEN}&lang=de`)).statusCode).toBe(
+    200,
+  );
   expect(out.raw.join('\n')).not.toContain(PW);
+  expect(out.raw.join('\n')).not.toContain(TOKEN);
   const lines = out.lines();
+  // Fastify's "incoming request" line: the same fields as its default serializer, the URL's
+  // sensitive parameters hidden and the rest kept.
+  const incoming = lines.filter((line) => line.msg === 'incoming request').map((line) => line.req);
+  expect(incoming).toEqual([
+    { method: 'GET', url: '/ok', host: 'localhost:80', remoteAddress: '127.0.0.1' },
+    { method: 'GET', url: '/fail', host: 'localhost:80', remoteAddress: '127.0.0.1' },
+    {
+      method: 'GET',
+      url: '/nope?access_token=***',
+      host: 'localhost:80',
+      remoteAddress: '127.0.0.1',
+    },
+    {
+      method: 'GET',
+      url: '/ok?page=2&api_key=***&sig=***&lang=de',
+      host: 'localhost:80',
+      remoteAddress: '127.0.0.1',
+    },
+  ]);
   const handled = lines.find((line) => line.msg === 'handled');
   expect(handled).toMatchObject({
     name: 'api',

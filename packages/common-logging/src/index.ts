@@ -5,5 +5,7 @@ export { bindLogContext, getLogContext, type LogContext, withLogContext } from '
 export type { LoggerLike } from './logger-like.js';
 export { DEFAULT_REDACT_PATHS, type LoggerConfig, loggerOptions } from './logger-options.js';
 export { loggingSettings } from './logging-settings.js';
-export { CENSOR, DEFAULT_REDACT_KEYS, scrubUrlCredentials } from './scrub.js';
+export { CENSOR } from './scrub.js';
+export { scrubUrlCredentials } from './scrub-url.js';
+export { DEFAULT_REDACT_KEYS } from './sensitive-keys.js';
 export { createErrorSerializer, type SerializedError } from './serialize-error.js';

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { LoggingError } from './errors.js';
-import { scrubUrlCredentials } from './scrub.js';
+import { scrubUrls } from './scrub-url.js';
 
 /**
  * Fields that follow a unit of work (an HTTP request, an event handler) through every
@@ -86,7 +86,7 @@ function toJsonFields(context: LogContext): string {
   let json = '';
   const fields = context as Readonly<Record<string, string>>;
   for (const key of Object.keys(fields)) {
-    json += `,${JSON.stringify(key)}:${JSON.stringify(scrubUrlCredentials(fields[key] as string))}`;
+    json += `,${JSON.stringify(key)}:${JSON.stringify(scrubUrls(fields[key] as string))}`;
   }
   return json;
 }

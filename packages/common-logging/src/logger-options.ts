@@ -3,14 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { type LevelWithSilent, type LoggerOptions, symbols } from 'pino';
 import { LoggingError } from './errors.js';
 import { getLogScope } from './log-context.js';
-import {
-  DEFAULT_REDACT_KEYS,
-  keySet,
-  scrubFields,
-  scrubUrlCredentials,
-  scrubValue,
-} from './scrub.js';
-import { createErrorSerializer } from './serialize-error.js';
+import { scrubFields, scrubValue } from './scrub.js';
+import { scrubUrls } from './scrub-url.js';
+import { sensitiveKeys } from './sensitive-keys.js';
+import { errorSerializer } from './serialize-error.js';
+import { serializeRequest } from './serialize-request.js';
 
 /** The settings every logger of this package understands. */
 export interface LoggerConfig {
@@ -22,7 +19,11 @@ export interface LoggerConfig {
   readonly pretty?: boolean;
   /** Extra pino redact paths (`'req.body.card'`, `'payload.ssn'`); censored as `[Redacted]`. */
   readonly redact?: readonly string[];
-  /** Extra key names censored at any depth of logged plain objects, in every spelling. */
+  /**
+   * Extra key names censored at any depth of logged plain objects, each as a whole name in
+   * any spelling (`'iban'` censors `iban`, `IBAN`, `Iban`, not `bankIban`). The defaults
+   * (`DEFAULT_REDACT_KEYS`) match by the end of the name and need not be repeated.
+   */
   readonly redactKeys?: readonly string[];
   /** Extra fields on every line, e.g. `{ service: 'api', version: '1.4.0' }`. */
   readonly base?: Readonly<Record<string, unknown>>;
@@ -92,8 +93,9 @@ function validate(config: LoggerConfig, caller: string): void {
 }
 
 /**
- * The pino options behind {@link createLogger}: level, context mixin, redaction, error
- * serializer, and (when `pretty`) the pino-pretty transport. Give them to Fastify as
+ * The pino options behind {@link createLogger}: level, context mixin, redaction, error and
+ * request serializers (the `req` one hides sensitive query parameters of the URL), and (when
+ * `pretty`) the pino-pretty transport. Give them to Fastify as
  * `fastify({ logger: loggerOptions(config) })` so request logs follow the same rules.
  *
  * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` for an unknown level, bad redact lists,
@@ -101,7 +103,7 @@ function validate(config: LoggerConfig, caller: string): void {
  */
 export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
   validate(config, 'loggerOptions()');
-  const keys = keySet([...DEFAULT_REDACT_KEYS, ...(config.redactKeys ?? [])]);
+  const keys = sensitiveKeys(config.redactKeys);
   const options: LoggerOptions = {
     level: config.level ?? 'info',
     // The context of the running work on every line, children included. pino calls the
@@ -132,16 +134,17 @@ export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
     onChild: (child) => {
       const fragment: unknown = (child as unknown as Record<symbol, unknown>)[symbols.chindingsSym];
       if (typeof fragment === 'string') {
-        (child as unknown as Record<symbol, unknown>)[symbols.chindingsSym] =
-          scrubUrlCredentials(fragment);
+        (child as unknown as Record<symbol, unknown>)[symbols.chindingsSym] = scrubUrls(fragment);
       }
     },
     serializers: {
-      err: createErrorSerializer(keys),
-      error: createErrorSerializer(keys),
+      err: errorSerializer(keys),
+      error: errorSerializer(keys),
+      // Replaces Fastify's default `req` serializer (ours win in both Fastify wirings) with the
+      // same fields and the URL's sensitive query parameters hidden.
+      req: serializeRequest,
       // pino runs the serializer keyed by the message key on every message.
-      msg: (message: unknown) =>
-        typeof message === 'string' ? scrubUrlCredentials(message) : message,
+      msg: (message: unknown) => (typeof message === 'string' ? scrubUrls(message) : message),
     },
     redact: { paths: [...DEFAULT_REDACT_PATHS, ...(config.redact ?? [])], censor: '[Redacted]' },
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { capture } from './capture.fixture.js';
 import { createLogger } from './create-logger.js';
-import { scrubUrlCredentials } from './scrub.js';
+import { scrubUrlCredentials } from './scrub-url.js';
 import { createErrorSerializer } from './serialize-error.js';
 
 class DbError extends Error {
@@ -110,13 +110,20 @@ describe('error serialization', () => {
 });
 
 describe('createErrorSerializer and scrubUrlCredentials used directly', () => {
-  it('serializes with the given exact key names', () => {
+  it('serializes with the given key names in any spelling, on top of the default rule', () => {
     const serialize = createErrorSerializer(new Set(['iban']));
-    const error = Object.assign(new Error('at postgres://u:pw@db/x'), { iban: 'DE00', code: 'E1' });
+    const error = Object.assign(new Error('at postgres://u:pw@db/x?sslpassword=pw2'), {
+      IBAN: 'DE00',
+      bankIban: 'DE01',
+      dbPassword: 'pw3',
+      code: 'E1',
+    });
     expect(serialize(error)).toMatchObject({
       type: 'Error',
-      message: 'at postgres://u:***@db/x',
-      iban: '[Redacted]',
+      message: 'at postgres://u:***@db/x?sslpassword=***',
+      IBAN: '[Redacted]',
+      bankIban: 'DE01',
+      dbPassword: '[Redacted]',
       code: 'E1',
     });
   });
@@ -125,11 +132,43 @@ describe('createErrorSerializer and scrubUrlCredentials used directly', () => {
     expect(() => createErrorSerializer(['password'] as never)).toThrow(
       expect.objectContaining({ code: 'VSA_LOGGING_INVALID_ARGUMENT' }),
     );
+    expect(() => createErrorSerializer(new Set([42]) as never)).toThrow(
+      expect.objectContaining({ code: 'VSA_LOGGING_INVALID_ARGUMENT' }),
+    );
     expect(() => scrubUrlCredentials(undefined as never)).toThrow(
       expect.objectContaining({ code: 'VSA_LOGGING_INVALID_ARGUMENT' }),
     );
     expect(scrubUrlCredentials('redis://:s3cret@cache:6379 and https://a:b@x/y')).toBe(
       'redis://:***@cache:6379 and https://a:***@x/y',
     );
+  });
+
+  it('scrubUrlCredentials hides whole userinfo secrets and sensitive parameters only', () => {
+    const cases: [string, string][] = [
+      ['https://TOKEN@host/x', 'https://***@host/x'],
+      ['postgres://u:p@ss@h/db', 'postgres://u:***@h/db'],
+      ['postgres://u:p:w@h/db', 'postgres://u:***@h/db'],
+      ['see https://h/p@q and mail a@b.c', 'see https://h/p@q and mail a@b.c'],
+      ['https://h/x?q=a@b&key=k1#frag', 'https://h/x?q=a@b&key=***#frag'],
+      ['/cb?code=c1&state=s1', '/cb?code=***&state=s1'],
+      [
+        '/t?refresh_token=r&client_secret=s&signature=g&key=k&lang=de',
+        '/t?refresh_token=***&client_secret=***&signature=***&key=***&lang=de',
+      ],
+      ['/find?keyword=shoes&author=ann&q=x', '/find?keyword=***&author=***&q=x'],
+      ['/search?zipcode=10115&token=', '/search?zipcode=10115&token='],
+      ['order placed', 'order placed'],
+      ['retry attempt=3 of 5', 'retry attempt=3 of 5'],
+    ];
+    for (const [input, expected] of cases) expect(scrubUrlCredentials(input), input).toBe(expected);
+    // Inside serialized JSON (child bindings) it never crosses or breaks a string.
+    const json = JSON.stringify({ a: 'redis://host', b: 'x@y', c: '/p?token=t\\"q', d: 'e' });
+    const scrubbed = scrubUrlCredentials(json);
+    expect(JSON.parse(scrubbed)).toEqual({
+      a: 'redis://host',
+      b: 'x@y',
+      c: '/p?token=***\\"q',
+      d: 'e',
+    });
   });
 });

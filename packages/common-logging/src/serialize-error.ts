@@ -1,5 +1,7 @@
 import { LoggingError } from './errors.js';
-import { CENSOR, scrubUrlCredentials, scrubValue } from './scrub.js';
+import { CENSOR, scrubValue } from './scrub.js';
+import { scrubUrls } from './scrub-url.js';
+import { type SensitiveKeys, sensitiveKeys } from './sensitive-keys.js';
 
 /** An error as it appears in a log line. */
 export interface SerializedError {
@@ -32,18 +34,24 @@ function isErrorLike(value: unknown): value is Error {
  * `cause` chain nested (not flattened into the message), URL credentials hidden in messages
  * and stacks, and sensitive fields censored. Never throws; cycles end in `"[Circular]"`.
  *
- * @param keys Key names to censor, matched exactly (the logger passes every spelling of
- * `DEFAULT_REDACT_KEYS` plus `redactKeys`).
- * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` when `keys` is not a Set, so the
- * serializer itself can keep its promise never to throw.
+ * @param keys Extra key names to censor, each in any spelling (`iban` also censors `IBAN`),
+ * on top of the logger's default rule (a key ending in `password`, `secret`, `token`,
+ * `apiKey`, … ; see `DEFAULT_REDACT_KEYS`).
+ * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` when `keys` is not a Set of non-empty
+ * strings, so the serializer itself can keep its promise never to throw.
  */
 export function createErrorSerializer(keys: ReadonlySet<string>): (err: unknown) => unknown {
-  if (!(keys instanceof Set)) {
+  if (!(keys instanceof Set) || [...keys].some((key) => typeof key !== 'string' || key === '')) {
     throw new LoggingError(
       'VSA_LOGGING_INVALID_ARGUMENT',
-      "createErrorSerializer() needs a Set of key names to censor, e.g. new Set(['password'])",
+      "createErrorSerializer() needs a Set of non-empty key names to censor, e.g. new Set(['iban'])",
     );
   }
+  return errorSerializer(sensitiveKeys(keys));
+}
+
+/** {@link createErrorSerializer} with the logger's own key rule (shared with its scrubber). */
+export function errorSerializer(keys: SensitiveKeys): (err: unknown) => unknown {
   const serialize = (err: unknown, seen: Set<unknown>, depth: number): unknown => {
     if (!isErrorLike(err)) return scrubValue(err, keys);
     if (seen.has(err)) return '[Circular]';
@@ -51,9 +59,9 @@ export function createErrorSerializer(keys: ReadonlySet<string>): (err: unknown)
     const ctor = (err as { constructor?: { name?: unknown } }).constructor;
     const out: SerializedError = {
       type: typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : String(err.name),
-      message: scrubUrlCredentials(err.message),
+      message: scrubUrls(err.message),
     };
-    if (typeof err.stack === 'string') out.stack = scrubUrlCredentials(err.stack);
+    if (typeof err.stack === 'string') out.stack = scrubUrls(err.stack);
     // `code` may live on the prototype (or be non-enumerable): read it explicitly.
     const code = (err as { code?: unknown }).code;
     if (code !== undefined) out.code = code;
