@@ -23,6 +23,44 @@ function dbError(code: string, message = `db said ${code}`): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/** Every error of the application family, its status and code. */
+const family = [
+  [new BadRequestError('bad'), 400, 'VSA_HTTP_BAD_REQUEST'],
+  [new UnauthorizedError('who'), 401, 'VSA_HTTP_UNAUTHORIZED'],
+  [new ForbiddenError('no'), 403, 'VSA_HTTP_FORBIDDEN'],
+  [new NotFoundError('Order 42 not found'), 404, 'VSA_HTTP_NOT_FOUND'],
+  [new ConflictError('taken'), 409, 'VSA_HTTP_CONFLICT'],
+  [new GoneError('gone'), 410, 'VSA_HTTP_GONE'],
+  [new PreconditionFailedError('stale'), 412, 'VSA_HTTP_PRECONDITION_FAILED'],
+  [new UnprocessableEntityError('rule'), 422, 'VSA_HTTP_UNPROCESSABLE_ENTITY'],
+  [new TooManyRequestsError('slow down', { retryAfter: 30 }), 429, 'VSA_HTTP_TOO_MANY_REQUESTS'],
+  [
+    new ServiceUnavailableError('maintenance', { retryAfter: 2.5, cause: new Error('x') }),
+    503,
+    'VSA_HTTP_SERVICE_UNAVAILABLE',
+  ],
+] as const;
+
+/** Non-Error values a route might throw; each must become a 500 (or its own 5xx) problem. */
+const nonErrors: Record<string, { value: unknown; status: number; text?: string }> = {
+  string: { value: 'plain string', status: 500, text: 'plain string' },
+  number: { value: 42, status: 500 },
+  null: { value: null, status: 500 },
+  undefined: { value: undefined, status: 500 },
+  symbol: { value: Symbol('thrown symbol'), status: 500, text: 'thrown symbol' },
+  array: { value: ['array secret'], status: 500, text: 'array secret' },
+  object: { value: { message: 'object secret' }, status: 500, text: 'object secret' },
+  exposed: {
+    value: { statusCode: 502, expose: true, message: 'exposed secret' },
+    status: 502,
+    text: 'exposed secret',
+  },
+};
+
+function genericDetail(requestId: string): string {
+  return `The server could not complete the request. Quote requestId ${requestId} when reporting it.`;
+}
+
 async function routes(app: FastifyInstance): Promise<void> {
   app.post(
     '/users',
@@ -60,6 +98,12 @@ async function routes(app: FastifyInstance): Promise<void> {
   });
   app.get('/throw-string', () => {
     throw 'plain string';
+  });
+  app.get('/throw-value/:kind', (request) => {
+    throw nonErrors[(request.params as { kind: string }).kind]?.value;
+  });
+  app.get('/family/:i', async (request) => {
+    throw family[Number((request.params as { i: string }).i)]?.[0];
   });
   app.get('/huge', async () => {
     throw new BadRequestError('x'.repeat(100_000));
@@ -235,20 +279,41 @@ describe('errorHandlerPlugin (inject)', () => {
     const requestId = String(res.headers['x-request-id']);
     expect(problem.detail).toContain(requestId);
     const logged = linesFor(lines, requestId).find((line) => line.level === 50);
-    const err = logged?.err as { message: string; stack: string } | undefined;
-    expect(err?.message).toContain('secret connection string');
-    expect(err?.stack).toContain('error-handler-plugin.test.ts');
-    expect(JSON.stringify(logged)).toContain('socket hang up');
-    expect(logged?.requestId).toBe(requestId);
+    // Written by @vsa/common-logging's err serializer: nested cause, URL password hidden.
+    expect(logged).toMatchObject({
+      msg: 'request failed: 500 Internal Server Error',
+      reqId: requestId,
+      requestId,
+      correlationId: requestId,
+      err: {
+        type: 'Error',
+        cause: { type: 'Error', message: 'socket hang up' },
+      },
+      problem: { status: 500, name: 'Error' },
+    });
+    const err = logged?.err as { message: string; stack: string; cause: { stack: string } };
+    expect(err.message).toMatch(/^secret connection string postgres:\/\/u:\S+@host\/db$/);
+    expect(err.stack).toMatch(/^Error: secret connection string postgres:\/\/u:/);
+    expect(err.stack).toMatch(/\n\s+at .*error-handler-plugin\.test\.ts:\d+/);
+    expect(err.cause.stack).toMatch(/^Error: socket hang up\n\s+at /);
+    expect(JSON.stringify(logged)).not.toContain('u:p@');
   });
 
   it('logs 4xx at info without stack', async () => {
     const res = await app.inject({ url: '/db/VSA_DB_NOT_FOUND' });
-    const logged = linesFor(lines, String(res.headers['x-request-id'])).find((l) =>
+    const requestId = String(res.headers['x-request-id']);
+    const failures = linesFor(lines, requestId).filter((l) =>
       String(l.msg).startsWith('request failed'),
     );
-    expect(logged?.level).toBe(30);
-    expect(JSON.stringify(logged)).not.toContain('stack');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      level: 30,
+      msg: 'request failed: 404 Not Found',
+      requestId,
+      problem: { status: 404, code: 'VSA_DB_NOT_FOUND', message: 'db said VSA_DB_NOT_FOUND' },
+    });
+    expect(failures[0]).not.toHaveProperty('err');
+    expect(JSON.stringify(failures[0])).not.toMatch(/stack|\n\s+at /);
   });
 
   it('answers a thrown string with a 500 problem', async () => {
@@ -276,43 +341,22 @@ describe('errorHandlerPlugin (inject)', () => {
 });
 
 describe('application error family', () => {
-  const family = [
-    [new BadRequestError('bad'), 400, 'VSA_HTTP_BAD_REQUEST'],
-    [new UnauthorizedError('who'), 401, 'VSA_HTTP_UNAUTHORIZED'],
-    [new ForbiddenError('no'), 403, 'VSA_HTTP_FORBIDDEN'],
-    [new NotFoundError('Order 42 not found'), 404, 'VSA_HTTP_NOT_FOUND'],
-    [new ConflictError('taken'), 409, 'VSA_HTTP_CONFLICT'],
-    [new GoneError('gone'), 410, 'VSA_HTTP_GONE'],
-    [new PreconditionFailedError('stale'), 412, 'VSA_HTTP_PRECONDITION_FAILED'],
-    [new UnprocessableEntityError('rule'), 422, 'VSA_HTTP_UNPROCESSABLE_ENTITY'],
-    [new TooManyRequestsError('slow down', { retryAfter: 30 }), 429, 'VSA_HTTP_TOO_MANY_REQUESTS'],
-    [
-      new ServiceUnavailableError('maintenance', { retryAfter: 2.5, cause: new Error('x') }),
-      503,
-      'VSA_HTTP_SERVICE_UNAVAILABLE',
-    ],
-  ] as const;
   let app: FastifyInstance;
   let lines: LogLine[];
 
   beforeAll(async () => {
-    ({ app, lines } = await buildTestApp({
-      errors: { exposeInternalErrors: false },
-      routes: (a) => {
-        a.get('/family/:i', async (request) => {
-          throw family[Number((request.params as { i: string }).i)]?.[0];
-        });
-      },
-    }));
+    ({ app, lines } = await buildTestApp({ errors: { exposeInternalErrors: false }, routes }));
   });
   afterAll(() => app.close());
 
   it.each(family.map((entry, i) => [entry[2], entry[1], i, entry[0].message] as const))(
-    '%s answers %i with its detail',
+    '%s answers %i with its code (and its detail for 4xx)',
     async (code, status, i, message) => {
       const res = await app.inject({ url: `/family/${i}` });
       expect(res.statusCode).toBe(status);
-      expect(problemOf(res)).toMatchObject({ code, status, detail: message });
+      // A 5xx detail stays hidden when exposeInternalErrors is off, even the 503's.
+      const detail = status >= 500 ? genericDetail(String(res.headers['x-request-id'])) : message;
+      expect(problemOf(res)).toMatchObject({ code, status, detail });
       if (status === 429) expect(res.headers['retry-after']).toBe('30');
       if (status === 503) expect(res.headers['retry-after']).toBe('3');
       const level = linesFor(lines, String(res.headers['x-request-id'])).find((l) =>
@@ -428,10 +472,11 @@ describe('JSON Schema (ajv) validation', () => {
 
 describe('errorHandlerPlugin (listening server)', () => {
   let app: FastifyInstance;
+  let lines: LogLine[];
   let base: string;
 
   beforeAll(async () => {
-    ({ app } = await buildTestApp({ errors: { exposeInternalErrors: false }, routes }));
+    ({ app, lines } = await buildTestApp({ errors: { exposeInternalErrors: false }, routes }));
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(() => app.close());
@@ -466,6 +511,77 @@ describe('errorHandlerPlugin (listening server)', () => {
       413,
     );
   });
+
+  it.each([
+    ['VSA_DB_UNIQUE_VIOLATION', 409],
+    ['VSA_DB_NOT_FOUND', 404],
+    ['VSA_DB_FOREIGN_KEY_VIOLATION', 409],
+    ['VSA_DB_SERIALIZATION_FAILURE', 503],
+    ['VSA_DB_CONNECTION_UNAVAILABLE', 503],
+  ])('maps %s to %i over HTTP', async (code, status) => {
+    const { res, problem, body } = await call(`/db/${code}`);
+    expect(res.status).toBe(status);
+    expect(problem).toMatchObject({
+      status,
+      code,
+      type: `https://vsa.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+      instance: `/db/${code}`,
+    });
+    if (status === 503) {
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(problem.detail).toBe(genericDetail(String(res.headers.get('x-request-id'))));
+      expect(body).not.toContain('db said');
+    } else {
+      expect(res.headers.get('retry-after')).toBeNull();
+      expect(problem.detail).toBe(`db said ${code}`);
+    }
+  });
+
+  it.each(family.map((entry, i) => [entry[2], entry[1], i, entry[0].message] as const))(
+    '%s answers %i over HTTP',
+    async (code, status, i, message) => {
+      const { res, problem } = await call(`/family/${i}`);
+      const requestId = String(res.headers.get('x-request-id'));
+      expect(res.status).toBe(status);
+      expect(problem).toMatchObject({
+        code,
+        status,
+        requestId,
+        detail: status >= 500 ? genericDetail(requestId) : message,
+      });
+      expect(res.headers.get('retry-after')).toBe(
+        status === 429 ? '30' : status === 503 ? '3' : null,
+      );
+      const failure = linesFor(lines, requestId).find((l) =>
+        String(l.msg).startsWith('request failed'),
+      );
+      expect(failure?.level).toBe(status === 503 ? 50 : status === 429 ? 40 : 30);
+    },
+  );
+
+  it.each(Object.entries(nonErrors))(
+    'answers a thrown %s with a bare server-error problem over HTTP',
+    async (kind, { status, text }) => {
+      const { res, problem, body } = await call(`/throw-value/${kind}`);
+      const requestId = String(res.headers.get('x-request-id'));
+      expect(res.status).toBe(status);
+      expect(problem).toEqual({
+        type: 'about:blank',
+        title: status === 502 ? 'Bad Gateway' : 'Internal Server Error',
+        status,
+        detail: genericDetail(requestId),
+        instance: `/throw-value/${kind}`,
+        requestId,
+      });
+      if (text !== undefined) expect(body).not.toContain(text);
+      // The log line describes what was thrown, at error level.
+      const failure = linesFor(lines, requestId).find((l) => l.level === 50);
+      const err = failure?.err as { type: string; message: string; stack: string } | undefined;
+      if (status === 500) expect(err?.message).toMatch(/^Non-error value thrown: /);
+      if (text !== undefined) expect(err?.message).toContain(text);
+      expect(err?.stack).toMatch(/\n\s+at /);
+    },
+  );
 
   it('maps thrown errors and keeps 500 bodies clean', async () => {
     const conflict = await call('/db/VSA_DB_UNIQUE_VIOLATION');

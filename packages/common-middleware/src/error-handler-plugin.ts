@@ -19,8 +19,10 @@ export interface ErrorHandlerOptions {
    */
   readonly typeBaseUrl?: string;
   /**
-   * Send server errors' messages to clients (never their stack). Default: `true` only when
-   * `NODE_ENV` is `development` or `test`, so an unset `NODE_ENV` hides them.
+   * Send server errors' (5xx) messages to clients (never their stack or cause). Default:
+   * `true` only when `NODE_ENV` is `development` or `test`, so `production`, an unset
+   * `NODE_ENV` or any other value hides them. When off, no 5xx message reaches a body, not
+   * even one whose error sets `expose: true`.
    */
   readonly exposeInternalErrors?: boolean;
   /** Longest `detail` sent; longer messages are cut. Default 1000 characters. */

@@ -90,8 +90,10 @@ const ServiceUnavailableBase: FastifyErrorConstructor<
 > = createError('VSA_HTTP_SERVICE_UNAVAILABLE', '%s', 503);
 
 /**
- * `503 Service Unavailable`, answered with `Retry-After`. Unlike other server errors its
- * `detail` reaches the client (`expose`), so write it for the client.
+ * `503 Service Unavailable`, answered with `Retry-After` and the code
+ * `VSA_HTTP_SERVICE_UNAVAILABLE`. Like every server error, its `detail` reaches the client
+ * only when the error handler's `exposeInternalErrors` is on (development, test); in
+ * production the body carries a generic detail naming the request id.
  *
  * @example
  * throw new ServiceUnavailableError('Payments are paused for maintenance', { retryAfter: 120 });
@@ -99,8 +101,6 @@ const ServiceUnavailableBase: FastifyErrorConstructor<
 export class ServiceUnavailableError extends ServiceUnavailableBase {
   /** Seconds the client should wait before retrying. */
   readonly retryAfter: number | undefined;
-  /** The detail was written for clients; the error handler may send it. */
-  readonly expose: true = true;
 
   constructor(detail: string, options: RetryableErrorOptions = {}) {
     super(detail, ...causeArgs(options));

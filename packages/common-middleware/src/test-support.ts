@@ -1,6 +1,6 @@
 // Shared by this package's tests only (excluded from the build).
 import { Writable } from 'node:stream';
-import { getLogContext } from '@vsa/common-logging';
+import { createLogger } from '@vsa/common-logging';
 import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { type ErrorHandlerOptions, errorHandlerPlugin } from './error-handler-plugin.js';
@@ -25,8 +25,9 @@ export interface TestAppOptions {
 }
 
 /**
- * A Fastify app as apps/api builds it: real pino writing JSON lines (captured here), the
- * logging context merged into every line by a mixin, zod validation, both plugins first.
+ * A Fastify app as apps/api builds it: @vsa/common-logging's `createLogger` (its context on
+ * every line, its redaction and `err` serializer) writing JSON lines captured here, passed as
+ * `loggerInstance`; `genReqId`, zod validation, both plugins before any route.
  */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const lines: LogLine[] = [];
@@ -39,7 +40,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const app = fastify({
-    logger: { level: 'debug', stream, mixin: () => ({ ...getLogContext() }) },
+    loggerInstance: createLogger({ level: 'debug', destination: stream }),
     ...(options.withGenReqId === false ? {} : { genReqId }),
     ...options.server,
   });

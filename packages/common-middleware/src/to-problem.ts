@@ -74,7 +74,10 @@ export function toProblem(
     500;
   const title = STATUS_CODES[status] ?? 'Error';
   const serverError = status >= 500;
-  const expose = !serverError || read(thrown, 'expose') === true || settings.exposeInternalErrors;
+  // 4xx messages are written for the client. A 5xx message reaches the body only when the app
+  // turned exposeInternalErrors on: an `expose` flag on the thrown value cannot override that,
+  // because any object (a driver's error, a plain object) can carry one.
+  const expose = !serverError || settings.exposeInternalErrors;
   const publicCode =
     code !== undefined &&
     CODE_PATTERN.test(code) &&
