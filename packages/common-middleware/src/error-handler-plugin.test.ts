@@ -410,6 +410,14 @@ describe('errorHandlerPlugin options', () => {
     await app.close();
   });
 
+  it("accepts Fastify's own register options next to its own", async () => {
+    const { app } = await buildTestApp({
+      errors: { logLevel: 'warn', prefix: '/x', exposeInternalErrors: false } as never,
+    });
+    expect((await app.inject({ url: '/nowhere' })).statusCode).toBe(404);
+    await app.close();
+  });
+
   it('answers 404 instead of 405 when methodNotAllowed is off', async () => {
     const { app } = await buildTestApp({
       errors: { methodNotAllowed: false },
@@ -426,7 +434,10 @@ describe('errorHandlerPlugin options', () => {
     [{ typeBaseUrl: 'https://x.dev/no-slash' }, /end with/],
     [{ maxDetailLength: 0 }, /maxDetailLength/],
     [{ statusByCode: { X: 200 } }, /statusByCode/],
-    [{ unknown: true }, /unknown/i],
+    [
+      { exposeInternalError: true },
+      /unknown option "exposeInternalError"; the allowed options are typeBaseUrl, exposeInternalErrors, maxDetailLength, retryAfterSeconds, statusByCode, methodNotAllowed/,
+    ],
   ])('rejects bad options %j', async (errors, pattern) => {
     const attempt = buildTestApp({ errors: errors as never });
     await expect(attempt).rejects.toBeInstanceOf(InvalidMiddlewareOptionsError);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { createMethodIndex } from './method-index.js';
+import { checkedOptions } from './option-keys.js';
 import { InvalidMiddlewareOptionsError } from './options-error.js';
 import { runInRequestScope } from './request-scope.js';
 import {
@@ -50,7 +51,10 @@ const optionsSchema = z.strictObject({
 const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) => {
-  const parsed = optionsSchema.safeParse(stripFastifyKeys(rawOptions));
+  const own = checkedOptions('errorHandlerPlugin', rawOptions, Object.keys(optionsSchema.shape), {
+    fastifyPlugin: true,
+  });
+  const parsed = optionsSchema.safeParse(own);
   if (!parsed.success) {
     throw new InvalidMiddlewareOptionsError('errorHandlerPlugin', z.prettifyError(parsed.error));
   }
@@ -176,17 +180,6 @@ function logProblem(request: FastifyRequest, problem: ResolvedProblem): void {
 
 function withHeader(problem: ResolvedProblem, name: string, value: string): ResolvedProblem {
   return { ...problem, headers: { ...problem.headers, [name]: value } };
-}
-
-// fastify-plugin passes register options (prefix, logLevel...) through with the plugin's own.
-function stripFastifyKeys(options: ErrorHandlerOptions): Record<string, unknown> {
-  const {
-    prefix: _p,
-    logLevel: _l,
-    logSerializers: _s,
-    ...rest
-  } = options as Record<string, unknown>;
-  return rest;
 }
 
 /**

@@ -32,4 +32,5 @@ export {
   type RequestIdGenerator,
   type RequestIdGeneratorOptions,
   SAFE_ID_PATTERN,
+  UNSAFE_GENERATED_ID_WARNING,
 } from './request-id.js';

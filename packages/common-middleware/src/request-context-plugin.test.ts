@@ -1,11 +1,11 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import { getLogContext } from '@vsa/common-logging';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InvalidMiddlewareOptionsError } from './options-error.js';
 import { requestContextPlugin } from './request-context-plugin.js';
-import { createRequestIdGenerator } from './request-id.js';
+import { createRequestIdGenerator, UNSAFE_GENERATED_ID_WARNING } from './request-id.js';
 import { buildTestApp, type LogLine, linesFor } from './test-support.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -239,10 +239,121 @@ describe('options', () => {
     },
   );
 
+  it('rejects an unknown option key, naming it and the allowed keys', async () => {
+    const attempt = buildTestApp({
+      withContext: false,
+      routes: async (a) => {
+        await a.register(requestContextPlugin, { requestIdHeadr: 'x-trace' } as never);
+      },
+    });
+    await expect(attempt).rejects.toThrow(
+      'Invalid options for requestContextPlugin: unknown option "requestIdHeadr"; the allowed options are requestIdHeader, correlationIdHeader (check the spelling)',
+    );
+  });
+
+  it("accepts Fastify's own register options next to its own", async () => {
+    const { app } = await buildTestApp({
+      withContext: false,
+      routes: async (a) => {
+        await a.register(requestContextPlugin, { logLevel: 'warn', correlationIdHeader: 'x-c' });
+        a.get('/id', async (request) => ({ id: request.id }));
+      },
+    });
+    const res = await app.inject({ url: '/id', headers: { 'x-c': 'c-9' } });
+    expect(res.headers['x-c']).toBe('c-9');
+    await app.close();
+  });
+
   it('rejects a bad generator header or function', () => {
     expect(() => createRequestIdGenerator({ header: 'Bad Header' })).toThrow(
       InvalidMiddlewareOptionsError,
     );
     expect(() => createRequestIdGenerator({ generate: 'x' as never })).toThrow(/generate/);
+  });
+
+  it.each([
+    [
+      'a misspelt key',
+      { headers: 'x-trace' },
+      'unknown option "headers"; the allowed options are header, generate',
+    ],
+    [
+      'another unknown key',
+      { generator: () => 'a' },
+      'unknown option "generator"; the allowed options are header, generate',
+    ],
+    ['null', null, 'options must be an object with the keys header, generate, got null'],
+    ['a string', 'x-trace', 'options must be an object with the keys header, generate, got string'],
+  ])('rejects generator options: %s', (_name, options, message) => {
+    expect(() => createRequestIdGenerator(options as never)).toThrow(InvalidMiddlewareOptionsError);
+    expect(() => createRequestIdGenerator(options as never)).toThrow(
+      `Invalid options for createRequestIdGenerator: ${message}`,
+    );
+  });
+});
+
+describe('createRequestIdGenerator with a custom generate()', () => {
+  const raw = () => ({ headers: {} }) as never;
+
+  it('uses a safe generated id as is', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const generator = createRequestIdGenerator({ generate: () => 'job-7:run.1' });
+    expect(generator(raw())).toBe('job-7:run.1');
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['spaces', () => 'a b', 'returned "a b", which is not a safe id'],
+    ['json injection', () => '","level":60', 'returned "\\",\\"level\\":60"'],
+    ['too long', () => 'a'.repeat(129), `returned "${'a'.repeat(79)}…, which is not a safe id`],
+    ['empty', () => '', 'returned "", which is not a safe id'],
+    ['a number', () => 42 as unknown as string, 'returned 42, which is not a safe id'],
+    ['undefined', () => undefined as unknown as string, 'returned undefined'],
+    [
+      'a throw',
+      () => {
+        throw new Error('id service down');
+      },
+      'threw Error: id service down',
+    ],
+  ])('falls back to a UUID when generate() gives %s, warning once', (_name, generate, reason) => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const generator = createRequestIdGenerator({ generate });
+    const first = generator(raw());
+    const second = generator(raw());
+    expect(first).toMatch(UUID);
+    expect(second).toMatch(UUID);
+    expect(second).not.toBe(first);
+    expect(warn).toHaveBeenCalledTimes(1);
+    const [message, options] = warn.mock.calls[0] ?? [];
+    expect(String(message)).toContain(`createRequestIdGenerator: generate() ${reason}`);
+    expect(String(message)).toContain('Make generate() return 1-128 characters');
+    expect(options).toEqual({ code: UNSAFE_GENERATED_ID_WARNING });
+  });
+
+  it('keeps a safe inbound header without calling generate()', () => {
+    const generate = vi.fn(() => 'bad id');
+    const generator = createRequestIdGenerator({ generate });
+    expect(generator({ headers: { 'x-request-id': 'in-1' } } as never)).toBe('in-1');
+    expect(generate).not.toHaveBeenCalled();
+  });
+
+  it('gives a real app safe ids, headers and log lines when generate() misbehaves', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const { app, lines } = await buildTestApp({
+      server: { genReqId: createRequestIdGenerator({ generate: () => 'not safe\n' }) },
+      routes: (a) => {
+        a.get('/id', async (request) => ({ id: request.id, context: getLogContext() }));
+      },
+    });
+    const res = await app.inject({ url: '/id' });
+    const id = String(res.headers['x-request-id']);
+    expect(id).toMatch(UUID);
+    expect(res.json()).toEqual({ id, context: { requestId: id, correlationId: id } });
+    expect(linesFor(lines, id).some((l) => l.msg === 'request completed')).toBe(true);
+    // The fallback id counts as generated: no "pass genReqId" warning from the plugin.
+    expect(lines.some((l) => String(l.msg).includes('genReqId'))).toBe(false);
+    expect(warn).toHaveBeenCalledTimes(1);
+    await app.close();
   });
 });

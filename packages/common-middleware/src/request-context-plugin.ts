@@ -1,6 +1,7 @@
 import { withLogContext } from '@vsa/common-logging';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { checkedOptions } from './option-keys.js';
 import { InvalidMiddlewareOptionsError } from './options-error.js';
 import { idGeneratedFor, isSafeId } from './request-id.js';
 import { captureRequestScope, runInRequestScope } from './request-scope.js';
@@ -26,7 +27,18 @@ export interface RequestContextOptions {
 
 const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
 
-const plugin: FastifyPluginAsync<RequestContextOptions> = async (app, options) => {
+const OPTION_KEYS: readonly (keyof RequestContextOptions)[] = [
+  'requestIdHeader',
+  'correlationIdHeader',
+];
+
+const plugin: FastifyPluginAsync<RequestContextOptions> = async (app, rawOptions) => {
+  const options: RequestContextOptions = checkedOptions(
+    'requestContextPlugin',
+    rawOptions,
+    OPTION_KEYS,
+    { fastifyPlugin: true },
+  ) as RequestContextOptions; // the values' types are checked below
   const requestIdHeader = options.requestIdHeader ?? 'x-request-id';
   const correlationIdHeader = options.correlationIdHeader ?? 'x-correlation-id';
   for (const [name, value] of [

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { checkedOptions } from './option-keys.js';
 import { InvalidMiddlewareOptionsError } from './options-error.js';
 
 /**
@@ -17,9 +18,19 @@ export function isSafeId(value: unknown): value is string {
 export interface RequestIdGeneratorOptions {
   /** Header to read the caller's id from (lower case). Default `x-request-id`. */
   readonly header?: string;
-  /** Makes a new id when the header is absent or unsafe. Default `crypto.randomUUID`. */
+  /**
+   * Makes a new id when the header is absent or unsafe. Default `crypto.randomUUID`. Its
+   * result must pass the same rule as an inbound id ({@link SAFE_ID_PATTERN}); when it does
+   * not (or `generate` throws), the request gets a `crypto.randomUUID()` instead and the
+   * generator emits one process warning `VSA_MIDDLEWARE_UNSAFE_GENERATED_ID`.
+   */
   readonly generate?: () => string;
 }
+
+const OPTION_KEYS: readonly (keyof RequestIdGeneratorOptions)[] = ['header', 'generate'];
+
+/** Code of the process warning a generator emits (once) when `generate()` misbehaves. */
+export const UNSAFE_GENERATED_ID_WARNING = 'VSA_MIDDLEWARE_UNSAFE_GENERATED_ID';
 
 /** Fastify's `genReqId` signature. */
 export type RequestIdGenerator = (req: IncomingMessage) => string;
@@ -35,18 +46,24 @@ export function idGeneratedFor(raw: object): string | undefined {
 
 /**
  * Builds a Fastify `genReqId`: the caller's `x-request-id` when it is a safe token, else a
- * new UUID. Pass it to `fastify({ genReqId })` so `request.id`, the `reqId` of every log line
+ * new id from `generate` (a UUID by default; an unsafe or failed result is replaced by a
+ * UUID). Pass it to `fastify({ genReqId })` so `request.id`, the `reqId` of every log line
  * and the `x-request-id` response header are one value. Keep Fastify's `requestIdHeader`
  * off (its default): it trusts the header without validation.
  *
  * @example
  * const app = fastify({ genReqId: createRequestIdGenerator() });
+ * @throws {InvalidMiddlewareOptionsError} for an unknown option key (the message lists the
+ * allowed ones), a header that is not a lower-case header name, or a non-function `generate`.
  */
 export function createRequestIdGenerator(
   options: RequestIdGeneratorOptions = {},
 ): RequestIdGenerator {
-  const header = options.header ?? 'x-request-id';
-  const generate = options.generate ?? randomUUID;
+  const own = checkedOptions('createRequestIdGenerator', options, OPTION_KEYS, {
+    fastifyPlugin: false,
+  }) as RequestIdGeneratorOptions; // the values' types are checked below
+  const header = own.header ?? 'x-request-id';
+  const generate = own.generate ?? randomUUID;
   if (typeof header !== 'string' || !/^[a-z0-9-]{1,64}$/.test(header)) {
     throw new InvalidMiddlewareOptionsError(
       'createRequestIdGenerator',
@@ -59,12 +76,49 @@ export function createRequestIdGenerator(
       'generate must be a function returning a string',
     );
   }
+  let warned = false;
+  // Fastify calls genReqId outside any error handling: a throw here would crash the process,
+  // and an unsafe id would reach headers and log lines. Fall back to a UUID and say so once.
+  const fresh = (): string => {
+    let id: unknown;
+    let problem: string;
+    try {
+      id = generate();
+      if (isSafeId(id)) return id;
+      problem = `returned ${preview(id)}, which is not a safe id (${SAFE_ID_PATTERN})`;
+    } catch (error) {
+      problem = `threw ${preview(error)}`;
+    }
+    if (!warned) {
+      warned = true;
+      process.emitWarning(
+        `createRequestIdGenerator: generate() ${problem}; this and later such requests get crypto.randomUUID() instead. Make generate() return 1-128 characters of A-Z a-z 0-9 . _ : -`,
+        { code: UNSAFE_GENERATED_ID_WARNING },
+      );
+    }
+    return randomUUID();
+  };
   return (req) => {
     const inbound = req.headers[header];
-    const id = isSafeId(inbound) ? inbound : generate();
+    const id = isSafeId(inbound) ? inbound : fresh();
     generatedIds.set(req, id);
     return id;
   };
+}
+
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text =
+      typeof value === 'string'
+        ? JSON.stringify(value)
+        : value instanceof Error
+          ? `${value.name}: ${value.message}`
+          : String(value);
+  } catch {
+    text = `[${typeof value}]`;
+  }
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 /** `createRequestIdGenerator()` with defaults: ready to pass as `fastify({ genReqId })`. */
