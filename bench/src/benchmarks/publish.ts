@@ -11,7 +11,7 @@ import {
 import type pg from 'pg';
 import { type BenchContext, defineBenchmark, type Figure } from '../harness.js';
 import { type BenchEvent, createEvents } from '../payloads.js';
-import { createPgBossSender, type PgBossSender } from '../peers/index.js';
+import { createPgBossSender, type PeerRunner } from '../peers/index.js';
 
 const SCHEMA = 'vsa_events';
 const ROWS = 100_000;
@@ -105,7 +105,7 @@ async function bulkPair(
   events: EventEnvelope[],
   checkpoint: boolean,
   lanes = 0,
-  peer?: PgBossSender,
+  peer?: PeerRunner,
 ): Promise<{ raw: Figure; bus: Figure; lanes: Figure | undefined; peer: Figure | undefined }> {
   const full = rawValuesSql(RAW_BATCH);
   const busName = `${label} buffered publish 100k`;

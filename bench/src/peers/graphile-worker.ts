@@ -11,6 +11,7 @@ import { assertCount, positive } from '../errors.js';
 import type { BenchContext, BenchDatabase, Figure } from '../harness.js';
 import { createEvents } from '../payloads.js';
 import { type MeasureOptions, runCounts } from '../raw/options.js';
+import { measurePeer, type PeerRunner } from './peer-runner.js';
 import { waitUntil } from './wait.js';
 
 const SCHEMA = 'graphile_worker';
@@ -136,6 +137,14 @@ export async function graphileProcess(
   ctx: BenchContext,
   options: GraphileProcessOptions = {},
 ): Promise<Figure> {
+  return measurePeer(ctx, await createGraphileProcessor(ctx, options), options);
+}
+
+/** A {@link PeerRunner} for 4 process (see {@link graphileProcess}). */
+export async function createGraphileProcessor(
+  ctx: BenchContext,
+  options: GraphileProcessOptions = {},
+): Promise<PeerRunner> {
   const jobs = positive('jobs', options.jobs ?? 20_000);
   const concurrency = positive('concurrency', options.concurrency ?? 10);
   const batched = options.batched ?? true;
@@ -146,61 +155,47 @@ export async function graphileProcess(
   const label =
     options.label ??
     `4 graphile-worker process (concurrency ${concurrency}${batched ? ', batched' : ''})`;
-  let runner: Runner | undefined;
-  const stop = async () => {
-    if (runner) {
-      const r = runner;
-      runner = undefined;
-      await r.stop();
-    }
-  };
-  try {
-    return await ctx.repeat(
-      label,
-      async () => {
-        let handled = 0;
-        runner = await run({
-          connectionString: db.url,
-          concurrency,
-          logger,
-          noHandleSignals: true,
-          taskList: {
-            [TASK]: async () => {
-              handled++;
-            },
+  return {
+    label,
+    jobs,
+    async run() {
+      await freshSchema(db, admin, logger);
+      await addAll(db, logger, chunks);
+      assertCount(`${label} jobs queued`, await countJobs(admin), jobs);
+      await admin.query('CHECKPOINT');
+      let handled = 0;
+      const start = performance.now();
+      const runner: Runner = await run({
+        connectionString: db.url,
+        concurrency,
+        logger,
+        noHandleSignals: true,
+        taskList: {
+          [TASK]: async () => {
+            handled++;
           },
-          ...(batched
-            ? {
-                preset: {
-                  worker: {
-                    localQueue: { size: 500 },
-                    completeJobBatchDelay: 0,
-                    failJobBatchDelay: 0,
-                  },
+        },
+        ...(batched
+          ? {
+              preset: {
+                worker: {
+                  localQueue: { size: 500 },
+                  completeJobBatchDelay: 0,
+                  failJobBatchDelay: 0,
                 },
-              }
-            : {}),
-        });
+              },
+            }
+          : {}),
+      });
+      try {
         await waitUntil(`${label}: queue empty`, async () => (await countJobs(admin)) === 0);
-        return handled;
-      },
-      {
-        unit: 'jobs/s',
-        ...runCounts(options),
-        before: async () => {
-          await freshSchema(db, admin, logger);
-          await addAll(db, logger, chunks);
-          assertCount(`${label} jobs queued`, await countJobs(admin), jobs);
-          await admin.query('CHECKPOINT');
-        },
-        after: async (items) => {
-          await stop();
-          assertCount(`${label} jobs handled`, items, jobs);
-        },
-      },
-    );
-  } finally {
-    await stop();
-    await admin.end();
-  }
+        const ms = performance.now() - start;
+        assertCount(`${label} jobs handled`, handled, jobs);
+        return ms;
+      } finally {
+        await runner.stop();
+      }
+    },
+    close: () => admin.end(),
+  };
 }

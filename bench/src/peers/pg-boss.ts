@@ -3,7 +3,8 @@ import { type JobInsert, PgBoss } from 'pg-boss';
 import { assertCount, positive } from '../errors.js';
 import type { BenchContext, BenchDatabase, Figure } from '../harness.js';
 import { createEvents } from '../payloads.js';
-import { type MeasureOptions, runCounts } from '../raw/options.js';
+import type { MeasureOptions } from '../raw/options.js';
+import { measurePeer, type PeerRunner } from './peer-runner.js';
 import { waitUntil } from './wait.js';
 
 const SCHEMA = 'pgboss';
@@ -59,29 +60,14 @@ function jobChunks(jobs: number, perCall: number): JobInsert[][] {
   return chunks;
 }
 
-/** One pg-boss send run at a time, for benchmarks that interleave it with their own runs. */
-export interface PgBossSender {
-  /** Figure label, e.g. `3 pg-boss send (1000/call)`. */
-  readonly label: string;
-  /** Jobs per run. */
-  readonly jobs: number;
-  /**
-   * Recreates pg-boss's schema (untimed), inserts every job (timed), checks the count and stops
-   * the instance (untimed). Returns the timed milliseconds.
-   */
-  run(): Promise<number>;
-  /** Ends the admin connection. */
-  close(): Promise<void>;
-}
-
 /**
- * A {@link PgBossSender}: pg-boss 12.38.0 `insert()` of `jobs` jobs in calls of `perCall`, each
+ * A {@link PeerRunner} for 3 send: pg-boss 12.38.0 `insert()` of `jobs` jobs in calls of `perCall`, each
  * awaited in turn. Its own database unless `db` is given.
  */
 export async function createPgBossSender(
   ctx: BenchContext,
   options: PgBossSendOptions = {},
-): Promise<PgBossSender> {
+): Promise<PeerRunner> {
   const jobs = positive('jobs', options.jobs ?? 20_000);
   const perCall = positive('perCall', options.perCall ?? 1000);
   const chunks = jobChunks(jobs, perCall);
@@ -116,16 +102,7 @@ export async function pgBossSend(
   ctx: BenchContext,
   options: PgBossSendOptions = {},
 ): Promise<Figure> {
-  const sender = await createPgBossSender(ctx, options);
-  try {
-    return await ctx.repeat(
-      sender.label,
-      async () => ({ items: sender.jobs, ms: await sender.run() }),
-      { unit: 'jobs/s', ...runCounts(options) },
-    );
-  } finally {
-    await sender.close();
-  }
+  return measurePeer(ctx, await createPgBossSender(ctx, options), options);
 }
 
 /**
@@ -138,6 +115,14 @@ export async function pgBossProcess(
   ctx: BenchContext,
   options: PgBossProcessOptions = {},
 ): Promise<Figure> {
+  return measurePeer(ctx, await createPgBossProcessor(ctx, options), options);
+}
+
+/** A {@link PeerRunner} for 3 process tuned (see {@link pgBossProcess}). */
+export async function createPgBossProcessor(
+  ctx: BenchContext,
+  options: PgBossProcessOptions = {},
+): Promise<PeerRunner> {
   const jobs = positive('jobs', options.jobs ?? 20_000);
   const batchSize = positive('batchSize', options.batchSize ?? 500);
   const localConcurrency = positive('localConcurrency', options.localConcurrency ?? 2);
@@ -145,24 +130,23 @@ export async function pgBossProcess(
   const chunks = jobChunks(jobs, 1000);
   const db = options.db ?? (await ctx.pg('pgboss'));
   const admin = await db.connect();
-  let boss: PgBoss | undefined;
   const label =
     options.label ??
     `3 pg-boss process (batch ${batchSize}, localConcurrency ${localConcurrency}${burst ? ', burst' : ''})`;
-  try {
-    return await ctx.repeat(
-      label,
-      async () => {
-        const b = boss as PgBoss;
+  return {
+    label,
+    jobs,
+    async run() {
+      const boss = await freshBoss(db, admin, ctx);
+      try {
+        for (const chunk of chunks) await boss.insert(QUEUE, chunk);
+        assertCount(`${label} jobs queued`, await countJobs(admin), jobs);
+        await admin.query('CHECKPOINT');
         let handled = 0;
-        await b.work(
+        const start = performance.now();
+        await boss.work(
           QUEUE,
-          {
-            batchSize,
-            localConcurrency,
-            burstWhenBatchFull: burst,
-            pollingIntervalSeconds: 0.5,
-          },
+          { batchSize, localConcurrency, burstWhenBatchFull: burst, pollingIntervalSeconds: 0.5 },
           async (batch) => {
             handled += batch.length;
           },
@@ -173,26 +157,13 @@ export async function pgBossProcess(
           `${label}: completed`,
           async () => (await countJobs(admin, 'completed')) === jobs,
         );
-        return handled;
-      },
-      {
-        unit: 'jobs/s',
-        ...runCounts(options),
-        before: async () => {
-          boss = await freshBoss(db, admin, ctx);
-          for (const chunk of chunks) await boss.insert(QUEUE, chunk);
-          assertCount(`${label} jobs queued`, await countJobs(admin), jobs);
-          await admin.query('CHECKPOINT');
-        },
-        after: async (items) => {
-          assertCount(`${label} jobs handled`, items, jobs);
-          await boss?.stop({ graceful: false });
-          boss = undefined;
-        },
-      },
-    );
-  } finally {
-    await boss?.stop({ graceful: false });
-    await admin.end();
-  }
+        const ms = performance.now() - start;
+        assertCount(`${label} jobs handled`, handled, jobs);
+        return ms;
+      } finally {
+        await boss.stop({ graceful: false });
+      }
+    },
+    close: () => admin.end(),
+  };
 }
