@@ -99,9 +99,22 @@ export function createPGliteDriver(pglite: PGlite): Driver {
     guard();
     let state: 'open' | 'done' | 'timedOut' = 'open';
     let timer: NodeJS.Timeout | undefined;
-    // PGlite's transaction() holds its mutex: no other statement interleaves.
+    // Rejects when the timeout fires, both for the caller and inside PGlite's transaction callback.
+    const timedOut = new Promise<never>((_, reject) => {
+      if (!timeoutMs) return;
+      timer = setTimeout(() => {
+        if (state !== 'open') return;
+        state = 'timedOut';
+        reject(new TransactionTimeoutError(timeoutMs));
+      }, timeoutMs);
+    });
+    timedOut.catch(() => {});
+    // PGlite's transaction() holds its mutex until the callback settles: no other statement
+    // interleaves, and none runs until it does. So the callback must not wait for an fn that
+    // outlives the timeout: it throws instead, PGlite rolls back and releases the mutex.
     const running = pglite
       .transaction(async (t) => {
+        if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
         const conn: RawQueryable = {
           query<Row extends object>(text: string, params: readonly unknown[]) {
             if (state === 'timedOut')
@@ -110,11 +123,14 @@ export function createPGliteDriver(pglite: PGlite): Driver {
             return run<Row>(t, text, params);
           },
         };
-        if (isolationLevel)
-          await t.exec(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolationLevel]}`);
         try {
-          const result = await fn(conn);
-          if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
+          if (isolationLevel)
+            await t.exec(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolationLevel]}`);
+          const pending = Promise.resolve(fn(conn));
+          // Once the timeout won, fn's own outcome is of no interest (nor an unhandled rejection).
+          pending.catch(() => {});
+          const result = await Promise.race([pending, timedOut]);
+          if ((state as string) === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
           return result;
         } finally {
           if (state === 'open') state = 'done';
@@ -125,15 +141,9 @@ export function createPGliteDriver(pglite: PGlite): Driver {
       });
     if (!timeoutMs) return running;
     running.catch(() => {});
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        if (state !== 'open') return;
-        state = 'timedOut';
-        reject(new TransactionTimeoutError(timeoutMs));
-      }, timeoutMs);
-    });
     try {
-      return await Promise.race([running, timeout]);
+      // The timeout also ends a wait for the mutex: the callback then throws as soon as it runs.
+      return await Promise.race([running, timedOut]);
     } finally {
       clearTimeout(timer);
     }
