@@ -42,6 +42,9 @@ export interface PoolOptions {
 /** First key of the two-key advisory lock that serializes migrators (second: hashtext(schema)). */
 const MIGRATION_LOCK_CLASS = 72_707_370;
 
+/** Startup option of the migration connections: no statement_timeout, whatever the server default. */
+const NO_STATEMENT_TIMEOUT = '-c statement_timeout=0';
+
 /** Result rows → indexes of their "char" (oid 18) columns, reported as text by the pool patch. */
 const charColumns = new WeakMap<object, number[]>();
 
@@ -125,6 +128,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     ...(pool.statementTimeoutMs ? { statement_timeout: pool.statementTimeoutMs } : {}),
     ...(pool.applicationName ? { application_name: pool.applicationName } : {}),
   };
+  const { statement_timeout: _poolStatementTimeout, ...migrationConfig } = config;
   const pgPool = new pg.Pool(config);
   // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the process.
   pgPool.on('error', (err) => logger?.warn({ err }, 'idle database connection failed'));
@@ -431,7 +435,13 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
       // The lock lives on its own connection; the engine gets a one-connection pool whose
       // session search_path is the schema, so unqualified migration SQL and
       // _prisma_migrations land there, as with `?schema=` for the native CLI.
-      const lockClient = new pg.Client({ ...config, application_name: 'vsa-db:migrate' });
+      // Neither connection inherits the pool's statement_timeout: waiting for another migrator's
+      // lock and a long migration (an index build, a backfill) must not be cancelled half way.
+      const lockClient = new pg.Client({
+        ...migrationConfig,
+        application_name: 'vsa-db:migrate',
+        options: NO_STATEMENT_TIMEOUT,
+      });
       await lockClient.connect().catch((error: unknown) => {
         throw mapDatabaseError(error);
       });
@@ -447,7 +457,11 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         throw mapDatabaseError(error);
       }
       const enginePool = patchCharColumns(
-        new pg.Pool({ ...config, max: 1, options: `-c search_path=${quoted}` }),
+        new pg.Pool({
+          ...migrationConfig,
+          max: 1,
+          options: `-c search_path=${quoted} ${NO_STATEMENT_TIMEOUT}`,
+        }),
       );
       enginePool.on('error', (err) => logger?.warn({ err }, 'migration connection failed'));
       const factory = wrapAdapterFactory(new PrismaPg(enginePool, { schema }), {

@@ -2,8 +2,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDatabase, InvalidArgumentError, MigrationFailedError } from '../index.js';
-import { createTestDatabase, type TestDatabase, testEngines } from '../testing/index.js';
+import {
+  createDatabase,
+  InvalidArgumentError,
+  MigrationFailedError,
+  QueryTimeoutError,
+} from '../index.js';
+import {
+  createTestDatabase,
+  createTestPostgresUrl,
+  type TestDatabase,
+  testEngines,
+} from '../testing/index.js';
 import { applyMigrations, migrationChecksum, migrationStatus } from './apply-migrations.js';
 
 const init = {
@@ -149,6 +159,37 @@ describe.each(testEngines())('applyMigrations on %s', (engine) => {
     }
   });
 });
+
+describe.runIf(testEngines().includes('postgres'))(
+  'applyMigrations on postgres with a pool statement_timeout',
+  () => {
+    it('waits for the lock and runs a slow migration beyond the pool statement_timeout', async () => {
+      const { url, drop } = await createTestPostgresUrl();
+      const pool = { max: 2, statementTimeoutMs: 300 };
+      const a = await createDatabase({ url, pool });
+      const b = await createDatabase({ url, pool });
+      try {
+        // Holds the lock ~600 ms: longer than the 300 ms pool timeout, for itself and the waiter.
+        const slow = {
+          name: '20240101000000_slow',
+          sql: 'CREATE TABLE "slow" (id INT); SELECT pg_sleep(0.6);',
+        };
+        const results = await Promise.all([
+          applyMigrations(a, { migrations: [slow] }),
+          applyMigrations(b, { migrations: [slow] }),
+        ]);
+        expect(results.map((r) => r.applied.length).sort()).toEqual([0, 1]);
+        expect((await migrationStatus(a, { migrations: [slow] })).upToDate).toBe(true);
+        // The pool itself keeps its statement_timeout.
+        await expect(a.sql`select pg_sleep(5)`).rejects.toBeInstanceOf(QueryTimeoutError);
+      } finally {
+        await a.close();
+        await b.close();
+        await drop();
+      }
+    });
+  },
+);
 
 describe('applyMigrations input validation', () => {
   it('rejects bad names, duplicates and schemas', async () => {
