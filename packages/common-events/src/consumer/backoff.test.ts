@@ -20,13 +20,46 @@ describe('retryDelay', () => {
 
   it('treats 0 or negative failure counts as the first', () => {
     expect(retryDelay(exact, 0)).toBe(100);
+    expect(retryDelay(exact, -3)).toBe(100);
+  });
+
+  it('completes a partial policy with the defaults', () => {
+    expect(retryDelay({ initialMs: 10, jitter: 0 }, 3)).toBe(40);
+    expect(retryDelay({}, 1, () => 1)).toBe(DEFAULT_BACKOFF.initialMs);
+  });
+
+  it('stays a finite number for huge failure counts, and 0 with initialMs 0', () => {
+    expect(retryDelay(exact, 100_000)).toBe(1000);
+    expect(retryDelay({ initialMs: 0, maxMs: 0 }, 5_000)).toBe(0);
+  });
+
+  it.each([
+    ['NaN failures', () => retryDelay(exact, Number.NaN), /failures must be an integer/],
+    ['fractional failures', () => retryDelay(exact, 1.5), /failures must be an integer/],
+    ['string failures', () => retryDelay(exact, '2' as never), /failures must be an integer/],
+    ['a broken policy', () => retryDelay({ factor: Number.NaN }, 1), /backoff\.factor/],
+    ['a null policy', () => retryDelay(null as never, 1), /backoff must be an object/],
+    ['random out of range', () => retryDelay(exact, 1, () => 2), /random\(\) must return/],
+    ['random NaN', () => retryDelay(exact, 1, () => Number.NaN), /random\(\) must return/],
+    [
+      'random not a function',
+      () => retryDelay(exact, 1, 0.5 as never),
+      /random must be a function/,
+    ],
+  ])('rejects %s with VSA_EVENTS_INVALID_ARGUMENT', (_what, call, message) => {
+    expect(call).toThrow(message);
+    expect(call).toThrow(expect.objectContaining({ code: 'VSA_EVENTS_INVALID_ARGUMENT' }));
   });
 });
 
 describe('resolveBackoff', () => {
-  it('fills in the defaults', () => {
+  it('fills in the defaults, also for fields given as undefined', () => {
     expect(resolveBackoff()).toEqual(DEFAULT_BACKOFF);
     expect(resolveBackoff({ maxMs: 500 })).toMatchObject({ initialMs: 100, maxMs: 500 });
+    expect(resolveBackoff({ initialMs: undefined, jitter: 0 } as never)).toEqual({
+      ...DEFAULT_BACKOFF,
+      jitter: 0,
+    });
   });
 
   it.each([

@@ -33,7 +33,11 @@ export function resolveBackoff(policy: BackoffPolicy = {}): ResolvedBackoff {
       'backoff must be an object { initialMs, maxMs, factor, jitter }.',
     );
   }
-  const resolved = { ...DEFAULT_BACKOFF, ...policy };
+  // A field given as undefined keeps its default (as an omitted one does).
+  const given = Object.fromEntries(
+    Object.entries(policy).filter(([, value]) => value !== undefined),
+  ) as BackoffPolicy;
+  const resolved = { ...DEFAULT_BACKOFF, ...given };
   const { initialMs, maxMs, factor, jitter } = resolved;
   if (!Number.isFinite(initialMs) || initialMs < 0) {
     throw new InvalidArgumentError(`backoff.initialMs must be >= 0 ms, got ${String(initialMs)}.`);
@@ -52,14 +56,36 @@ export function resolveBackoff(policy: BackoffPolicy = {}): ResolvedBackoff {
 
 /**
  * Delay in ms before the next attempt after `failures` failed attempts (1 = the first
- * failure). `random` is injectable for tests.
+ * failure; 0 or less counts as the first). `policy` is checked and completed as
+ * {@link resolveBackoff} does; `random` (default `Math.random`, injectable for tests) must
+ * return a number in [0, 1]. Throws `VSA_EVENTS_INVALID_ARGUMENT` naming the bad argument.
+ *
+ * @example
+ * retryDelay({ initialMs: 100, jitter: 0 }, 3); // 400
  */
 export function retryDelay(
-  policy: ResolvedBackoff,
+  policy: BackoffPolicy,
   failures: number,
   random: () => number = Math.random,
 ): number {
+  const p = resolveBackoff(policy);
+  if (typeof failures !== 'number' || !Number.isSafeInteger(failures)) {
+    throw new InvalidArgumentError(
+      `retryDelay: failures must be an integer (failed attempts so far), got ${String(failures)}.`,
+    );
+  }
+  if (typeof random !== 'function') {
+    throw new InvalidArgumentError('retryDelay: random must be a function returning [0, 1].');
+  }
+  const r = random();
+  if (typeof r !== 'number' || !(r >= 0 && r <= 1)) {
+    throw new InvalidArgumentError(
+      `retryDelay: random() must return a number in [0, 1], got ${String(r)}.`,
+    );
+  }
   const exponent = Math.max(0, failures - 1);
-  const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** exponent);
-  return Math.round(base * (1 - policy.jitter + random() * policy.jitter));
+  // factor ** exponent overflows to Infinity for huge counts: min() caps it at maxMs, and a
+  // zero initialMs stays 0 (0 * Infinity would be NaN).
+  const base = p.initialMs === 0 ? 0 : Math.min(p.maxMs, p.initialMs * p.factor ** exponent);
+  return Math.round(base * (1 - p.jitter + r * p.jitter));
 }

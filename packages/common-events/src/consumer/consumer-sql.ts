@@ -50,7 +50,13 @@ export interface ConsumerSql {
    * null, $8 new seq or null: clears the block, moving past the event when discarded.
    */
   readonly unblock: string;
-  /** $1 group, $2 channel, $3 partitions[] → redriving dead letters with their events. */
+  /**
+   * $1 group, $2 channel, $3 partitions[] → redriving dead letters with their events. A
+   * redriving letter whose event no longer exists (deleted by hand, or by the retention of an
+   * earlier version) goes back to `dead` in the same statement, with a
+   * `VSA_EVENTS_DEAD_LETTER_EVENT_MISSING` error: it can never be delivered, so it must not
+   * stay `redriving`.
+   */
   readonly redriving: string;
   /** $1 id, $2 status, $3 attempts, $4 error. */
   readonly settleDeadLetter: string;
@@ -62,6 +68,38 @@ const cache = new Map<string, ConsumerSql>();
 
 /** The event columns of a redrive row, as the read model maps them. */
 const EVENT_COLUMNS = eventColumnsSql('e', false);
+
+/** Code of the error stored on a dead letter whose event no longer exists. */
+export const DEAD_LETTER_EVENT_MISSING = 'VSA_EVENTS_DEAD_LETTER_EVENT_MISSING';
+
+/** The error JSON stored on dead letter `d` when its event is gone (keeps the old one as cause). */
+function missingEventError(d: string): string {
+  return `jsonb_build_object('name', 'DeadLetterEventMissingError', 'code', '${DEAD_LETTER_EVENT_MISSING}',
+      'message', 'The event (seq ' || ${d}.seq || ') of this dead letter no longer exists, so it cannot be redelivered: discard the letter (discardDeadLetters).',
+      'cause', ${d}.error)`;
+}
+
+/**
+ * SQL condition: events row `e` is one partition `p` (a `consumer_positions` row of group `g`,
+ * a `consumer_groups` row) has not processed yet, as of the newest tick `last` (a `ticks` row).
+ * `pt` is the tick at the position (left join: null when that tick is gone, then every event
+ * counts). Passed means: in a batch before the position's tick, or in that tick's batch with
+ * a seq at or below the position's (DESIGN.md 3). Events of a batch at or after `pt` have a
+ * tx_id at or above `pg_snapshot_xmin(pt.prev_snapshot)`: that bound makes it a range scan of
+ * `events_tx_id`. With `types`, only the group's types count (lag); without, every event of
+ * its partition does (what the position holds back from retention). @internal
+ */
+export function unprocessedEventSql(options: { readonly types: boolean }): string {
+  return `e.channel = p.channel
+            and e.tx_id >= coalesce(pg_snapshot_xmin(pt.prev_snapshot), '0'::xid8)
+            and pg_visible_in_snapshot(e.tx_id, last.snapshot)
+            and (pt.tick_id is null
+                 or not pg_visible_in_snapshot(e.tx_id, pt.snapshot)
+                 or (not pg_visible_in_snapshot(e.tx_id, pt.prev_snapshot) and e.seq > p.seq))
+            and (g.partitions = 1 or e.key_hash % g.partitions = p.partition)${
+              options.types ? '\n            and (g.types is null or e.type = any (g.types))' : ''
+            }`;
+}
 
 /** The statements for `schema` (validated by the caller). */
 export function consumerSql(schema: string): ConsumerSql {
@@ -145,7 +183,13 @@ export function consumerSql(schema: string): ConsumerSql {
     unblock: `update ${s}.consumer_positions
         set blocked_seq = null, tick_id = coalesce($7, tick_id), seq = coalesce($8, seq), updated_at = now()
       where ${fence} and blocked_seq = $6`,
-    redriving: `select d.id as dl_id, d.partition, d.attempts, d.tick_id, ${EVENT_COLUMNS}
+    redriving: `with orphaned as (
+        update ${s}.dead_letters d set status = 'dead', updated_at = now(),
+               error = ${missingEventError('d')}
+         where d.group_name = $1 and d.channel = $2 and d.status = 'redriving'
+           and d.partition = any ($3::integer[])
+           and not exists (select 1 from ${s}.events e where e.seq = d.seq))
+      select d.id as dl_id, d.partition, d.attempts, d.tick_id, ${EVENT_COLUMNS}
       from ${s}.dead_letters d join ${s}.events e on e.seq = d.seq
      where d.group_name = $1 and d.channel = $2 and d.status = 'redriving' and d.partition = any ($3::integer[])
      order by d.id limit 100`,

@@ -131,13 +131,65 @@ export interface ResolvedSubscribeOptions {
 
 const NAME = /^[\w.:@/-]{1,200}$/;
 
-function name(what: string, value: unknown): string {
+/**
+ * Checks a group, channel or member name: 1-200 characters of letters, digits, `_ . : @ / -`
+ * (what `subscribe` accepts, so an admin filter outside it could never match). Throws
+ * `VSA_EVENTS_INVALID_ARGUMENT` naming `what`. @internal
+ */
+export function validateName(what: string, value: unknown): string {
   if (typeof value !== 'string' || !NAME.test(value)) {
     throw new InvalidArgumentError(
       `${what} must be 1-200 characters of letters, digits, _ . : @ / -, got ${JSON.stringify(value)}.`,
     );
   }
   return value;
+}
+
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** Checks an optional logger: pino-compatible, with `debug`, `info`, `warn` and `error`. @internal */
+export function validateLogger(value: unknown, what = 'logger'): EventBusLogger | undefined {
+  if (value === undefined) return undefined;
+  const missing =
+    typeof value === 'object' && value !== null
+      ? LOGGER_METHODS.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function')
+      : LOGGER_METHODS;
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(
+      `${what} must be a pino-compatible logger with debug, info, warn and error functions; missing ${missing.join(', ')}.`,
+    );
+  }
+  return value as EventBusLogger;
+}
+
+function validateTicker(value: unknown): Ticker | undefined {
+  if (value === undefined) return undefined;
+  const t = value as Partial<Record<keyof Ticker, unknown>> | null;
+  if (
+    typeof t !== 'object' ||
+    t === null ||
+    typeof t.onTick !== 'function' ||
+    typeof t.running !== 'boolean'
+  ) {
+    throw new InvalidArgumentError(
+      'ticker must be a Ticker from createTicker() or bus.ticker (with onTick() and running).',
+    );
+  }
+  return value as Ticker;
+}
+
+function validateCatalog(value: unknown): EventCatalog | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as { upcast?: unknown }).upcast !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      'catalog must come from defineCatalog([...]) (an object with an upcast function).',
+    );
+  }
+  return value as EventCatalog;
 }
 
 function int(what: string, value: unknown, fallback: number, min: number, max: number): number {
@@ -200,10 +252,10 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
   if (options.listen !== undefined && typeof options.listen !== 'boolean') {
     throw new InvalidArgumentError('listen must be a boolean.');
   }
-  if (options.memberId !== undefined) name('memberId', options.memberId);
+  if (options.memberId !== undefined) validateName('memberId', options.memberId);
   return {
-    group: name('group', options.group),
-    channel: name('channel', options.channel),
+    group: validateName('group', options.group),
+    channel: validateName('channel', options.channel),
     types: types === undefined ? null : [...types],
     mode,
     handler: options.handler as ResolvedSubscribeOptions['handler'],
@@ -218,9 +270,9 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     listen: options.listen ?? true,
     memberId: options.memberId,
     schema: validateSchemaName(options.schema ?? DEFAULT_SCHEMA),
-    catalog: options.catalog,
-    ticker: options.ticker,
-    logger: options.logger,
+    catalog: validateCatalog(options.catalog),
+    ticker: validateTicker(options.ticker),
+    logger: validateLogger(options.logger),
   };
 }
 

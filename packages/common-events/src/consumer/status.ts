@@ -3,6 +3,8 @@ import { InvalidArgumentError } from '../errors.js';
 import { toNumber } from '../executor.js';
 import { encodeCursor } from '../read/cursor.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
+import { unprocessedEventSql } from './consumer-sql.js';
+import { validateName } from './options.js';
 import { localConsumers } from './registry.js';
 
 /** State of one partition of a consumer group. */
@@ -46,9 +48,15 @@ export interface GroupStatus {
   readonly local: LocalGroupCounters;
 }
 
-/** An open transaction that holds events back (its own, until it commits) and the xmin horizon. */
+/**
+ * An open transaction that wrote events to the bus's schema: no consumer sees those events
+ * until it commits (a rollback drops them). Only its own events wait: events committed later
+ * are delivered meanwhile (DESIGN.md 3).
+ */
 export interface OpenTransaction {
+  /** Backend pid (`pg_backend_pid()` of its session; `pg_terminate_backend` takes it). */
   readonly pid: number;
+  /** Seconds since the transaction began. */
   readonly ageSeconds: number;
   readonly state: string | null;
   readonly applicationName: string | null;
@@ -61,7 +69,13 @@ export interface ConsumerStatus {
   readonly groups: GroupStatus[];
   /** Newest tick id (null before the first). */
   readonly lastTick: number | null;
-  /** Write transactions open longest (up to 5): what delays delivery when something stalls. */
+  /**
+   * What holds delivery back: the open transactions that inserted (or updated, deleted)
+   * events of this schema, oldest first, up to 5. Found by their lock on the events table,
+   * which they hold until they end, so a transaction that began after the newest tick is
+   * listed too, and one that wrote only other tables is not. Always empty on PGlite (one
+   * session, nothing else can hold a transaction open).
+   */
   readonly oldestTransactions: OpenTransaction[];
 }
 
@@ -84,10 +98,27 @@ export async function getConsumerStatus(
   db: Database<unknown>,
   options: ConsumerStatusOptions = {},
 ): Promise<ConsumerStatus> {
+  if (
+    typeof db !== 'object' ||
+    db === null ||
+    typeof (db as { query?: unknown }).query !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      `getConsumerStatus(db, options): db must be a @vsa/common-db Database, got ${String(db)}.`,
+    );
+  }
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('getConsumerStatus takes { schema?, group?, channel? }.');
+    throw new InvalidArgumentError(
+      `getConsumerStatus takes { schema?, group?, channel? }, got ${String(options)}.`,
+    );
   }
   const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const group =
+    options.group === undefined ? null : validateName('getConsumerStatus: group', options.group);
+  const channel =
+    options.channel === undefined
+      ? null
+      : validateName('getConsumerStatus: channel', options.channel);
   const s = `"${schema}"`;
   const { rows } = await db.query<{
     group_name: string;
@@ -122,17 +153,10 @@ export async function getConsumerStatus(
        cross join lateral (
          select count(*)::integer as n, min(e.recorded_at) as oldest
            from ${s}.events e
-          where e.channel = p.channel
-            and e.tx_id >= coalesce(pg_snapshot_xmin(pt.prev_snapshot), '0'::xid8)
-            and pg_visible_in_snapshot(e.tx_id, last.snapshot)
-            and (pt.tick_id is null
-                 or not pg_visible_in_snapshot(e.tx_id, pt.snapshot)
-                 or (not pg_visible_in_snapshot(e.tx_id, pt.prev_snapshot) and e.seq > p.seq))
-            and (g.partitions = 1 or e.key_hash % g.partitions = p.partition)
-            and (g.types is null or e.type = any (g.types))) l
+          where ${unprocessedEventSql({ types: true })}) l
       where ($1::text is null or p.group_name = $1) and ($2::text is null or p.channel = $2)
       order by p.group_name, p.channel, p.partition`,
-    [options.group ?? null, options.channel ?? null],
+    [group, channel],
   );
   const local = localConsumers(db, schema).map((c) => c.stats());
   const groups = new Map<string, GroupStatus & { partitionStatus: PartitionStatus[] }>();
@@ -179,35 +203,45 @@ export async function getConsumerStatus(
   const last = await db.query<{ tick_id: unknown }>(
     `select max(tick_id) as tick_id from ${s}.ticks`,
   );
-  let oldestTransactions: OpenTransaction[] = [];
-  try {
-    const tx = await db.query<{
-      pid: number;
-      age: number;
-      state: string | null;
-      application_name: string | null;
-      query: string | null;
-    }>(
-      `select pid, extract(epoch from (now() - xact_start))::double precision as age, state,
-              application_name, left(query, 200) as query
-         from pg_stat_activity
-        where backend_xid is not null and pid <> pg_backend_pid() and datname = current_database()
-        order by xact_start limit 5`,
-    );
-    oldestTransactions = tx.rows.map((t) => ({
-      pid: t.pid,
-      ageSeconds: t.age,
-      state: t.state,
-      applicationName: t.application_name,
-      query: t.query,
-    }));
-  } catch {
-    // PGlite has one backend and no activity view worth reading.
-  }
+  const oldestTransactions = db.kind === 'pglite' ? [] : await eventWriters(db, schema);
   const lastTick = last.rows[0]?.tick_id;
   return {
     groups: [...groups.values()],
     lastTick: lastTick === null || lastTick === undefined ? null : toNumber(lastTick),
     oldestTransactions,
   };
+}
+
+/**
+ * Open transactions holding a write lock on `<schema>.events` (taken by every insert, kept to
+ * the end of the transaction), oldest first. The relation oid is only unique per database,
+ * hence the database filter.
+ */
+async function eventWriters(db: Database<unknown>, schema: string): Promise<OpenTransaction[]> {
+  const { rows } = await db.query<{
+    pid: number;
+    age: number;
+    state: string | null;
+    application_name: string | null;
+    query: string | null;
+  }>(
+    `select a.pid, extract(epoch from (clock_timestamp() - a.xact_start))::double precision as age,
+            a.state, a.application_name, left(a.query, 200) as query
+       from pg_stat_activity a
+      where a.pid <> pg_backend_pid() and a.xact_start is not null and a.backend_xid is not null
+        and exists (
+          select 1 from pg_locks l
+           where l.pid = a.pid and l.locktype = 'relation' and l.mode = 'RowExclusiveLock'
+             and l.granted and l.relation = to_regclass($1)
+             and l.database = (select oid from pg_database where datname = current_database()))
+      order by a.xact_start limit 5`,
+    [`"${schema}".events`],
+  );
+  return rows.map((t) => ({
+    pid: t.pid,
+    ageSeconds: Math.max(0, t.age),
+    state: t.state,
+    applicationName: t.application_name,
+    query: t.query,
+  }));
 }
