@@ -1,5 +1,6 @@
 export {
   type DeadLetter,
+  DeadLetterEventMissingError,
   type DeadLetterSelection,
   type DeadLetterStatus,
   discardDeadLetters,
