@@ -1,5 +1,23 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, testEngines } from './testing/index.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** LISTEN connections of the database at `url`, counted from a connection of its own. */
+async function listenBackends(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and application_name like '%:listen'`,
+    );
+    return rows[0]?.n ?? -1;
+  } finally {
+    await client.end();
+  }
+}
 
 describe.runIf(testEngines().includes('postgres'))('LISTEN on postgres', () => {
   let t: TestDatabase;
@@ -58,5 +76,45 @@ describe.runIf(testEngines().includes('postgres'))('LISTEN on postgres', () => {
     expect(row?.n).toBe('1');
     await u1();
     await u2();
+  });
+
+  it('opens one LISTEN connection when listen() is called during the reconnect delay', async () => {
+    const own = await createTestDatabase({ engine: 'postgres' });
+    try {
+      const got: Record<string, string[]> = { a: [], b: [] };
+      let lost: () => void = () => {};
+      const dropped = new Promise<void>((resolve) => {
+        lost = resolve;
+      });
+      let reconnected: () => void = () => {};
+      const back = new Promise<void>((resolve) => {
+        reconnected = resolve;
+      });
+      await own.db.listen('a', (payload) => got.a?.push(payload), {
+        onError: () => lost(),
+        onReconnect: () => reconnected(),
+      });
+      await own.db.sql`select pg_terminate_backend(pid) from pg_stat_activity
+                        where datname = current_database() and application_name like '%:listen'`;
+      await dropped;
+      // The reconnect timer (>= 100 ms) is pending: this listen() must not open a second connection.
+      await own.db.listen('b', (payload) => got.b?.push(payload));
+      await back;
+      await sleep(300); // a second reconnect, if any, would have happened by now
+      expect(await listenBackends(own.url)).toBe(1);
+      await own.db.notify('a', 'x');
+      await own.db.notify('b', 'y');
+      await sleep(300);
+      expect(got).toEqual({ a: ['x'], b: ['y'] });
+      await own.db.close();
+      let left = await listenBackends(own.url);
+      for (let i = 0; i < 20 && left > 0; i++) {
+        await sleep(100);
+        left = await listenBackends(own.url);
+      }
+      expect(left).toBe(0);
+    } finally {
+      await own.drop();
+    }
   });
 });

@@ -297,16 +297,16 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
   }
 
   function scheduleReconnect(attempt: number): void {
-    if (closed || registrations.size === 0) return;
+    // One pending reconnect at a time (a fresh connection can drop again before it fires).
+    if (closed || registrations.size === 0 || reconnectTimer !== undefined) return;
     reconnectTimer = setTimeout(
       async () => {
+        reconnectTimer = undefined;
+        if (closed || registrations.size === 0) return;
         try {
-          const client = await openListener();
-          if (closed) {
-            await client.end();
-            return;
-          }
-          listener = client;
+          // Shares the connect of a listen() called during the delay, or reuses the connection
+          // it already opened: never a second LISTEN connection.
+          await ensureListener();
           logger?.info({ attempt, channels: [...listened] }, 'LISTEN connection re-established');
           for (const r of registrations) r.options.onReconnect?.();
         } catch (err) {
@@ -318,21 +318,26 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     );
   }
 
-  async function ensureListener(): Promise<pg.Client> {
-    if (listener) return listener;
-    if (!connecting) {
-      connecting = openListener().then(
-        (client) => {
-          listener = client;
-          connecting = undefined;
-          return client;
-        },
-        (error) => {
-          connecting = undefined;
-          throw mapDatabaseError(error);
-        },
-      );
-    }
+  /** The one LISTEN connection: the current one, the one being opened, or a new one. */
+  function ensureListener(): Promise<pg.Client> {
+    if (listener) return Promise.resolve(listener);
+    connecting ??= openListener().then(
+      (client) => {
+        connecting = undefined;
+        if (closed) {
+          client.end().catch(() => {});
+          throw new ConnectionUnavailableError(
+            'Database is closed: create a new one with createDatabase()',
+          );
+        }
+        listener = client;
+        return client;
+      },
+      (error: unknown) => {
+        connecting = undefined;
+        throw mapDatabaseError(error);
+      },
+    );
     return connecting;
   }
 
