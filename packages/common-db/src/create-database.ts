@@ -13,6 +13,7 @@ import { attachDriver } from './internals.js';
 import { createPgDriver, type PoolOptions } from './pg-driver.js';
 import { createPGliteDriver, openPGlite } from './pglite-driver.js';
 import { type TransactionSlot, transactionSlots, wrapAdapterFactory } from './prisma-adapter.js';
+import { withTypedErrors } from './prisma-errors.js';
 import { resolveTarget } from './resolve-url.js';
 import { withRetry } from './retry.js';
 import { compileSql } from './sql.js';
@@ -195,7 +196,8 @@ export async function createDatabase<Client = never>(
     const adapter = wrapAdapterFactory(driver.prismaAdapter(), {
       isolationInsideTransaction: kind === 'pglite',
     });
-    prisma = new options.PrismaClient({ adapter });
+    // Typed errors on db.prisma outside a transaction too (inside, tx.prisma inherits the extension).
+    prisma = withTypedErrors(new options.PrismaClient({ adapter }));
   }
 
   let closed = false;

@@ -148,16 +148,38 @@ describe.each(testEngines())('Database on %s', (engine) => {
   it('maps unique, foreign key and not-found errors from raw SQL and Prisma', async () => {
     const email = `dup-${engine}@x.io`;
     await t.db.prisma.account.create({ data: { email } });
+    // db.prisma outside a transaction throws the typed errors too (the Prisma error is the cause).
     const prismaDup = await t.db.prisma.account
       .create({ data: { email } })
       .catch((e: unknown) => e);
-    // Prisma's own errors stay Prisma's outside db.transaction; map them explicitly or in a tx.
+    expect(prismaDup).toBeInstanceOf(UniqueViolationError);
+    expect(prismaDup).toMatchObject({
+      code: 'VSA_DB_UNIQUE_VIOLATION',
+      statusCode: 409,
+      constraint: 'Account_email_key',
+    });
+    expect((prismaDup as Error).cause).toMatchObject({ code: 'P2002' });
+    const prismaMissing = await t.db.prisma.account
+      .update({ where: { id: 'nope' }, data: { balance: 1 } })
+      .catch((e: unknown) => e);
+    expect(prismaMissing).toBeInstanceOf(NotFoundError);
+    const prismaRawDup = await t.db.prisma
+      .$executeRaw`insert into "Account" (id, email) values (${'x2'}, ${email})`.catch(
+      (e: unknown) => e,
+    );
+    expect(prismaRawDup).toBeInstanceOf(UniqueViolationError);
+    // Inside the transaction function too, before the transaction ends.
+    const caughtInside = await t.db.transaction(async (tx) =>
+      tx.prisma.account.create({ data: { email } }).catch((e: unknown) => e),
+    );
+    expect(caughtInside).toBeInstanceOf(UniqueViolationError);
+    // Results are untouched.
+    expect(await t.db.prisma.account.findUnique({ where: { email } })).toMatchObject({ email });
     const inTx = await t.db
       .transaction((tx) => tx.prisma.account.create({ data: { email } }))
       .catch((e: unknown) => e);
     expect(inTx).toBeInstanceOf(UniqueViolationError);
     expect((inTx as UniqueViolationError).constraint).toBe('Account_email_key');
-    expect(prismaDup).toBeInstanceOf(Error);
     const raw = await t.db.sql`insert into "Account" (id, email) values (${'x1'}, ${email})`.catch(
       (e: unknown) => e,
     );

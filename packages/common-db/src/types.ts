@@ -146,7 +146,12 @@ export interface HealthReport {
  */
 export interface Database<Client = never> extends SqlExecutor {
   readonly kind: DatabaseKind;
-  /** The Prisma client given as `PrismaClient`; throws `VSA_DB_PRISMA_NOT_CONFIGURED` otherwise. */
+  /**
+   * The Prisma client given as `PrismaClient`; throws `VSA_DB_PRISMA_NOT_CONFIGURED` otherwise.
+   * Its operations (and those of `tx.prisma`) throw this package's typed errors, with Prisma's
+   * error as `cause`. It is a Prisma extended client: extend it further with `$extends`; it has
+   * no `$on` and is not `instanceof PrismaClient`.
+   */
   readonly prisma: Client;
   /**
    * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws.
