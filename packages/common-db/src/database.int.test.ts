@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConnectionUnavailableError,
@@ -331,11 +332,35 @@ describe.runIf(testEngines().includes('postgres'))('statement timeout on postgre
 });
 
 describe('health and close', () => {
-  it('reports an unreachable server within its timeout', async () => {
+  it('reports a server that accepts but never answers within its timeout', async () => {
+    // Accepts TCP connections and stays silent: the client waits, unlike a refused port.
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const db = await createDatabase({ url: `postgres://postgres@127.0.0.1:${port}/nothing` });
+    try {
+      const started = performance.now();
+      const report = await db.health({ timeoutMs: 300 });
+      const elapsed = performance.now() - started;
+      expect(report).toMatchObject({ ok: false, kind: 'postgres' });
+      expect(report.error).toContain('300 ms');
+      expect(elapsed).toBeGreaterThanOrEqual(250);
+      expect(elapsed).toBeLessThan(300 + 1_000);
+      expect(sockets.size).toBeGreaterThanOrEqual(1); // it did reach the silent server
+    } finally {
+      await db.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('fails clearly on a refused connection', async () => {
     const db = await createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nothing' });
-    const report = await db.health({ timeoutMs: 300 });
-    expect(report.ok).toBe(false);
-    expect(report.kind).toBe('postgres');
+    expect(await db.health({ timeoutMs: 300 })).toMatchObject({ ok: false, kind: 'postgres' });
     await expect(db.sql`select 1`).rejects.toBeInstanceOf(ConnectionUnavailableError);
     await db.close();
     await db.close();
