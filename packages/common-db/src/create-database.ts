@@ -248,8 +248,18 @@ export async function createDatabase<Client = never>(
     }
     // Prisma owns BEGIN/COMMIT; raw SQL runs on the very connection Prisma's adapter opened.
     const slot: TransactionSlot = { handle: undefined, closed: false, fnDone: false };
+    // Prisma's timeout rolls the transaction back but still waits for fn before settling:
+    // settle the caller as soon as the transaction closes under a function still running.
+    let abandon: (error: Error) => void = () => {};
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    abandoned.catch(() => {});
+    slot.onClose = () => {
+      if (!slot.fnDone) abandon(new TransactionTimeoutError(timeoutMs));
+    };
     const client = prisma as unknown as PrismaInternals;
-    return transactionSlots
+    const running = transactionSlots
       .run(slot, () =>
         client.$transaction(
           async (ptx) => {
@@ -281,6 +291,9 @@ export async function createDatabase<Client = never>(
         }
         throw mapDatabaseError(error);
       });
+    // Once abandoned, fn's late outcome must not surface as an unhandled rejection.
+    running.catch(() => {});
+    return Promise.race([running, abandoned]);
   };
 
   const db: Database<Client> = {

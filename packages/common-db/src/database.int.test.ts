@@ -235,6 +235,28 @@ describe.each(testEngines())('Database on %s', (engine) => {
     expect(await t.db.sql`select 1 from audit where what = ${what}`).toHaveLength(0);
   });
 
+  it('settles a transaction whose function never settles, at its timeout', async () => {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      t.db
+        .transaction(
+          async (tx) => {
+            await tx.sql`select 1`;
+            await new Promise<never>(() => {});
+          },
+          { timeout: 200 },
+        )
+        .catch((e: unknown) => e),
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve('still pending after 3 s'), 3_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(outcome).toBeInstanceOf(TransactionTimeoutError);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await t.db.sql`select 1 as one`).toEqual([{ one: 1 }]);
+  });
+
   it('validates its inputs', async () => {
     await expect(t.db.query('')).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(t.db.query('select 1', 'x' as never)).rejects.toBeInstanceOf(InvalidArgumentError);

@@ -15,6 +15,15 @@ export interface TransactionSlot {
   closed: boolean;
   /** Set when the transaction function returned or threw. */
   fnDone: boolean;
+  /** Called once when the slot closes (COMMIT, ROLLBACK or Prisma's timeout). */
+  onClose?: () => void;
+}
+
+/** Marks the slot closed and tells its owner, once. */
+function closeSlot(slot: TransactionSlot): void {
+  if (slot.closed) return;
+  slot.closed = true;
+  slot.onClose?.();
 }
 
 /** Carries the slot from `db.transaction` into the adapter's `startTransaction`. */
@@ -94,15 +103,15 @@ export function wrapAdapterFactory(
       // Prisma queues COMMIT/ROLLBACK (also on timeout) before calling commit()/rollback():
       // close the slot at once so raw SQL issued later cannot run after it, outside the transaction.
       wtx.executeRaw = (query) => {
-        if (/^\s*(COMMIT|ROLLBACK)\b/i.test(query.sql)) slot.closed = true;
+        if (/^\s*(COMMIT|ROLLBACK)\b/i.test(query.sql)) closeSlot(slot);
         return tx.executeRaw.call(wtx, query);
       };
       wtx.commit = async () => {
-        slot.closed = true;
+        closeSlot(slot);
         return tx.commit();
       };
       wtx.rollback = async () => {
-        slot.closed = true;
+        closeSlot(slot);
         return tx.rollback();
       };
       return wtx;
