@@ -1,10 +1,17 @@
-import type { Database } from '@vsa/common-db';
+import { createDatabase, type Database } from '@vsa/common-db';
 import { type TestDatabase, testEngines } from '@vsa/common-db/testing';
 import { getLogContext } from '@vsa/common-logging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../envelope.js';
 import { publishEvent } from '../publish/publish-event.js';
-import { OrderPlaced, PaymentCaptured, testCatalog } from '../test-support/catalog.js';
+import { decodeCursor, type Position } from '../read/cursor.js';
+import { getEventsByChannel } from '../read/get-events-by-channel.js';
+import {
+  OrderPlaced,
+  OrderShipped,
+  PaymentCaptured,
+  testCatalog,
+} from '../test-support/catalog.js';
 import {
   consumerTestDatabase,
   label,
@@ -26,6 +33,8 @@ import { type Consumer, subscribe } from './subscribe.js';
 
 const schema = 'consumer_test';
 const fast = { pollIntervalMs: 20, leaseMs: 2_000, backoff: { initialMs: 5, maxMs: 20 } } as const;
+const atOrAfter = (a: Position, b: Position): boolean =>
+  a.tick > b.tick || (a.tick === b.tick && a.seq >= b.seq);
 
 describe.each(testEngines())('consumer groups on %s', (engine) => {
   let t: TestDatabase;
@@ -44,6 +53,19 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     const seen: string[] = [];
     return { seen, handler: (e: StoredEvent) => void seen.push(label(e)) };
   };
+
+  /** Every stored event of `orders`, in delivery order. */
+  const allOrders = async (): Promise<StoredEvent[]> =>
+    (await getEventsByChannel(db, 'orders', { schema, after: null, limit: 10_000 })).events;
+  /** The committed position of a single-partition group. */
+  const storedPosition = async (group: string): Promise<Position> => {
+    const [row] = await db.sql<{ tick_id: string; seq: string }>`
+      select tick_id::text, seq::text from consumer_test.consumer_positions where group_name = ${group}`;
+    return { tick: Number(row?.tick_id), seq: Number(row?.seq) };
+  };
+  const attemptRows = async (group: string) =>
+    db.sql<{ attempts: number; finished: number }>`
+      select attempts, finished from consumer_test.consumer_attempts where group_name = ${group}`;
 
   beforeAll(async () => {
     t = await consumerTestDatabase(engine, schema);
@@ -100,14 +122,73 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     await waitFor(() => now.seen.length === 1 && byTime.seen.length === 2);
     expect(now.seen).toEqual(['later:1']);
     expect(byTime.seen).toEqual(['new:1', 'later:1']);
+  });
+
+  it('types: delivers only the selected type of a channel and still moves past the others', async () => {
+    const group = nextGroup();
     const typed: string[] = [];
+    const c = await start({
+      group,
+      channel: 'orders',
+      startFrom: 'now',
+      types: ['OrderShipped'],
+      handler: (e) => void typed.push(`${e.type}:${(e.payload as { orderId: string }).orderId}`),
+    });
+    const placed = (n: number) =>
+      OrderPlaced.create({ orderId: `ty${n}`, total: n }, { key: 'ty' });
+    const shipped = (n: number) =>
+      OrderShipped.create({ orderId: `ty${n}`, carrier: { name: 'dhl' } }, { key: 'ty' });
+    // Two types on one channel; the last event is one the group does not take.
+    const events = [placed(1), shipped(1), placed(2), shipped(2), placed(3)];
+    await publishEvent(db, events, { schema, catalog: testCatalog });
+    await db.query(tickSql(schema));
+    await waitFor(() => typed.length === 2);
+    const last = (await allOrders()).find((e) => e.id === events[4]?.id) as StoredEvent;
+    await waitFor(
+      async () => atOrAfter(await storedPosition(group), decodeCursor(last.position)),
+      15_000,
+      'the position past the last, unselected event',
+    );
+    expect(typed).toEqual(['OrderShipped:ty1', 'OrderShipped:ty2']);
+    expect(c.stats().handled).toBe(2);
+  });
+
+  it('startFrom { position } starts right after that event; beginning and resetGroup beginning replay the whole channel', async () => {
+    await publishOrders(
+      db,
+      schema,
+      [1, 2, 3].map((n) => ({ key: 'sp', n })),
+    );
+    const stored = await allOrders();
+    const first = stored.find((e) => label(e) === 'sp:1') as StoredEvent;
+    const after = collector();
     await start({
       group: nextGroup(),
-      channel: 'payments',
-      types: ['PaymentCaptured'],
-      handler: (e) => void typed.push(e.type),
+      channel: 'orders',
+      startFrom: { position: first.position },
+      handler: after.handler,
     });
-    await waitFor(() => typed.length === 1);
+    await waitFor(() => after.seen.length === 2);
+    expect(after.seen).toEqual(['sp:2', 'sp:3']);
+
+    const group = nextGroup();
+    const ids: string[] = [];
+    await start({
+      group,
+      channel: 'orders',
+      startFrom: 'beginning',
+      handler: (e) => void ids.push(e.id),
+    });
+    const everything = stored.map((e) => e.id);
+    expect(everything.length).toBeGreaterThan(3);
+    await waitFor(() => ids.length === everything.length);
+    expect(ids).toEqual(everything);
+    await resetGroup(db, { schema, group, to: 'beginning' });
+    await waitFor(() => ids.length === 2 * everything.length);
+    expect(ids).toEqual([...everything, ...everything]);
+    await publishOrders(db, schema, [{ key: 'sp', n: 4 }]);
+    await waitFor(() => after.seen.length === 3 && ids.length === 2 * everything.length + 1);
+    expect(after.seen).toEqual(['sp:2', 'sp:3', 'sp:4']);
   });
 
   it('rejects invalid options and a changed partition count', async () => {
@@ -135,7 +216,119 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
       handler: () => {},
     });
     await expect(other.start()).rejects.toBeInstanceOf(ConsumerConfigMismatchError);
+
+    // A member with other types is refused the same way; the stored filter is unchanged.
+    const typedGroup = nextGroup();
+    const options = { schema, group: typedGroup, channel: 'orders', handler: () => {} };
+    await start({ ...options, types: ['OrderPlaced', 'OrderShipped'] });
+    for (const types of [['OrderPlaced'], undefined]) {
+      const member = subscribe(db, { ...options, ...(types === undefined ? {} : { types }) });
+      const error = await member.start().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConsumerConfigMismatchError);
+      expect(error).toMatchObject({
+        code: 'VSA_EVENTS_CONSUMER_CONFIG_MISMATCH',
+        message: expect.stringMatching(/delivers types \[OrderPlaced, OrderShipped\]/),
+      });
+      expect(member.running).toBe(false);
+    }
+    // Same set in another order: the same filter, accepted.
+    await start({ ...options, types: ['OrderShipped', 'OrderPlaced', 'OrderShipped'] });
+    const [row] = await db.sql<{ types: string[] }>`
+      select types from consumer_test.consumer_groups where group_name = ${typedGroup}`;
+    expect(row?.types).toEqual(['OrderPlaced', 'OrderShipped']);
   });
+
+  it('graceful stop() counts no attempt: a retry after stop() during its backoff is attempt 2', async () => {
+    const group = nextGroup();
+    const calls: string[] = [];
+    const options = {
+      group,
+      channel: 'orders',
+      startFrom: 'now',
+      backoff: { initialMs: 1_000, maxMs: 1_000, jitter: 0 },
+      handler: (e: StoredEvent, ctx: { attempt: number }) => {
+        calls.push(`${label(e)}#${ctx.attempt}`);
+        if (ctx.attempt === 1 && label(e) === 'bo:1') throw new Error('fails once');
+      },
+    } as const;
+    const first = await start(options);
+    await publishOrders(db, schema, [{ key: 'bo', n: 1 }]);
+    await waitFor(async () => (await attemptRows(group)).length === 1);
+    await first.stop();
+    expect(calls).toEqual(['bo:1#1']);
+    expect(await attemptRows(group)).toEqual([{ attempts: 1, finished: 1 }]);
+    const second = await start(options);
+    // Released on stop: the next member claims cleanly (no guarded replay counting starts).
+    expect(second.stats().partitions[0]?.guardedRemaining).toBe(0);
+    await waitFor(() => calls.length === 2);
+    expect(calls).toEqual(['bo:1#1', 'bo:1#2']);
+    await waitFor(async () => (await attemptRows(group)).length === 0);
+    expect(await listDeadLetters(db, { schema, group })).toEqual([]);
+  });
+
+  it.runIf(engine === 'postgres')(
+    'one LISTEN connection per process for any number of consumers; none with listen: false',
+    async () => {
+      const app = `vsa-one-listen-${process.pid}`;
+      const listeners = async (name: string) =>
+        (
+          await db.sql<{ n: number; queries: string[] }>`
+            select count(*)::int as n, array_agg(query) as queries from pg_stat_activity
+             where application_name = ${`${name}:listen`} and datname = current_database()`
+        )[0];
+      const listening = await createDatabase({
+        url: t.url,
+        pool: { max: 4, applicationName: app },
+      });
+      const polling = await createDatabase({
+        url: t.url,
+        pool: { max: 4, applicationName: `${app}-poll` },
+      });
+      const mine: Consumer[] = [];
+      const seen: string[] = [];
+      const on = async (on: Database<unknown>, listen: boolean) => {
+        const c = subscribe(on, {
+          schema,
+          ...fast,
+          group: nextGroup(),
+          channel: 'orders',
+          startFrom: 'now',
+          listen,
+          handler: (e) => void seen.push(label(e)),
+        });
+        mine.push(c);
+        await c.start();
+        return c;
+      };
+      try {
+        const three = [
+          await on(listening, true),
+          await on(listening, true),
+          await on(listening, true),
+        ];
+        const quiet = [
+          await on(polling, false),
+          await on(polling, false),
+          await on(polling, false),
+        ];
+        const active = await listeners(app);
+        expect(active?.n).toBe(1);
+        expect(active?.queries[0]).toMatch(/^LISTEN /i);
+        expect(three.map((c) => c.stats().listening)).toEqual([true, true, true]);
+        expect((await listeners(`${app}-poll`))?.n).toBe(0);
+        expect(quiet.map((c) => c.stats().listening)).toEqual([false, false, false]);
+        await publishOrders(db, schema, [{ key: 'one-listen', n: 1 }]);
+        await waitFor(() => seen.length === 6);
+      } finally {
+        for (const c of mine) await c.stop();
+        await listening.close();
+        await polling.close();
+      }
+    },
+  );
 
   it('runs every handler inside a log context (test 9 context, ids from metadata)', async () => {
     const group = nextGroup();
@@ -405,7 +598,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(new Set(seen).size).toBe(25);
   });
 
-  it('stop() finishes the batch in flight and stores its position', async () => {
+  it('stop() finishes the batch in flight and stores its position; the rest starts at attempt 1', async () => {
     const group = nextGroup();
     const seen: string[] = [];
     let entered!: () => void;
@@ -416,26 +609,33 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
       group,
       channel: 'orders',
       startFrom: 'now',
-      batchSize: 10,
-      handler: async (e) => {
+      batchSize: 3,
+      handler: async (e, ctx) => {
         entered();
         await new Promise((r) => setTimeout(r, 20));
-        seen.push(label(e));
+        seen.push(`${label(e)}#${ctx.attempt}`);
       },
     });
     await publishOrders(
       db,
       schema,
-      [1, 2, 3].map((n) => ({ key: 'st', n })),
+      [1, 2, 3, 4, 5].map((n) => ({ key: 'st', n })),
     );
     await inBatch;
     await c.stop();
-    expect(seen).toEqual(['st:1', 'st:2', 'st:3']);
+    expect(seen).toEqual(['st:1#1', 'st:2#1', 'st:3#1']);
+    expect(await attemptRows(group)).toEqual([]);
     const again: string[] = [];
-    await start({ group, channel: 'orders', handler: (e) => void again.push(label(e)) });
-    await publishOrders(db, schema, [{ key: 'st', n: 4 }]);
-    await waitFor(() => again.length === 1);
-    expect(again).toEqual(['st:4']);
+    const next = await start({
+      group,
+      channel: 'orders',
+      handler: (e, ctx) => void again.push(`${label(e)}#${ctx.attempt}`),
+    });
+    expect(next.stats().partitions[0]?.guardedRemaining).toBe(0);
+    await publishOrders(db, schema, [{ key: 'st', n: 6 }]);
+    await waitFor(() => again.length === 3);
+    expect(again).toEqual(['st:4#1', 'st:5#1', 'st:6#1']);
+    expect(await attemptRows(group)).toEqual([]);
   });
 
   it('test 6 (in process): a fenced-out worker cannot move the position, which never goes backwards', async () => {

@@ -127,6 +127,34 @@ function positionOf(event: StoredEvent): Position {
   return decodeCursor(event.position);
 }
 
+/** Whether two `types` filters select the same events (order and repeats do not matter). */
+function sameTypes(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((t) => right.has(t));
+}
+
+const typesText = (types: readonly string[] | null): string =>
+  types === null ? 'every type' : `types [${[...types].sort().join(', ')}]`;
+
+/**
+ * `subscribe` met a group that already exists with other `types`. A
+ * {@link ConsumerConfigMismatchError} (same code), so one catch covers every mismatch.
+ */
+class ConsumerTypesMismatchError extends ConsumerConfigMismatchError {
+  constructor(
+    group: string,
+    channel: string,
+    stored: readonly string[] | null,
+    requested: readonly string[] | null,
+  ) {
+    super(group, channel, 0, 0);
+    this.message = `Consumer group "${group}" on channel "${channel}" delivers ${typesText(stored)}, subscribe asked for ${typesText(requested)}: pass the stored types, or use a new group name (a new group can start from any position).`;
+    Error.captureStackTrace?.(this, ConsumerTypesMismatchError);
+  }
+}
+
 function defaultMemberId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
@@ -204,12 +232,19 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
     await db.transaction(async (tx) => {
       const inserted = await tx.query(sql.insertGroup, [...base, o.partitions, o.types]);
       if (inserted.rows.length === 0) {
-        const { rows } = await tx.query<{ partitions: number }>(sql.selectGroup, [...base]);
-        const stored = rows[0]?.partitions ?? o.partitions;
-        if (stored !== o.partitions) {
-          throw new ConsumerConfigMismatchError(group, channel, stored, o.partitions);
+        const { rows } = await tx.query<{ partitions: number; types: string[] | null }>(
+          sql.selectGroup,
+          [...base],
+        );
+        const stored = rows[0] ?? { partitions: o.partitions, types: o.types };
+        if (stored.partitions !== o.partitions) {
+          throw new ConsumerConfigMismatchError(group, channel, stored.partitions, o.partitions);
         }
-        await tx.query(sql.updateTypes, [...base, o.types]);
+        // Members of one group must agree on what it delivers: a member with other types would
+        // move the shared positions past events the others still expect (or the reverse).
+        if (!sameTypes(stored.types, o.types)) {
+          throw new ConsumerTypesMismatchError(group, channel, stored.types, o.types);
+        }
         return;
       }
       const from = await resolveStartPosition(tx, o.schema, o.startFrom);
