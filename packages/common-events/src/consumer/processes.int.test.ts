@@ -39,6 +39,9 @@ describe.runIf(testEngines().includes('postgres'))(
       }>`
       select pid, key, n, event_id::text as event_id, attempt, stage from proc_test.history
        where key like ${`${prefix}%`} order by id`;
+    const attemptRows = async (group: string) =>
+      db.sql<{ attempts: number; finished: number }>`
+        select attempts, finished from proc_test.consumer_attempts where group_name = ${group}`;
     const worker = (config: Record<string, unknown>): WorkerProcess => {
       const w = spawnWorker({ url: t.url, schema, ...config });
       workers.push(w);
@@ -66,7 +69,8 @@ describe.runIf(testEngines().includes('postgres'))(
       await installEventStore(db, { schema });
       await db.query(`create table proc_test.history (id bigserial primary key, pid int, key text, n int,
       event_id uuid, attempt int, stage text)`);
-      await db.query('create table proc_test.effects (event_id uuid primary key)');
+      // No key: a second committed insert of one event must show, not fail or hide.
+      await db.query('create table proc_test.effects (event_id uuid, pid int)');
       await db.query('create table proc_test.workers (pid int primary key)');
     });
     afterEach(async () => {
@@ -186,6 +190,93 @@ describe.runIf(testEngines().includes('postgres'))(
       expect(second[0]?.event_id).toBe(second[1]?.event_id);
       const status = await getConsumerStatus(db, { schema, group: 't5' });
       expect(status.groups[0]?.lagEvents).toBe(0);
+      // Handler runs per event, counted apart from the effects: the killed batch (e:1, e:2) ran
+      // once in each process, e:3 once; every run was a first attempt.
+      const runs = (n: number) =>
+        h.filter((r) => r.n === n).map((r) => `${r.pid === a.pid ? 'a' : 'b'}#${r.attempt}`);
+      expect([runs(1), runs(2), runs(3)]).toEqual([['a#1', 'b#1'], ['a#1', 'b#1'], ['b#1']]);
+      // Exactly one committed effect per event, all from the second process.
+      const effects = await db.sql<{ event_id: string; pid: number }>`
+        select event_id::text, pid from proc_test.effects order by event_id`;
+      expect(effects.map((r) => r.pid)).toEqual([b.pid, b.pid, b.pid]);
+      expect(new Set(effects.map((r) => r.event_id)).size).toBe(3);
+      expect(await listDeadLetters(db, { schema, group: 't5' })).toEqual([]);
+      expect(await attemptRows('t5')).toEqual([]);
+    });
+
+    it('SIGTERM mid-batch: the batch finishes, leases are released, the rest starts at attempt 1', async () => {
+      // A lease far beyond the test: the second process can only start if the first released.
+      const base = {
+        group: 'tg',
+        behaviour: 'pause',
+        handlerMs: 500,
+        batchSize: 2,
+        leaseMs: 60_000,
+      };
+      const a = worker(base);
+      await waitFor(
+        async () =>
+          (await db.sql`select 1 from proc_test.workers where pid = ${a.pid}`).length === 1,
+      );
+      await publishOrders(
+        db,
+        schema,
+        [1, 2, 3, 4].map((n) => ({ key: 'g', n })),
+      );
+      await waitFor(async () => (await history('g')).some((r) => r.stage === 'started'));
+      a.child.kill('SIGTERM');
+      expect(await a.exited).toBe('0');
+      const b = worker(base);
+      await waitFor(
+        async () => (await history('g')).filter((r) => r.stage === 'handled').length === 4,
+        20_000,
+        `every event handled ${b.stderr()}`,
+      );
+      const handled = (await history('g')).filter((r) => r.stage === 'handled');
+      expect(handled.map((r) => `${r.n}:${r.pid === a.pid ? 'a' : 'b'}#${r.attempt}`)).toEqual([
+        '1:a#1',
+        '2:a#1',
+        '3:b#1',
+        '4:b#1',
+      ]);
+      expect(await attemptRows('tg')).toEqual([]);
+      expect(await listDeadLetters(db, { schema, group: 'tg' })).toEqual([]);
+    });
+
+    it('SIGTERM during a backoff: the retry in the next process is attempt 2, not 3', async () => {
+      const base = {
+        group: 'tb',
+        behaviour: 'failOnce',
+        crashOn: 'f:1',
+        leaseMs: 60_000,
+        backoff: { initialMs: 3_000, maxMs: 3_000, jitter: 0 },
+      };
+      const a = worker(base);
+      await waitFor(
+        async () =>
+          (await db.sql`select 1 from proc_test.workers where pid = ${a.pid}`).length === 1,
+      );
+      await publishOrders(
+        db,
+        schema,
+        [1, 2].map((n) => ({ key: 'f', n })),
+      );
+      await waitFor(async () => (await attemptRows('tb')).length === 1);
+      a.child.kill('SIGTERM');
+      expect(await a.exited).toBe('0');
+      expect(await attemptRows('tb')).toEqual([{ attempts: 1, finished: 1 }]);
+      const b = worker(base);
+      await waitFor(
+        async () => (await history('f')).filter((r) => r.stage === 'handled').length === 2,
+        20_000,
+        `both events handled ${b.stderr()}`,
+      );
+      const h = await history('f');
+      expect(h.map((r) => `${r.stage} ${r.n}:${r.pid === a.pid ? 'a' : 'b'}#${r.attempt}`)).toEqual(
+        ['started 1:a#1', 'started 1:b#2', 'handled 1:b#2', 'started 2:b#1', 'handled 2:b#1'],
+      );
+      await waitFor(async () => (await attemptRows('tb')).length === 0);
+      expect(await listDeadLetters(db, { schema, group: 'tb' })).toEqual([]);
     });
 
     it('test 6: a paused worker loses its lease; its late position write is rejected; the position never goes back', async () => {

@@ -23,10 +23,24 @@ const logger = {
 };
 const labelOf = (e) => `${e.payload.orderId}:${e.payload.total}`;
 
-async function record(e, ctx, stage) {
-  await db.query(
-    `insert into ${s}.history (pid, key, n, event_id, attempt, stage) values ($1, $2, $3, $4, $5, $6)`,
-    [process.pid, e.payload.orderId, e.payload.total, e.id, ctx.attempt, stage],
+// With `fence`, a record needs this process's row for its partition in `fence`: a test that
+// kills the process deletes its rows (waiting for the statements holding them), so nothing of
+// the dead process lands after that. One row per partition: concurrent partitions do not
+// share a row lock.
+async function record(e, ctx, stage, executor = db) {
+  const values = [process.pid, e.payload.orderId, e.payload.total, e.id, ctx.attempt, stage];
+  if (!config.fence) {
+    await executor.query(
+      `insert into ${s}.history (pid, key, n, event_id, attempt, stage) values ($1, $2, $3, $4, $5, $6)`,
+      values,
+    );
+    return;
+  }
+  await executor.query(
+    `with me as (select pid from ${s}.fence where pid = $1 and part = $7 for share)
+     insert into ${s}.history (pid, key, n, event_id, attempt, stage)
+     select pid, $2, $3, $4, $5, $6 from me`,
+    [...values, ctx.partition],
   );
 }
 
@@ -36,10 +50,18 @@ const behaviours = {
     if (Math.random() < config.slowRate) await sleep(Math.random() * config.slowMs);
     await record(e, ctx, 'handled');
   },
+  // Jepsen history, transactional: the record commits with the position, or not at all.
+  historyTx: async (e, ctx) => {
+    if (Math.random() < config.slowRate) await sleep(Math.random() * config.slowMs);
+    await record(e, ctx, 'handled', ctx.tx);
+  },
   // Test 5: write in the batch transaction, an external effect keyed by event id, then die
   // before the commit on the first delivery of `crashOn`.
   effects: async (e, ctx) => {
-    await ctx.tx.query(`insert into ${s}.effects (event_id) values ($1)`, [e.id]);
+    await ctx.tx.query(`insert into ${s}.effects (event_id, pid) values ($1, $2)`, [
+      e.id,
+      process.pid,
+    ]);
     await record(e, ctx, 'external');
     if (labelOf(e) === config.crashOn && ctx.attempt === 1 && config.crash) {
       process.kill(process.pid, 'SIGKILL');
@@ -53,6 +75,12 @@ const behaviours = {
       process.kill(process.pid, 'SIGKILL');
       await sleep(10_000);
     }
+  },
+  // Graceful stop during a backoff: fails the first attempt of `crashOn`.
+  failOnce: async (e, ctx) => {
+    await record(e, ctx, 'started');
+    if (labelOf(e) === config.crashOn && ctx.attempt === 1) throw new Error('fails once');
+    await record(e, ctx, 'handled');
   },
   // Test 6: announce, then take a while, so the test can freeze the process mid-handler.
   pause: async (e, ctx) => {
@@ -73,7 +101,7 @@ const consumer = subscribe(db, {
   maxAttempts: config.maxAttempts ?? 5,
   leaseMs: config.leaseMs ?? 1000,
   pollIntervalMs: config.pollIntervalMs ?? 50,
-  backoff: { initialMs: 5, maxMs: 50 },
+  backoff: config.backoff ?? { initialMs: 5, maxMs: 50 },
   logger,
   handler: behaviours[config.behaviour],
 });
@@ -83,5 +111,11 @@ process.on('SIGTERM', async () => {
   await db.close();
   process.exit(0);
 });
+if (config.fence) {
+  await db.query(
+    `insert into ${s}.fence (pid, part) select $1, generate_series(0, $2::integer - 1)`,
+    [process.pid, config.partitions ?? 1],
+  );
+}
 await consumer.start();
 await db.query(`insert into ${s}.workers (pid) values ($1) on conflict do nothing`, [process.pid]);
