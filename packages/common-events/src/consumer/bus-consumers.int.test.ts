@@ -35,6 +35,10 @@ describe.each(testEngines())('bus.consumers on %s', (engine) => {
     });
     await waitFor(() => seen.length === 1);
     expect(seen).toEqual(['b:1']);
+    // Plain mode stores the position just after the handler returns: wait for it, then check.
+    await waitFor(
+      async () => (await bus.consumers.status({ group: 'audit' })).groups[0]?.lagEvents === 0,
+    );
     const status = await bus.consumers.status({ group: 'audit' });
     expect(status.groups[0]).toMatchObject({ group: 'audit', lagEvents: 0, local: { handled: 1 } });
     expect(await bus.consumers.listDeadLetters()).toEqual([]);

@@ -9,7 +9,6 @@ export interface ConsumerSql {
   /** $1 group, $2 channel, $3 partitions, $4 types → partitions, types, inserted. */
   readonly insertGroup: string;
   readonly selectGroup: string;
-  readonly updateTypes: string;
   /** $1 group, $2 channel, $3 partitions, $4 tick, $5 seq. */
   readonly insertPositions: string;
   readonly lastTick: string;
@@ -117,8 +116,6 @@ export function consumerSql(schema: string): ConsumerSql {
       values ($1, $2, $3, $4::text[]) on conflict (group_name, channel) do nothing
       returning partitions`,
     selectGroup: `select partitions, types from ${s}.consumer_groups where group_name = $1 and channel = $2`,
-    updateTypes: `update ${s}.consumer_groups set types = $3::text[] where group_name = $1 and channel = $2
-      and types is distinct from $3::text[]`,
     insertPositions: `insert into ${s}.consumer_positions (group_name, channel, partition, tick_id, seq)
       select $1, $2, p, $4, $5 from generate_series(0, $3::integer - 1) p
       on conflict (group_name, channel, partition) do nothing`,

@@ -23,7 +23,15 @@ export {
   ConsumerStateError,
   HandlerCrashedError,
 } from './errors.js';
-export { checkHistory, type Delivery, type HistoryReport } from './history-check.js';
+export {
+  type Ack,
+  checkHistory,
+  type Delivery,
+  type HistoryEntry,
+  type HistoryReport,
+  type Kill,
+  type WorkerId,
+} from './history-check.js';
 export type {
   BusSubscribeOptions,
   FailurePolicy,
