@@ -195,6 +195,7 @@ export async function createDatabase<Client = never>(
   if (options.PrismaClient) {
     const adapter = wrapAdapterFactory(driver.prismaAdapter(), {
       isolationInsideTransaction: kind === 'pglite',
+      commitCheck: driver.prismaCommitCheck,
     });
     // Typed errors on db.prisma outside a transaction too (inside, tx.prisma inherits the extension).
     prisma = withTypedErrors(new options.PrismaClient({ adapter }));
@@ -283,6 +284,18 @@ export async function createDatabase<Client = never>(
             maxWait: Math.min(timeoutMs, 10_000),
           },
         ),
+      )
+      .then(
+        (result) => {
+          // The server rolled back what Prisma committed: never report it as committed.
+          if (slot.commitFailure !== undefined) throw slot.commitFailure;
+          return result;
+        },
+        (error: unknown) => {
+          // However Prisma reports a failed COMMIT, the caller gets the typed error.
+          if (slot.commitFailure !== undefined) throw slot.commitFailure;
+          throw error;
+        },
       )
       .catch((error: unknown) => {
         const e = error as { code?: unknown; message?: unknown };

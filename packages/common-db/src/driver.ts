@@ -1,4 +1,5 @@
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { CommitCheck } from './prisma-adapter.js';
 import type {
   DatabaseKind,
   IsolationLevel,
@@ -28,6 +29,8 @@ export interface Driver extends RawQueryable {
   ): Promise<T>;
   /** The Prisma driver adapter factory over the same pool / PGlite instance. */
   prismaAdapter(): SqlMigrationAwareDriverAdapterFactory;
+  /** How a Prisma transaction's COMMIT that failed or was answered with ROLLBACK is detected. */
+  readonly prismaCommitCheck: CommitCheck;
   /** Turns the raw handle of a Prisma adapter transaction into a RawQueryable. */
   rawFromAdapterTransaction(handle: unknown): RawQueryable;
   /**

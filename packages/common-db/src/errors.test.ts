@@ -7,6 +7,7 @@ import {
   NotFoundError,
   QueryTimeoutError,
   SerializationFailureError,
+  TransactionAbortedError,
   UniqueViolationError,
 } from './errors.js';
 
@@ -35,6 +36,14 @@ describe('mapDatabaseError', () => {
       statusCode: 503,
     });
     expect(mapDatabaseError({ code: '40P01' })).toBeInstanceOf(SerializationFailureError);
+    const aborted = { code: '25P02', message: 'current transaction is aborted' };
+    expect(mapDatabaseError(aborted)).toBeInstanceOf(TransactionAbortedError);
+    expect(mapDatabaseError(aborted)).toMatchObject({
+      code: 'VSA_DB_TRANSACTION_ABORTED',
+      statusCode: 500,
+      cause: aborted,
+    });
+    expect(isRetryableTransactionError(aborted)).toBe(false);
     expect(mapDatabaseError({ code: '57014', message: 'canceling statement' })).toBeInstanceOf(
       QueryTimeoutError,
     );

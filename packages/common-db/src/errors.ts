@@ -121,6 +121,23 @@ export class TransactionTimeoutError extends DatabaseError {
   }
 }
 
+/**
+ * PostgreSQL aborted the transaction because a statement in it failed (SQLSTATE 25P02), so it
+ * was rolled back, not committed: typically `fn` caught a statement's error and carried on.
+ * Thrown by `transaction()` instead of returning as if committed, and by statements sent after
+ * the failure.
+ */
+export class TransactionAbortedError extends DatabaseError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'VSA_DB_TRANSACTION_ABORTED',
+      500,
+      "Transaction was rolled back, not committed: a statement in it failed, which aborts the whole PostgreSQL transaction, so none of its writes were kept. Let the failed statement's error propagate out of the transaction function, or avoid the failure (upsert, ON CONFLICT DO NOTHING) or roll back to a savepoint taken before it",
+      options,
+    );
+  }
+}
+
 /** A statement used a transaction handle after its transaction ended. */
 export class TransactionClosedError extends DatabaseError {
   constructor() {
@@ -217,6 +234,8 @@ function fromSqlState(state: string, e: PgLikeError, cause: unknown): DatabaseEr
     case '40001':
     case '40P01':
       return new SerializationFailureError(state, { cause });
+    case '25P02':
+      return new TransactionAbortedError({ cause });
     case '57014':
       return new QueryTimeoutError(String(e.message ?? 'Statement cancelled'), { cause });
     case '57P01':

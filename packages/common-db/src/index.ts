@@ -19,6 +19,7 @@ export {
   PrismaNotConfiguredError,
   QueryTimeoutError,
   SerializationFailureError,
+  TransactionAbortedError,
   TransactionClosedError,
   TransactionTimeoutError,
   UniqueViolationError,

@@ -10,6 +10,7 @@ import { type Driver, ISOLATION_SQL, type MigrationSession, type RawQueryable } 
 import {
   ConnectionUnavailableError,
   mapDatabaseError,
+  TransactionAbortedError,
   TransactionClosedError,
   TransactionTimeoutError,
 } from './errors.js';
@@ -205,16 +206,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         const commit = await client.query('COMMIT');
         state = 'done';
         // COMMIT of a transaction that had a failed statement answers ROLLBACK.
-        if (commit.command === 'ROLLBACK') {
-          throw mapDatabaseError(
-            Object.assign(
-              new Error('Transaction was aborted by an earlier failed statement and rolled back'),
-              {
-                code: '25P02',
-              },
-            ),
-          );
-        }
+        if (commit.command === 'ROLLBACK') throw new TransactionAbortedError();
         release();
         return result;
       } catch (error) {
@@ -418,6 +410,13 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         onPoolError: (err) => logger?.warn({ err }, 'idle database connection failed'),
       });
       return adapter;
+    },
+    prismaCommitCheck: {
+      // adapter-pg's executeRaw returns only a row count: send COMMIT here to read its command tag.
+      async sendCommit(handle: unknown): Promise<boolean> {
+        const commit = await (handle as pg.PoolClient).query('COMMIT');
+        return commit.command !== 'ROLLBACK';
+      },
     },
     rawFromAdapterTransaction(handle: unknown): RawQueryable {
       // adapter-pg's transaction handle is the pg PoolClient it checked out.

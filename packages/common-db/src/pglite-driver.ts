@@ -82,11 +82,41 @@ async function connectShadow(quotedSchema: string): Promise<SqlDriverAdapter> {
   return wrapped;
 }
 
+/** Each Prisma adapter transaction → the promise of PGlite's `transaction()` that runs it. */
+type CommitOutcomes = WeakMap<PGliteTransaction, { outcome: Promise<unknown> }>;
+
+/**
+ * `pglite` as the Prisma adapter sees it: its `transaction()` records, per transaction, the
+ * promise that settles after COMMIT (rejecting when the COMMIT failed or was answered with
+ * ROLLBACK), which the adapter itself discards. Every other member is the instance's own.
+ */
+function recordingTransactions(pglite: PGlite, outcomes: CommitOutcomes): PGlite {
+  return new Proxy(pglite, {
+    get(target, property) {
+      if (property === 'transaction') {
+        return <T>(callback: (tx: PGliteTransaction) => Promise<T>): Promise<T> => {
+          const record: { outcome: Promise<unknown> } = { outcome: Promise.resolve() };
+          const outcome = target.transaction((tx) => {
+            outcomes.set(tx, record);
+            return callback(tx);
+          });
+          record.outcome = outcome;
+          return outcome;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      // PGlite's methods use private state: call them on the instance, not on the proxy.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Creates the PGlite driver around an open instance; `close()` closes it. */
 export function createPGliteDriver(pglite: PGlite): Driver {
   // One connection: migrators in this process queue here (no other process can open the folder).
   let migrationQueue: Promise<void> = Promise.resolve();
   let adapter: SqlMigrationAwareDriverAdapterFactory | undefined;
+  const commitOutcomes: CommitOutcomes = new WeakMap();
   const guard = (): void => {
     if (pglite.closed) throw new ConnectionUnavailableError('PGlite is closed');
   };
@@ -157,8 +187,18 @@ export function createPGliteDriver(pglite: PGlite): Driver {
     },
     transaction,
     prismaAdapter() {
-      adapter ??= new PrismaPGlite(pglite) as unknown as SqlMigrationAwareDriverAdapterFactory;
+      adapter ??= new PrismaPGlite(
+        recordingTransactions(pglite, commitOutcomes),
+      ) as unknown as SqlMigrationAwareDriverAdapterFactory;
       return adapter;
+    },
+    prismaCommitCheck: {
+      afterCommit(handle: unknown): Promise<void> {
+        return (
+          commitOutcomes.get(handle as PGliteTransaction)?.outcome.then(() => undefined) ??
+          Promise.resolve()
+        );
+      },
     },
     rawFromAdapterTransaction(handle: unknown): RawQueryable {
       const t = handle as PGliteTransaction;

@@ -6,6 +6,7 @@ import type {
   SqlMigrationAwareDriverAdapterFactory,
   SqlResultSet,
 } from '@prisma/driver-adapter-utils';
+import { mapDatabaseError, TransactionAbortedError } from './errors.js';
 
 /** Filled by the adapter when Prisma opens the interactive transaction of `db.transaction`. */
 export interface TransactionSlot {
@@ -17,6 +18,11 @@ export interface TransactionSlot {
   fnDone: boolean;
   /** Called once when the slot closes (COMMIT, ROLLBACK or Prisma's timeout). */
   onClose?: () => void;
+  /**
+   * Set when Prisma asked to commit and the server rolled back instead: a typed error, e.g.
+   * {@link TransactionAbortedError} (a statement had failed) or a deferred constraint's violation.
+   */
+  commitFailure?: unknown;
 }
 
 /** Marks the slot closed and tells its owner, once. */
@@ -25,6 +31,24 @@ function closeSlot(slot: TransactionSlot): void {
   slot.closed = true;
   slot.onClose?.();
 }
+
+/**
+ * How the wrapper learns that the server rolled back a transaction Prisma asked to commit,
+ * which neither stock adapter reports: a failed statement aborts a PostgreSQL transaction (its
+ * COMMIT is answered with ROLLBACK), and a deferred constraint can fail the COMMIT itself.
+ * `handle` is the driver connection of the transaction.
+ */
+export type CommitCheck =
+  /**
+   * adapter-pg: Prisma sends COMMIT through `executeRaw`, which returns only a row count. Sends
+   * COMMIT on `handle` instead: false when the server answered ROLLBACK; throws the driver's error.
+   */
+  | { readonly sendCommit: (handle: unknown) => Promise<boolean> }
+  /**
+   * pglite-prisma-adapter: `commit()` ends PGlite's `transaction()` callback and drops its
+   * outcome. Awaited after it: rejects with PGlite's error when the COMMIT failed or rolled back.
+   */
+  | { readonly afterCommit: (handle: unknown) => Promise<void> };
 
 /** Carries the slot from `db.transaction` into the adapter's `startTransaction`. */
 export const transactionSlots: AsyncLocalStorage<TransactionSlot> = new AsyncLocalStorage();
@@ -44,9 +68,17 @@ export interface AdapterWrapOptions {
   readonly fixResult?: (result: SqlResultSet) => void;
   /** Replaces the stock shadow database (adapter-pg's ignores the database name). */
   readonly connectToShadowDb?: () => Promise<SqlDriverAdapter>;
+  /**
+   * Makes a COMMIT the server did not honour throw its typed error ({@link TransactionAbortedError}
+   * when answered with ROLLBACK) instead of passing as committed.
+   */
+  readonly commitCheck?: CommitCheck;
 }
 
 type WithOnError = SqlDriverAdapter & { onError?(error: unknown): never };
+
+const COMMIT = /^\s*COMMIT\b/i;
+const ROLLBACK = /^\s*ROLLBACK\b/i;
 
 /**
  * Wraps a stock Prisma adapter factory (adapter-pg or pglite-prisma-adapter). Methods not
@@ -96,22 +128,41 @@ export function wrapAdapterFactory(
           argTypes: [],
         });
       }
-      const slot = transactionSlots.getStore();
-      if (!slot || slot.handle !== undefined) return tx;
-      slot.handle = (tx as AdapterTransaction & { client: unknown }).client;
+      const handle = (tx as AdapterTransaction & { client: unknown }).client;
+      const check = options.commitCheck;
+      const store = transactionSlots.getStore();
+      // The slot is the db.transaction's; a transaction fn opens itself (db.prisma.$transaction) is not.
+      const slot = store && store.handle === undefined ? store : undefined;
+      if (!slot && !check) return tx;
+      if (slot) slot.handle = handle;
+      const close = (): void => {
+        if (slot) closeSlot(slot);
+      };
+      /** Records and throws, typed, that the server did not commit. */
+      const notCommitted = (error: unknown): never => {
+        const mapped = mapDatabaseError(error);
+        if (slot) slot.commitFailure = mapped;
+        throw mapped;
+      };
       const wtx = Object.create(tx) as AdapterTransaction;
       // Prisma queues COMMIT/ROLLBACK (also on timeout) before calling commit()/rollback():
       // close the slot at once so raw SQL issued later cannot run after it, outside the transaction.
-      wtx.executeRaw = (query) => {
-        if (/^\s*(COMMIT|ROLLBACK)\b/i.test(query.sql)) closeSlot(slot);
-        return tx.executeRaw.call(wtx, query);
+      wtx.executeRaw = async (query) => {
+        const commit = COMMIT.test(query.sql);
+        if (commit || ROLLBACK.test(query.sql)) close();
+        if (!commit || !check || !('sendCommit' in check)) return tx.executeRaw.call(wtx, query);
+        // Prisma answers a failed COMMIT with rollback(), which releases the connection.
+        const committed = await check.sendCommit(handle).catch(notCommitted);
+        if (!committed) notCommitted(new TransactionAbortedError());
+        return 0;
       };
       wtx.commit = async () => {
-        closeSlot(slot);
-        return tx.commit();
+        close();
+        await tx.commit();
+        if (check && 'afterCommit' in check) await check.afterCommit(handle).catch(notCommitted);
       };
       wtx.rollback = async () => {
-        closeSlot(slot);
+        close();
         return tx.rollback();
       };
       return wtx;
