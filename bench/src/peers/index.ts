@@ -2,7 +2,7 @@
 
 export type { GraphileAddOptions, GraphileProcessOptions } from './graphile-worker.js';
 export { createGraphileProcessor, graphileAddJobs, graphileProcess } from './graphile-worker.js';
-export { measurePeer, type PeerRunner } from './peer-runner.js';
+export type { PeerRunner } from './peer-runner.js';
 export type { PgBossProcessOptions, PgBossSendOptions } from './pg-boss.js';
 export {
   createPgBossProcessor,

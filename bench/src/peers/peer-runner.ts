@@ -12,7 +12,7 @@ export interface PeerRunner {
   readonly jobs: number;
   /** One run: untimed set-up, the timed work, untimed checks. Returns the timed milliseconds. */
   run(): Promise<number>;
-  /** Stops what is still running and ends the admin connection. */
+  /** Ends the admin connection (each run stops its own peer instance before it returns). */
   close(): Promise<void>;
 }
 

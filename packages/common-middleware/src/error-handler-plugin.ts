@@ -36,7 +36,8 @@ export interface ErrorHandlerOptions {
   readonly methodNotAllowed?: boolean;
 }
 
-const optionsSchema = z.strictObject({
+// Unknown keys are refused by checkedOptions (with the allowed list) before this runs.
+const optionsSchema = z.object({
   typeBaseUrl: z
     .url()
     .refine((url) => url.endsWith('/') || url.endsWith('#'), 'must end with "/" or "#"')
