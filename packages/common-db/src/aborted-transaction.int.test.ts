@@ -124,6 +124,28 @@ describe.each(testEngines())('a transaction with a failed statement on %s', (eng
     expect(await t.db.prisma.account.findUnique({ where: { email: a } })).not.toBeNull();
   });
 
+  // ROLLBACK TO SAVEPOINT sent through Prisma is not the end of the transaction: fn carries on
+  // and Prisma commits, so the caller must get fn's result, not a TransactionTimeoutError.
+  it('commits when fn rolled back to a savepoint through tx.prisma.$executeRaw', async () => {
+    await t.db.prisma.account.create({ data: { email: taken('prisma-savepoint') } });
+    const a = `prisma-savepoint-a-${engine}@x.io`;
+    const b = `prisma-savepoint-b-${engine}@x.io`;
+    const result = await t.db.transaction(async (tx) => {
+      await tx.prisma.account.create({ data: { email: a } });
+      await tx.prisma.$executeRaw`savepoint s`;
+      const dup = await tx.prisma.account
+        .create({ data: { email: taken('prisma-savepoint') } })
+        .catch((e: unknown) => e);
+      await tx.prisma.$executeRaw`rollback to savepoint s`;
+      await tx.prisma.account.create({ data: { email: b } });
+      await tx.prisma.$executeRaw`release savepoint s`;
+      return dup;
+    });
+    expect(result).toBeInstanceOf(UniqueViolationError);
+    expect(await t.db.prisma.account.findUnique({ where: { email: a } })).not.toBeNull();
+    expect(await t.db.prisma.account.findUnique({ where: { email: b } })).not.toBeNull();
+  });
+
   it('rejects a Prisma interactive transaction opened on db.prisma the same way', async () => {
     await t.db.prisma.account.create({ data: { email: taken('direct') } });
     const a = `direct-a-${engine}@x.io`;

@@ -77,8 +77,14 @@ export interface AdapterWrapOptions {
 
 type WithOnError = SqlDriverAdapter & { onError?(error: unknown): never };
 
-const COMMIT = /^\s*COMMIT\b/i;
-const ROLLBACK = /^\s*ROLLBACK\b/i;
+/**
+ * The statements Prisma 7's transaction manager sends to end a transaction: exactly `COMMIT`
+ * and `ROLLBACK` (adapter-pg; the PGlite adapter calls `commit()`/`rollback()` instead). Anchored
+ * at both ends so `ROLLBACK TO SAVEPOINT s` (sent by fn, or by adapter-pg for a nested
+ * `$transaction`) or `COMMIT PREPARED …` is not mistaken for the end of the transaction.
+ */
+const COMMIT = /^\s*COMMIT\s*;?\s*$/i;
+const ROLLBACK = /^\s*ROLLBACK\s*;?\s*$/i;
 
 /**
  * Wraps a stock Prisma adapter factory (adapter-pg or pglite-prisma-adapter). Methods not
