@@ -8,7 +8,15 @@ import { eventColumnsSql } from '../read/event-row.js';
 export interface ConsumerSql {
   /** $1 group, $2 channel, $3 partitions, $4 types → partitions, types, inserted. */
   readonly insertGroup: string;
+  /** $1 group, $2 channel → partitions, types; locks the group row until the transaction ends. */
   readonly selectGroup: string;
+  /** $1 group, $2 channel, $3 types → the group's `types` filter replaced. */
+  readonly updateTypes: string;
+  /**
+   * $1 group, $2 channel, $3 member → member_id of every other member still alive: its
+   * heartbeat or a lease it holds has not expired.
+   */
+  readonly otherLiveMembers: string;
   /** $1 group, $2 channel, $3 partitions, $4 tick, $5 seq. */
   readonly insertPositions: string;
   readonly lastTick: string;
@@ -115,7 +123,15 @@ export function consumerSql(schema: string): ConsumerSql {
     insertGroup: `insert into ${s}.consumer_groups (group_name, channel, partitions, types)
       values ($1, $2, $3, $4::text[]) on conflict (group_name, channel) do nothing
       returning partitions`,
-    selectGroup: `select partitions, types from ${s}.consumer_groups where group_name = $1 and channel = $2`,
+    selectGroup: `select partitions, types from ${s}.consumer_groups where group_name = $1 and channel = $2
+      for update`,
+    updateTypes: `update ${s}.consumer_groups set types = $3::text[] where group_name = $1 and channel = $2`,
+    otherLiveMembers: `select member_id from ${s}.consumer_members
+       where group_name = $1 and channel = $2 and member_id <> $3 and heartbeat_until >= clock_timestamp()
+      union
+      select lease_owner from ${s}.consumer_positions
+       where group_name = $1 and channel = $2 and lease_owner <> $3 and lease_until >= clock_timestamp()
+      order by 1`,
     insertPositions: `insert into ${s}.consumer_positions (group_name, channel, partition, tick_id, seq)
       select $1, $2, p, $4, $5 from generate_series(0, $3::integer - 1) p
       on conflict (group_name, channel, partition) do nothing`,

@@ -241,6 +241,97 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(row?.types).toEqual(['OrderPlaced', 'OrderShipped']);
   });
 
+  it('types change once no other member is alive: refused while an old member runs, then stored and delivered', async () => {
+    const group = nextGroup();
+    const seen: string[] = [];
+    const handler = (e: StoredEvent) =>
+      void seen.push(`${e.type}:${(e.payload as { orderId: string }).orderId}`);
+    const warnings: { obj: unknown; msg: string }[] = [];
+    const noop = () => {};
+    const logger = {
+      debug: noop,
+      info: noop,
+      error: noop,
+      warn: (obj: unknown, msg: string) => void warnings.push({ obj, msg }),
+    };
+    const options = { group, channel: 'orders', startFrom: 'now', handler, logger } as const;
+    const old = await start({ ...options, types: ['OrderPlaced'] });
+    const placed = (id: string) => OrderPlaced.create({ orderId: id, total: 1 }, { key: 'tc' });
+    const shipped = (id: string) =>
+      OrderShipped.create({ orderId: id, carrier: { name: 'dhl' } }, { key: 'tc' });
+
+    // Rolling deploy, old pod still alive: the new pod is refused, the stored types unchanged.
+    const early = subscribe(db, {
+      schema,
+      ...fast,
+      ...options,
+      types: ['OrderPlaced', 'OrderShipped'],
+    });
+    const error = await early.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConsumerConfigMismatchError);
+    expect(error).toMatchObject({
+      code: 'VSA_EVENTS_CONSUMER_CONFIG_MISMATCH',
+      message: expect.stringMatching(
+        new RegExp(
+          `delivers types \\[OrderPlaced\\], subscribe asked for types \\[OrderPlaced, OrderShipped\\].*\\(${old.memberId}\\): stop the old members first`,
+        ),
+      ),
+    });
+    expect(early.running).toBe(false);
+    const storedTypes = async () =>
+      (
+        await db.sql<{ types: string[] | null }>`
+          select types from consumer_test.consumer_groups where group_name = ${group}`
+      )[0]?.types;
+    expect(await storedTypes()).toEqual(['OrderPlaced']);
+    // The refused member left nothing behind that would count as alive.
+    const members = await db.sql<{ member_id: string }>`
+      select member_id from consumer_test.consumer_members where group_name = ${group}`;
+    expect(members.map((m) => m.member_id)).toEqual([old.memberId]);
+
+    const first = [placed('o1'), shipped('s1')];
+    await publishEvent(db, first, { schema, catalog: testCatalog });
+    await db.query(tickSql(schema));
+    const s1 = (await allOrders()).find((e) => e.id === first[1]?.id) as StoredEvent;
+    await waitFor(
+      async () => atOrAfter(await storedPosition(group), decodeCursor(s1.position)),
+      15_000,
+      'the old member past s1',
+    );
+    await old.stop();
+    expect(seen).toEqual(['OrderPlaced:o1']);
+
+    // Old pod gone: the new one starts and the group delivers both types from its position on.
+    const next = await start({ ...options, types: ['OrderShipped', 'OrderPlaced'] });
+    expect(next.running).toBe(true);
+    expect(await storedTypes()).toEqual(['OrderShipped', 'OrderPlaced']);
+    expect(warnings).toEqual([
+      {
+        obj: expect.objectContaining({
+          group,
+          from: ['OrderPlaced'],
+          to: ['OrderShipped', 'OrderPlaced'],
+        }),
+        msg: expect.stringMatching(
+          /group types changed from \[OrderPlaced\] to \[OrderPlaced, OrderShipped\]/,
+        ),
+      },
+    ]);
+    await publishEvent(db, [shipped('s2'), placed('o2')], { schema, catalog: testCatalog });
+    await db.query(tickSql(schema));
+    await waitFor(() => seen.length === 3);
+    // s1 was passed by the old member before the change: only later events of the new type.
+    expect(seen).toEqual(['OrderPlaced:o1', 'OrderShipped:s2', 'OrderPlaced:o2']);
+
+    // And a member with the old types is now the one refused while the new one runs.
+    const stale = subscribe(db, { schema, ...fast, ...options, types: ['OrderPlaced'] });
+    await expect(stale.start()).rejects.toThrow(/stop the old members first/);
+    expect(await storedTypes()).toEqual(['OrderShipped', 'OrderPlaced']);
+  });
+
   it('graceful stop() counts no attempt: a retry after stop() during its backoff is attempt 2', async () => {
     const group = nextGroup();
     const calls: string[] = [];

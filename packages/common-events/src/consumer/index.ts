@@ -21,6 +21,7 @@ export {
   ConsumerConfigMismatchError,
   ConsumerGroupNotFoundError,
   ConsumerStateError,
+  type ConsumerTypesMismatch,
   HandlerCrashedError,
 } from './errors.js';
 export {

@@ -136,23 +136,12 @@ function sameTypes(a: readonly string[] | null, b: readonly string[] | null): bo
 }
 
 const typesText = (types: readonly string[] | null): string =>
-  types === null ? 'every type' : `types [${[...types].sort().join(', ')}]`;
+  types === null ? 'every type' : `[${[...types].sort().join(', ')}]`;
 
-/**
- * `subscribe` met a group that already exists with other `types`. A
- * {@link ConsumerConfigMismatchError} (same code), so one catch covers every mismatch.
- */
-class ConsumerTypesMismatchError extends ConsumerConfigMismatchError {
-  constructor(
-    group: string,
-    channel: string,
-    stored: readonly string[] | null,
-    requested: readonly string[] | null,
-  ) {
-    super(group, channel, 0, 0);
-    this.message = `Consumer group "${group}" on channel "${channel}" delivers ${typesText(stored)}, subscribe asked for ${typesText(requested)}: pass the stored types, or use a new group name (a new group can start from any position).`;
-    Error.captureStackTrace?.(this, ConsumerTypesMismatchError);
-  }
+/** A change of a group's `types` made by a joining member. */
+interface TypesChange {
+  readonly from: readonly string[] | null;
+  readonly to: readonly string[] | null;
 }
 
 function defaultMemberId(): string {
@@ -228,8 +217,9 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
   }
 
   // ---- group creation ----
-  async function ensureGroup(): Promise<void> {
-    await db.transaction(async (tx) => {
+  /** Creates or joins the group and registers this member; returns a types change made. */
+  async function ensureGroup(): Promise<TypesChange | null> {
+    return db.transaction(async (tx): Promise<TypesChange | null> => {
       const inserted = await tx.query(sql.insertGroup, [...base, o.partitions, o.types]);
       if (inserted.rows.length === 0) {
         const { rows } = await tx.query<{ partitions: number; types: string[] | null }>(
@@ -241,14 +231,31 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
           throw new ConsumerConfigMismatchError(group, channel, stored.partitions, o.partitions);
         }
         // Members of one group must agree on what it delivers: a member with other types would
-        // move the shared positions past events the others still expect (or the reverse).
+        // move the shared positions past events the others still expect (or the reverse). So
+        // the types change only when no other member is alive (a rolling deploy once the old
+        // pods are gone); the group row stays locked until this member is registered below, so
+        // a member with the old types starting at the same time waits and then sees this one.
         if (!sameTypes(stored.types, o.types)) {
-          throw new ConsumerTypesMismatchError(group, channel, stored.types, o.types);
+          const others = await tx.query<{ member_id: string }>(sql.otherLiveMembers, [
+            ...base,
+            memberId,
+          ]);
+          if (others.rows.length > 0) {
+            throw new ConsumerConfigMismatchError(group, channel, {
+              stored: stored.types,
+              requested: o.types,
+              liveMembers: others.rows.map((r) => r.member_id),
+            });
+          }
+          await tx.query(sql.updateTypes, [...base, o.types]);
         }
-        return;
+        await tx.query(sql.heartbeat, [...base, memberId, o.leaseMs]);
+        return sameTypes(stored.types, o.types) ? null : { from: stored.types, to: o.types };
       }
       const from = await resolveStartPosition(tx, o.schema, o.startFrom);
       await tx.query(sql.insertPositions, [...base, o.partitions, from.tick, from.seq]);
+      await tx.query(sql.heartbeat, [...base, memberId, o.leaseMs]);
+      return null;
     });
   }
 
@@ -910,8 +917,16 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
         );
       }
       state = 'running';
+      let joined = false;
       try {
-        await ensureGroup();
+        const changed = await ensureGroup();
+        joined = true;
+        if (changed !== null) {
+          logger?.warn(
+            { group, channel, memberId, from: changed.from, to: changed.to },
+            `event consumer: group types changed from ${typesText(changed.from)} to ${typesText(changed.to)} (no other member was alive); they apply from the group's current positions on`,
+          );
+        }
         const hub = wakeHub(db, o.schema, logger);
         removeWake = await hub.add(wake, o.listen);
         hubListening = () => o.listen && hub.listening;
@@ -921,6 +936,8 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
         state = 'stopped';
         await removeWake?.();
         removeTick?.();
+        // Registered by ensureGroup: leave, so this failed start does not count as alive.
+        if (joined) await q.query(sql.leaveGroup, [...base, memberId]).catch(() => {});
         throw error;
       }
       maintenanceTimer = setInterval(
