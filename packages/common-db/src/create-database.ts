@@ -191,7 +191,7 @@ export async function createDatabase<Client = never>(
   const defaultTimeout = options.transactionTimeoutMs ?? 30_000;
   const closeTimeout = options.closeTimeoutMs ?? 5_000;
 
-  let prisma: Client | undefined;
+  let prisma: Omit<Client, '$on'> | undefined;
   if (options.PrismaClient) {
     const adapter = wrapAdapterFactory(driver.prismaAdapter(), {
       isolationInsideTransaction: kind === 'pglite',
@@ -311,7 +311,7 @@ export async function createDatabase<Client = never>(
 
   const db: Database<Client> = {
     kind,
-    get prisma(): Client {
+    get prisma(): Omit<Client, '$on'> {
       if (prisma === undefined) throw new PrismaNotConfiguredError();
       return prisma;
     },

@@ -146,6 +146,14 @@ describe.each(testEngines())('Database on %s', (engine) => {
     expect((failures[0] as PromiseRejectedResult).reason).toBeInstanceOf(SerializationFailureError);
   });
 
+  it('types db.prisma as the extended client it is: no $on', () => {
+    // `tsc --noEmit -p packages/common-db` fails if db.prisma's type still offers `$on`.
+    // @ts-expect-error db.prisma is a Prisma extended client, which has no $on
+    const on: unknown = t.db.prisma.$on;
+    expect(on).toBeUndefined();
+    expect(typeof t.db.prisma.$extends).toBe('function');
+  });
+
   it('maps unique, foreign key and not-found errors from raw SQL and Prisma', async () => {
     const email = `dup-${engine}@x.io`;
     await t.db.prisma.account.create({ data: { email } });

@@ -31,11 +31,11 @@ const typedErrors = {
 
 /**
  * `client` extended with {@link typedErrors}. A query-only extension adds no members, so the
- * extended client keeps the generated client's model and `$` methods; a client without
- * `$extends` is returned as it is.
+ * extended client keeps the generated client's model and `$` methods except `$on`, which
+ * Prisma's extended clients do not have; a client without `$extends` is returned as it is.
  */
-export function withTypedErrors<Client>(client: Client): Client {
+export function withTypedErrors<Client>(client: Client): Omit<Client, '$on'> {
   const extendable = client as unknown as Partial<Extendable>;
   if (typeof extendable.$extends !== 'function') return client;
-  return extendable.$extends(typedErrors) as Client;
+  return extendable.$extends(typedErrors) as Omit<Client, '$on'>;
 }

@@ -150,9 +150,10 @@ export interface Database<Client = never> extends SqlExecutor {
    * The Prisma client given as `PrismaClient`; throws `VSA_DB_PRISMA_NOT_CONFIGURED` otherwise.
    * Its operations (and those of `tx.prisma`) throw this package's typed errors, with Prisma's
    * error as `cause`. It is a Prisma extended client: extend it further with `$extends`; it has
-   * no `$on` and is not `instanceof PrismaClient`.
+   * no `$on` (hence its type, the client without `$on`; pass `log` to the PrismaClient for
+   * events instead) and is not `instanceof PrismaClient`.
    */
-  readonly prisma: Client;
+  readonly prisma: Omit<Client, '$on'>;
   /**
    * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws.
    * With `retry`, serialization failures and deadlocks re-run the whole function.
