@@ -144,12 +144,22 @@ describe.each(testEngines())('event bus on %s', (engine) => {
       listen: true,
       handler: () => {},
     });
+    // Given as undefined (e.g. from an unset config field): still the bus default.
+    const unset = polling.consumers.subscribe({
+      group: 'defaults-unset',
+      channel: 'orders',
+      listen: undefined,
+      pollIntervalMs: undefined,
+      handler: () => {},
+    });
     await polling.start();
     await pollOnly.start();
     await listening.start();
+    await unset.start();
     try {
       expect(pollOnly.stats().listening).toBe(false);
       expect(listening.stats().listening).toBe(true);
+      expect(unset.stats().listening).toBe(false);
       await polling.transaction((tx) =>
         polling.publish(tx, OrderPlaced.create({ orderId: 'o-poll', total: 1 })),
       );

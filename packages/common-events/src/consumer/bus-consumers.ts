@@ -51,10 +51,16 @@ export function createBusConsumers(context: {
   const started = new Set<Consumer>();
   return {
     subscribe(options) {
+      // `??`, not spreads: an option given as undefined keeps the bus default (a spread
+      // would replace it with undefined, e.g. turn EVENTS_LISTEN=false back into listening).
+      const logger = options.logger ?? context.logger;
+      const listen = options.listen ?? context.defaults?.listen;
+      const pollIntervalMs = options.pollIntervalMs ?? context.defaults?.pollIntervalMs;
       const consumer = subscribe(db, {
-        ...(context.logger === undefined ? {} : { logger: context.logger }),
-        ...context.defaults,
         ...options,
+        ...(logger === undefined ? {} : { logger }),
+        ...(listen === undefined ? {} : { listen }),
+        ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
         schema,
         catalog: context.catalog,
         ticker: context.ticker,

@@ -67,13 +67,17 @@ export interface SubscribeOptionsBase {
   readonly startFrom?: StartFrom;
   /** Lease of a partition in ms (default 30,000): a dead worker's partitions move after this. */
   readonly leaseMs?: number;
-  /** Polling backstop in ms (default 500). With `listen: false` this is the delivery delay. */
-  readonly pollIntervalMs?: number;
+  /**
+   * Polling backstop in ms (default 500, or the bus's `consumers` default; `undefined` keeps
+   * the default). With `listen: false` this is the delivery delay.
+   */
+  readonly pollIntervalMs?: number | undefined;
   /**
    * Wake up on the tick NOTIFY (default `true`). `false` polls only (PgBouncer in transaction
-   * mode). When LISTEN fails the consumer falls back to polling by itself.
+   * mode). When LISTEN fails the consumer falls back to polling by itself. `undefined` keeps
+   * the default (on a bus, its `consumers.listen`).
    */
-  readonly listen?: boolean;
+  readonly listen?: boolean | undefined;
   /** Identifies this process in leases (default `<hostname>:<pid>:<random>`). */
   readonly memberId?: string;
   /** Postgres schema of the bus (default `vsa_events`). */
