@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from './errors.js';
 import { eventBusOptionsFromSettings, eventsSettings } from './events-settings.js';
+import { validateSchemaName } from './schema-name.js';
 
 describe('eventsSettings', () => {
   it('has working defaults and maps them to createEventBus options', () => {
@@ -55,6 +56,38 @@ describe('eventsSettings', () => {
       'EVENTS_TICK_INTERVAL_MS',
     ]);
     expect(eventsSettings.safeParse({ EVENTS_SCHEMA: 'pg_events' }).success).toBe(false);
+  });
+
+  it('EVENTS_SCHEMA accepts exactly the names createEventBus accepts, with the rule in the message', () => {
+    const names = [
+      'vsa_events',
+      '_x',
+      'a1',
+      'a'.repeat(48),
+      'a'.repeat(49),
+      'pg_events',
+      'pg',
+      'pgx_events',
+      '1abc',
+      'Upper',
+      'with-dash',
+      'sp ace',
+      '',
+    ];
+    for (const name of names) {
+      const valid = (() => {
+        try {
+          return validateSchemaName(name) === name;
+        } catch {
+          return false;
+        }
+      })();
+      expect(eventsSettings.safeParse({ EVENTS_SCHEMA: name }).success, name).toBe(valid);
+    }
+    const issue = eventsSettings.safeParse({ EVENTS_SCHEMA: 'pg_events' }).error?.issues[0];
+    expect(issue?.message).toBe(
+      'Invalid schema name: use lower-case letters, digits and _ (not first, not pg_*), at most 48 characters',
+    );
   });
 
   it('documents every variable with a description and an example', () => {

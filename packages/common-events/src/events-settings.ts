@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from './errors.js';
-import { DEFAULT_SCHEMA } from './schema-name.js';
+import { DEFAULT_SCHEMA, SCHEMA_NAME, SCHEMA_NAME_RULE } from './schema-name.js';
 
 /**
  * The event bus settings fragment: compose it with `@vsa/common-config`'s `loadSettings`, then
@@ -17,10 +17,8 @@ export const eventsSettings: z.ZodObject<{
 }> = z.object({
   EVENTS_SCHEMA: z
     .string()
-    .regex(
-      /^(?!pg_)[a-z_][a-z0-9_]{0,47}$/,
-      'lower-case letters, digits and _ (not first, not pg_*), at most 48 characters',
-    )
+    // The rule of validateSchemaName, so a value this accepts never fails createEventBus.
+    .regex(SCHEMA_NAME, `Invalid schema name: ${SCHEMA_NAME_RULE}`)
     .default(DEFAULT_SCHEMA)
     .meta({ description: "Postgres schema of the event bus's tables", example: DEFAULT_SCHEMA }),
   EVENTS_TICK_INTERVAL_MS: z.coerce.number().int().min(1).max(60_000).default(50).meta({
