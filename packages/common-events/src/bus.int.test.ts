@@ -180,6 +180,12 @@ describe.each(testEngines())('event bus on %s', (engine) => {
     expect(() =>
       createEventBus({ db: t.db, catalog: testCatalog, consumers: { listn: false } as never }),
     ).toThrow('unknown consumers option listn');
+    // A bad logger is refused at once, named as createEventBus's, not at the first subscribe.
+    expect(() =>
+      createEventBus({ db: t.db, catalog: testCatalog, logger: { info: () => {} } as never }),
+    ).toThrow(
+      /^createEventBus: logger must be a pino-compatible logger.*missing debug, warn, error/,
+    );
     expect(() => createEventBus(undefined as never)).toThrow(InvalidArgumentError);
     expect(() => createEventBus({ db: {} as never, catalog: testCatalog })).toThrow('db must be');
     expect(() => createEventBus({ db: t.db, catalog: {} as never })).toThrow('catalog must');

@@ -7,7 +7,7 @@ import type {
 import type { EventCatalog } from './catalog/define-catalog.js';
 import type { AnyEventDefinition, EventOf } from './catalog/define-event.js';
 import { type BusConsumers, createBusConsumers } from './consumer/bus-consumers.js';
-import type { SubscribeOptions } from './consumer/options.js';
+import { type SubscribeOptions, validateLogger } from './consumer/options.js';
 import type { PublishedEvent } from './envelope.js';
 import { InvalidArgumentError } from './errors.js';
 import type { EventExecutor } from './executor.js';
@@ -139,7 +139,8 @@ export function createEventBus<const D extends AnyEventDefinition>(
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('createEventBus takes { db, catalog, schema?, logger? }');
   }
-  const { db, catalog, logger } = options;
+  const { db, catalog } = options;
+  const logger = validateLogger(options.logger, 'createEventBus: logger');
   if (typeof db !== 'object' || db === null || typeof db.transaction !== 'function') {
     throw new InvalidArgumentError('createEventBus: db must be a @vsa/common-db Database.');
   }

@@ -151,7 +151,10 @@ export function validateName(what: string, value: unknown): string {
 
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
-/** Checks an optional logger: pino-compatible, with `debug`, `info`, `warn` and `error`. @internal */
+/**
+ * Checks an optional logger: pino-compatible, with `debug`, `info`, `warn` and `error`. `what`
+ * names it in the error (`subscribe`'s `logger`, `createEventBus: logger`). @internal
+ */
 export function validateLogger(value: unknown, what = 'logger'): EventBusLogger | undefined {
   if (value === undefined) return undefined;
   const missing =
