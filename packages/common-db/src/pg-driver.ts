@@ -43,8 +43,16 @@ export interface PoolOptions {
 /** First key of the two-key advisory lock that serializes migrators (second: hashtext(schema)). */
 const MIGRATION_LOCK_CLASS = 72_707_370;
 
-/** Startup option of the migration connections: no statement_timeout, whatever the server default. */
-const NO_STATEMENT_TIMEOUT = '-c statement_timeout=0';
+/**
+ * Session settings of a migration connection: no statement_timeout (waiting for another
+ * migrator's lock and a long migration must not be cancelled half way) and, for the engine's
+ * connections, the schema as search_path. Sent as SQL once connected, not as the `options` of
+ * the config: `pg` lets the URL's `?options=` and `?statement_timeout=` replace those.
+ */
+function migrationSessionSql(quotedSchema?: string): string {
+  const timeout = 'SET statement_timeout = 0';
+  return quotedSchema === undefined ? timeout : `${timeout}; SET search_path TO ${quotedSchema}`;
+}
 
 /** Result rows → indexes of their "char" (oid 18) columns, reported as text by the pool patch. */
 const charColumns = new WeakMap<object, number[]>();
@@ -379,7 +387,8 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
       new pg.Pool({
         connectionString: shadowUrl.toString(),
         max: 1,
-        options: `-c search_path=${quoted}`,
+        // Awaited by the pool before it hands the connection out.
+        onConnect: (client) => client.query(migrationSessionSql(quoted)),
       }),
     );
     shadowPool.on('error', () => {});
@@ -439,18 +448,15 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
       // The lock lives on its own connection; the engine gets a one-connection pool whose
       // session search_path is the schema, so unqualified migration SQL and
       // _prisma_migrations land there, as with `?schema=` for the native CLI.
-      // Neither connection inherits the pool's statement_timeout: waiting for another migrator's
-      // lock and a long migration (an index build, a backfill) must not be cancelled half way.
-      const lockClient = new pg.Client({
-        ...migrationConfig,
-        application_name: 'vsa-db:migrate',
-        options: NO_STATEMENT_TIMEOUT,
-      });
+      // Neither connection keeps the pool's or the URL's statement_timeout: waiting for another
+      // migrator's lock and a long migration (an index build, a backfill) must not be cancelled.
+      const lockClient = new pg.Client({ ...migrationConfig, application_name: 'vsa-db:migrate' });
       await lockClient.connect().catch((error: unknown) => {
         throw mapDatabaseError(error);
       });
       lockClient.on('error', (err) => logger?.warn({ err }, 'migration lock connection failed'));
       try {
+        await lockClient.query(migrationSessionSql());
         await lockClient.query('select pg_advisory_lock($1, hashtext($2))', [
           MIGRATION_LOCK_CLASS,
           schema,
@@ -464,7 +470,9 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         new pg.Pool({
           ...migrationConfig,
           max: 1,
-          options: `-c search_path=${quoted} ${NO_STATEMENT_TIMEOUT}`,
+          // pg-pool awaits onConnect before handing the connection to the engine (its 'connect'
+          // event is synchronous); a failing SET fails the checkout instead of running unset.
+          onConnect: (client) => client.query(migrationSessionSql(quoted)),
         }),
       );
       enginePool.on('error', (err) => logger?.warn({ err }, 'migration connection failed'));

@@ -191,6 +191,46 @@ describe.runIf(testEngines().includes('postgres'))(
   },
 );
 
+// pg lets the URL's parameters replace the config's `options`, so a DATABASE_URL carrying a
+// statement_timeout (or any `options`) must not cancel a long migration nor move its tables.
+describe
+  .runIf(testEngines().includes('postgres'))
+  .each([['?options=-c%20statement_timeout%3D300'], ['?statement_timeout=300']])(
+  'applyMigrations on postgres with a URL that sets statement_timeout (%s)',
+  (query) => {
+    it('waits for the lock and runs a slow migration in its schema beyond the URL statement_timeout', async () => {
+      const { url, drop } = await createTestPostgresUrl();
+      const db = await createDatabase({ url: `${url}${query}` });
+      const other = await createDatabase({ url: `${url}${query}` });
+      try {
+        // Holds the lock ~600 ms: longer than the URL's 300 ms, for itself and the waiter.
+        const slow = {
+          name: '20240101000000_slow',
+          sql: 'CREATE TABLE "slow" (id INT); SELECT pg_sleep(0.6);',
+        };
+        const results = await Promise.all([
+          applyMigrations(db, { migrations: [slow], schema: 'mig' }),
+          applyMigrations(other, { migrations: [slow], schema: 'mig' }),
+        ]);
+        expect(results.map((r) => r.applied.length).sort()).toEqual([0, 1]);
+        expect((await migrationStatus(db, { migrations: [slow], schema: 'mig' })).upToDate).toBe(
+          true,
+        );
+        // Unqualified names landed in the migration schema (its search_path survived the URL).
+        expect(
+          await db.sql`select table_schema from information_schema.tables where table_name = 'slow'`,
+        ).toEqual([{ table_schema: 'mig' }]);
+        // The pool itself keeps the URL's statement_timeout.
+        await expect(db.sql`select pg_sleep(5)`).rejects.toBeInstanceOf(QueryTimeoutError);
+      } finally {
+        await db.close();
+        await other.close();
+        await drop();
+      }
+    });
+  },
+);
+
 describe('applyMigrations input validation', () => {
   it('rejects bad names, duplicates and schemas', async () => {
     const db = await createDatabase({ url: 'postgres://postgres@127.0.0.1:1/x' });
