@@ -91,22 +91,29 @@ type CommitOutcomes = WeakMap<PGliteTransaction, { outcome: Promise<unknown> }>;
  * ROLLBACK), which the adapter itself discards. Every other member is the instance's own.
  */
 function recordingTransactions(pglite: PGlite, outcomes: CommitOutcomes): PGlite {
+  const transaction = <T>(callback: (tx: PGliteTransaction) => Promise<T>): Promise<T> => {
+    const record: { outcome: Promise<unknown> } = { outcome: Promise.resolve() };
+    const outcome = pglite.transaction((tx) => {
+      outcomes.set(tx, record);
+      return callback(tx);
+    });
+    record.outcome = outcome;
+    return outcome;
+  };
+  // One bound function per method, not one per property read (the adapter reads them per query).
+  const bound = new WeakMap<object, unknown>();
   return new Proxy(pglite, {
     get(target, property) {
-      if (property === 'transaction') {
-        return <T>(callback: (tx: PGliteTransaction) => Promise<T>): Promise<T> => {
-          const record: { outcome: Promise<unknown> } = { outcome: Promise.resolve() };
-          const outcome = target.transaction((tx) => {
-            outcomes.set(tx, record);
-            return callback(tx);
-          });
-          record.outcome = outcome;
-          return outcome;
-        };
-      }
+      if (property === 'transaction') return transaction;
       const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
       // PGlite's methods use private state: call them on the instance, not on the proxy.
-      return typeof value === 'function' ? value.bind(target) : value;
+      let method = bound.get(value);
+      if (method === undefined) {
+        method = value.bind(target);
+        bound.set(value, method);
+      }
+      return method;
     },
   });
 }
