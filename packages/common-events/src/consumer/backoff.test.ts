@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, resolveBackoff, retryDelay } from './backoff.js';
+import { DEFAULT_BACKOFF, delayFor, resolveBackoff, retryDelay } from './backoff.js';
 
 describe('retryDelay', () => {
   const exact = resolveBackoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 });
@@ -49,6 +49,24 @@ describe('retryDelay', () => {
   ])('rejects %s with VSA_EVENTS_INVALID_ARGUMENT', (_what, call, message) => {
     expect(call).toThrow(message);
     expect(call).toThrow(expect.objectContaining({ code: 'VSA_EVENTS_INVALID_ARGUMENT' }));
+  });
+});
+
+describe('delayFor', () => {
+  it('gives what retryDelay gives for the resolved policy and the same random draw', () => {
+    const policies = [{}, { initialMs: 0 }, { initialMs: 7, maxMs: 500, factor: 3, jitter: 0.3 }];
+    for (const policy of policies) {
+      const resolved = resolveBackoff(policy);
+      for (const failures of [-1, 0, 1, 2, 5, 40, 5000]) {
+        for (const r of [0, 0.25, 1]) {
+          expect(
+            delayFor(resolved, failures, r),
+            `${JSON.stringify(policy)} ${failures} ${r}`,
+          ).toBe(retryDelay(policy, failures, () => r));
+        }
+      }
+    }
+    expect(delayFor(resolveBackoff({ initialMs: 100, jitter: 0 }), 3, 0.9)).toBe(400);
   });
 });
 

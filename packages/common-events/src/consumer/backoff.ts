@@ -83,9 +83,20 @@ export function retryDelay(
       `retryDelay: random() must return a number in [0, 1], got ${String(r)}.`,
     );
   }
+  return delayFor(p, failures, r);
+}
+
+/**
+ * {@link retryDelay} without the checks, for a policy already resolved (`subscribe` resolves
+ * it once) and `random` already drawn in [0, 1]. @internal
+ */
+export function delayFor(policy: ResolvedBackoff, failures: number, random: number): number {
   const exponent = Math.max(0, failures - 1);
   // factor ** exponent overflows to Infinity for huge counts: min() caps it at maxMs, and a
   // zero initialMs stays 0 (0 * Infinity would be NaN).
-  const base = p.initialMs === 0 ? 0 : Math.min(p.maxMs, p.initialMs * p.factor ** exponent);
-  return Math.round(base * (1 - p.jitter + r * p.jitter));
+  const base =
+    policy.initialMs === 0
+      ? 0
+      : Math.min(policy.maxMs, policy.initialMs * policy.factor ** exponent);
+  return Math.round(base * (1 - policy.jitter + random * policy.jitter));
 }

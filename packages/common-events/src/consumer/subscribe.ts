@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor, type Position } from '../read/cursor.js';
 import { type EventRow, eventFromRow } from '../read/event-row.js';
 import { type EventPage, getEventsByChannel } from '../read/get-events-by-channel.js';
 import { tickSql } from '../ticker/ticker.js';
-import { retryDelay } from './backoff.js';
+import { delayFor } from './backoff.js';
 import { type ConsumerSql, consumerSql } from './consumer-sql.js';
 import {
   ConsumerConfigMismatchError,
@@ -522,7 +522,7 @@ export function subscribe(db: Database<unknown>, options: SubscribeOptions): Con
     const before = ps.attempts.get(event.seq);
     const failures = (before?.finished ?? 0) + 1;
     const exhausted = (before?.attempts ?? 0) + (startCounted ? 0 : 1) >= o.maxAttempts;
-    const delay = exhausted ? 0 : retryDelay(o.backoff, failures);
+    const delay = exhausted ? 0 : delayFor(o.backoff, failures, Math.random());
     const json = errorJson(error);
     const row = await db.transaction(async (tx) => {
       if (!samePos(progress, ps.pos)) await advance(tx, ps, progress, clear);
