@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertCount, BenchError } from './errors.js';
 import { formatValue } from './format.js';
-import { createBenchContext, defineBenchmark, isBenchmark } from './harness.js';
+import { createBenchContext, defineBenchmark, type Figure, isBenchmark } from './harness.js';
 import { createEvents } from './payloads.js';
 import { renderReport } from './report.js';
 import { listBenchmarks, loadBenchmark, runBenchmark } from './runner.js';
@@ -100,6 +100,24 @@ describe('context', () => {
     await expect(ctx.repeat('bad warm-up', async () => 1, { warmup: -1 })).rejects.toMatchObject({
       code: 'VSA_BENCH_INVALID_ARGUMENT',
     });
+  });
+
+  it('a ratio of figures from the same sample rounds is the median of per-round ratios', async () => {
+    const ctx = createBenchContext({ name: 'unit', runs: 3, ...quiet });
+    const a = [100, 50, 90];
+    const b = [50, 50, 30];
+    const paired = await ctx.sample('pair', async (run) => ({
+      a: a[run - 1] as number,
+      b: b[run - 1] as number,
+    }));
+    // Per round 2, 1, 3 → median 2; median / median would be 90 / 50 = 1.8.
+    const ratio = ctx.ratio('a / b', paired.a as Figure, paired.b as Figure);
+    expect(ratio.value).toBe(2);
+    expect(ratio.perRound).toEqual([2, 1, 3]);
+    const other = await ctx.sample('other', async (run) => ({ c: b[run - 1] as number }));
+    const unpaired = ctx.ratio('a / c', paired.a as Figure, other.c as Figure);
+    expect(unpaired.value).toBe(1.8);
+    expect(unpaired.perRound).toBeUndefined();
   });
 
   it('repeat() times fn with performance.now when it returns a count', async () => {

@@ -23,6 +23,11 @@ export interface Figure {
   max?: number;
   /** Each run's value, in run order. */
   runs?: number[];
+  /**
+   * Set on the figures of one `ctx.sample` call: their runs were taken in the same rounds, so
+   * a ratio between two of them is the median of the per-round ratios.
+   */
+  rounds?: string;
 }
 
 /** A same-run ratio of two figures (or plain numbers). */
@@ -32,6 +37,8 @@ export interface Ratio {
   /** Name of the numerator figure, or `"value"` for a plain number. */
   numerator: string;
   denominator: string;
+  /** For figures measured in the same rounds: each round's ratio (the value is their median). */
+  perRound?: number[];
 }
 
 /** A target check, as written to the results file. */
@@ -250,6 +257,17 @@ function identifier(parts: string[]): string {
   return `${raw.slice(0, 63 - suffix.length - 1)}_${suffix}`;
 }
 
+/** Per-round ratios when both figures come from the same `ctx.sample` rounds, else undefined. */
+function pairedRuns(a: Figure | number, b: Figure | number): number[] | undefined {
+  if (typeof a === 'number' || typeof b === 'number') return undefined;
+  if (a.rounds === undefined || a.rounds !== b.rounds) return undefined;
+  if (a.runs === undefined || b.runs === undefined || a.runs.length !== b.runs.length)
+    return undefined;
+  const bRuns = b.runs;
+  if (bRuns.some((v) => v === 0)) return undefined;
+  return a.runs.map((v, i) => v / (bRuns[i] as number));
+}
+
 function warmups(name: string, warmup: number | undefined): number {
   const n = warmup ?? 0;
   if (!Number.isSafeInteger(n) || n < 0) {
@@ -271,6 +289,7 @@ export function createBenchContext(options: BenchContextOptions): HarnessContext
   const recorded: Recorded = { figures: [], ratios: [], targets: [], notes: [] };
   const cleanups: Array<() => Promise<void> | void> = [];
   const names = new Set<string>();
+  let sampleCount = 0;
 
   const claim = (kind: string, name: string): void => {
     assertName(`ctx.${kind}()`, name);
@@ -332,6 +351,7 @@ export function createBenchContext(options: BenchContextOptions): HarnessContext
 
     async sample(name, fn, opts = {}) {
       assertName('ctx.sample()', name);
+      const roundsId = `${name}#${++sampleCount}`;
       const runs = opts.runs ?? defaultRuns;
       assertRuns(runs);
       for (let w = warmups(name, opts.warmup); w > 0; w--) {
@@ -371,7 +391,9 @@ export function createBenchContext(options: BenchContextOptions): HarnessContext
         const unit = typeof opts.unit === 'string' ? opts.unit : (opts.unit?.[key] ?? 'ms');
         const figureName = `${name} ${key}`;
         claim('figure', figureName);
-        out[key] = addFigure(figureName, values, unit);
+        const figure = addFigure(figureName, values, unit);
+        figure.rounds = roundsId;
+        out[key] = figure;
       }
       return out;
     },
@@ -396,11 +418,15 @@ export function createBenchContext(options: BenchContextOptions): HarnessContext
           `ctx.ratio("${name}") needs finite values and a non-zero denominator, got ${top} / ${bottom}`,
         );
       }
+      const perRound = pairedRuns(numerator, denominator);
       const ratio: Ratio = {
         name,
-        value: top / bottom,
+        // Paired rounds: a drift that slowed one round hits both sides of that round's ratio,
+        // so the median of per-round ratios is the fair figure (not median / median).
+        value: perRound === undefined ? top / bottom : summarize(perRound).median,
         numerator: typeof numerator === 'number' ? 'value' : numerator.name,
         denominator: typeof denominator === 'number' ? 'value' : denominator.name,
+        ...(perRound === undefined ? {} : { perRound }),
       };
       recorded.ratios.push(ratio);
       return ratio;

@@ -47,7 +47,11 @@ function figureRow(f: Figure): string[] {
 }
 
 function ratioRow(r: Ratio): string[] {
-  return [r.name, formatValue(r.value), `${r.numerator} / ${r.denominator}`];
+  const rounds =
+    r.perRound === undefined
+      ? ''
+      : ` (median of rounds ${r.perRound.map((v) => formatValue(v)).join(', ')})`;
+  return [r.name, formatValue(r.value), `${r.numerator} / ${r.denominator}${rounds}`];
 }
 
 function targetRow(t: Target): string[] {
