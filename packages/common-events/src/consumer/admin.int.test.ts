@@ -7,6 +7,7 @@ import { publishEvent } from '../publish/publish-event.js';
 import { PaymentCaptured, testCatalog } from '../test-support/catalog.js';
 import {
   consumerTestDatabase,
+  FAST_CONSUMER,
   label,
   publishOrders,
   waitFor,
@@ -24,7 +25,7 @@ import type { SubscribeOptions } from './options.js';
 import { getConsumerStatus } from './status.js';
 import { type Consumer, subscribe } from './subscribe.js';
 
-const fast = { pollIntervalMs: 20, leaseMs: 2_000, backoff: { initialMs: 5, maxMs: 20 } } as const;
+const fast = FAST_CONSUMER;
 const future = (): Date => new Date(Date.now() + 60_000);
 
 /** A database stand-in that fails the test if anything reaches it. */

@@ -14,6 +14,7 @@ import {
 } from '../test-support/catalog.js';
 import {
   consumerTestDatabase,
+  FAST_CONSUMER,
   label,
   publishOrders,
   waitFor,
@@ -32,7 +33,7 @@ import { getConsumerStatus } from './status.js';
 import { type Consumer, subscribe } from './subscribe.js';
 
 const schema = 'consumer_test';
-const fast = { pollIntervalMs: 20, leaseMs: 2_000, backoff: { initialMs: 5, maxMs: 20 } } as const;
+const fast = FAST_CONSUMER;
 const atOrAfter = (a: Position, b: Position): boolean =>
   a.tick > b.tick || (a.tick === b.tick && a.seq >= b.seq);
 

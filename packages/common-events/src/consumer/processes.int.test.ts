@@ -47,6 +47,12 @@ describe.runIf(testEngines().includes('postgres'))(
       workers.push(w);
       return w;
     };
+    /** Resolves once the worker process has joined (its row is in proc_test.workers). */
+    const registered = (w: WorkerProcess) =>
+      waitFor(
+        async () =>
+          (await db.sql`select 1 from proc_test.workers where pid = ${w.pid}`).length === 1,
+      );
     const collect = async (group: string, extra: Record<string, unknown> = {}) => {
       const seen: string[] = [];
       const c = subscribe(db, {
@@ -167,10 +173,7 @@ describe.runIf(testEngines().includes('postgres'))(
         leaseMs: 800,
       };
       const a = worker({ ...base, crash: true });
-      await waitFor(
-        async () =>
-          (await db.sql`select 1 from proc_test.workers where pid = ${a.pid}`).length === 1,
-      );
+      await registered(a);
       await publishOrders(
         db,
         schema,
@@ -214,10 +217,7 @@ describe.runIf(testEngines().includes('postgres'))(
         leaseMs: 60_000,
       };
       const a = worker(base);
-      await waitFor(
-        async () =>
-          (await db.sql`select 1 from proc_test.workers where pid = ${a.pid}`).length === 1,
-      );
+      await registered(a);
       await publishOrders(
         db,
         schema,
@@ -252,10 +252,7 @@ describe.runIf(testEngines().includes('postgres'))(
         backoff: { initialMs: 3_000, maxMs: 3_000, jitter: 0 },
       };
       const a = worker(base);
-      await waitFor(
-        async () =>
-          (await db.sql`select 1 from proc_test.workers where pid = ${a.pid}`).length === 1,
-      );
+      await registered(a);
       await publishOrders(
         db,
         schema,
@@ -282,10 +279,7 @@ describe.runIf(testEngines().includes('postgres'))(
     it('test 6: a paused worker loses its lease; its late position write is rejected; the position never goes back', async () => {
       const base = { group: 't6', behaviour: 'pause', leaseMs: 600 };
       const a = worker({ ...base, handlerMs: 500 });
-      await waitFor(
-        async () =>
-          (await db.sql`select 1 from proc_test.workers where pid = ${a.pid}`).length === 1,
-      );
+      await registered(a);
       await publishOrders(db, schema, [{ key: 'z', n: 1 }]);
       await waitFor(async () =>
         (await history('z')).some((r) => r.pid === a.pid && r.stage === 'started'),
@@ -337,10 +331,7 @@ describe.runIf(testEngines().includes('postgres'))(
       for (let i = 0; i < 6; i++) {
         const w = worker(base);
         if (i === 0) {
-          await waitFor(
-            async () =>
-              (await db.sql`select 1 from proc_test.workers where pid = ${w.pid}`).length === 1,
-          );
+          await registered(w);
           await publishOrders(
             db,
             schema,

@@ -6,6 +6,7 @@ import { publishEvent } from '../publish/publish-event.js';
 import { OrderPlaced, testCatalog } from '../test-support/catalog.js';
 import {
   consumerTestDatabase,
+  FAST_CONSUMER,
   label,
   publishOrders,
   waitFor,
@@ -18,7 +19,7 @@ import { getConsumerStatus } from './status.js';
 import { type Consumer, subscribe } from './subscribe.js';
 
 const schema = 'status_test';
-const fast = { pollIntervalMs: 20, leaseMs: 2_000, backoff: { initialMs: 5, maxMs: 20 } } as const;
+const fast = FAST_CONSUMER;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('getConsumerStatus rejects bad input before querying (no database)', () => {

@@ -30,6 +30,13 @@ export async function publishOrders(
   await db.query(tickSql(schema));
 }
 
+/** Short poll, lease and backoff so consumer tests run in milliseconds, not seconds. */
+export const FAST_CONSUMER = {
+  pollIntervalMs: 20,
+  leaseMs: 2_000,
+  backoff: { initialMs: 5, maxMs: 20 },
+} as const;
+
 /** Resolves when `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
