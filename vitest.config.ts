@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-/** One run over every workspace: `pnpm test:run` here, or `vitest run` inside a package. */
+/**
+ * Every workspace in one Vitest run: `pnpm vitest run <paths>` from the root. `pnpm test` runs
+ * each workspace's own `test` task through turbo instead (cached per workspace).
+ */
 export default defineConfig({
   test: {
     projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts', 'bench/vitest.config.ts'],
-    // The JSON report feeds .ci/summary.mjs; the default reporter prints the usual summary.
-    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    reporters: ['default'],
   },
 });
