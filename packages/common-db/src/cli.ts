@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDatabase } from './create-database.js';
 import { dbSettings } from './db-settings.js';
-import { DatabaseError, InvalidArgumentError } from './errors.js';
+import { DatabaseError, invalidArgument } from './errors.js';
 import { applyMigrations, migrationStatus } from './migrations/apply-migrations.js';
 import { createMigration } from './migrations/create-migration.js';
 import type { MigrationInput } from './migrations/schema-engine.js';
@@ -54,9 +54,7 @@ async function packageSets(cwd: string, specifiers: readonly string[]): Promise<
       migrationSet?: MigrationSet;
     };
     if (!mod.migrationSet || typeof mod.migrationSet.schema !== 'string') {
-      throw new InvalidArgumentError(
-        `${spec} does not export migrationSet: { schema, migrations }`,
-      );
+      throw invalidArgument(`${spec} does not export migrationSet: { schema, migrations }`);
     }
     sets.push(mod.migrationSet);
   }
@@ -81,7 +79,7 @@ function connectionSettings(flag: string | undefined): {
       (issue) =>
         `${issue.path[0] === 'DATABASE_URL' ? name : String(issue.path[0])}: ${issue.message}`,
     );
-    throw new InvalidArgumentError(`${problems.join('; ')}; fix the value and run again`);
+    throw invalidArgument(`${problems.join('; ')}; fix the value and run again`);
   }
   return { url: parsed.data.DATABASE_URL, dataDir: parsed.data.PGLITE_DATA_DIR };
 }
@@ -164,7 +162,7 @@ export async function main(
         return ok ? 0 : 1;
       }
       case 'migrate-dev': {
-        if (!values.name) throw new InvalidArgumentError('migrate-dev needs --name <name>');
+        if (!values.name) throw invalidArgument('migrate-dev needs --name <name>');
         for (const set of sets)
           await applyMigrations(db, { migrations: set.migrations, schema: set.schema });
         const r = await createMigration(db, {

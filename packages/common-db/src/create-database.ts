@@ -1,9 +1,13 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import type { Driver, RawQueryable } from './driver.js';
 import {
   ConnectionUnavailableError,
-  InvalidArgumentError,
+  DB_INVALID_ARGUMENT,
+  type InvalidArgumentError,
+  invalidArgument,
   mapDatabaseError,
   PrismaNotConfiguredError,
   TransactionClosedError,
@@ -16,7 +20,7 @@ import { createPGliteDriver } from './pglite-driver.js';
 import { type TransactionSlot, transactionSlots, wrapAdapterFactory } from './prisma-adapter.js';
 import { withTypedErrors } from './prisma-errors.js';
 import { resolveTarget } from './resolve-url.js';
-import { withRetry } from './retry.js';
+import { type ResolvedRetryOptions, retryOptionsSchema, runWithRetry } from './retry.js';
 import { compileSql } from './sql.js';
 import type {
   Database,
@@ -29,6 +33,15 @@ import type {
   Transaction,
   TransactionClient,
 } from './types.js';
+
+// Parsed once per transaction() call; the resolved value goes to runOnce / runWithRetry.
+const transactionOptionsSchema = z.strictObject({
+  isolationLevel: z.enum(['ReadCommitted', 'RepeatableRead', 'Serializable']).optional(),
+  timeout: z.number().positive().optional(),
+  retry: z.union([z.boolean(), retryOptionsSchema]).optional(),
+});
+type ResolvedTransactionOptions = z.output<typeof transactionOptionsSchema>;
+const DEFAULT_RETRY: ResolvedRetryOptions = retryOptionsSchema.parse({});
 
 /** The generated `PrismaClient` class (from `prisma-client` generator output). */
 export type PrismaClientConstructor<Client> = new (options: {
@@ -58,12 +71,6 @@ export interface CreateDatabaseOptions<Client = never> {
   readonly closeTimeoutMs?: number;
 }
 
-const ISOLATION_LEVELS = new Set<IsolationLevel>([
-  'ReadCommitted',
-  'RepeatableRead',
-  'Serializable',
-]);
-
 interface PrismaInternals {
   $transaction<T>(
     fn: (tx: unknown) => Promise<T>,
@@ -74,7 +81,7 @@ interface PrismaInternals {
 
 function assertPositive(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       `${name} must be a positive number of milliseconds, got ${String(value)}`,
     );
   }
@@ -90,18 +97,18 @@ function invalidQueryArguments(
   options: unknown,
 ): InvalidArgumentError | undefined {
   if (typeof text !== 'string' || text.length === 0) {
-    return new InvalidArgumentError('query(text, params): text must be a non-empty string');
+    return invalidArgument('query(text, params): text must be a non-empty string');
   }
   if (!Array.isArray(params)) {
-    return new InvalidArgumentError('query(text, params): params must be an array of values');
+    return invalidArgument('query(text, params): params must be an array of values');
   }
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) {
-    return new InvalidArgumentError('query(text, params, options): options must be { name? }');
+    return invalidArgument('query(text, params, options): options must be { name? }');
   }
   const name = (options as { name?: unknown }).name;
   if (name !== undefined && (typeof name !== 'string' || !STATEMENT_NAME.test(name))) {
-    return new InvalidArgumentError(
+    return invalidArgument(
       `query(text, params, { name }): name must be 1-63 characters of A-Z, a-z, 0-9 and _, got ${JSON.stringify(name)}`,
     );
   }
@@ -162,12 +169,12 @@ export async function createDatabase<Client = never>(
   options: CreateDatabaseOptions<Client> = {},
 ): Promise<Database<Client>> {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('createDatabase(options): options must be an object');
+    throw invalidArgument('createDatabase(options): options must be an object');
   }
   assertPositive('transactionTimeoutMs', options.transactionTimeoutMs);
   assertPositive('closeTimeoutMs', options.closeTimeoutMs);
   if (options.PrismaClient !== undefined && typeof options.PrismaClient !== 'function') {
-    throw new InvalidArgumentError('PrismaClient must be the generated PrismaClient class');
+    throw invalidArgument('PrismaClient must be the generated PrismaClient class');
   }
   checkPool(options.pool);
   let driver: Driver;
@@ -340,41 +347,37 @@ export async function createDatabase<Client = never>(
       opts: RunTransactionOptions = {},
     ): Promise<T> {
       if (typeof fn !== 'function') {
-        return Promise.reject(new InvalidArgumentError('transaction(fn): fn must be a function'));
+        return Promise.reject(invalidArgument('transaction(fn): fn must be a function'));
       }
-      if (opts.isolationLevel !== undefined && !ISOLATION_LEVELS.has(opts.isolationLevel)) {
-        return Promise.reject(
-          new InvalidArgumentError(
-            `isolationLevel must be ReadCommitted, RepeatableRead or Serializable, got ${String(opts.isolationLevel)}`,
-          ),
-        );
-      }
+      let resolved: ResolvedTransactionOptions;
       try {
-        assertPositive('timeout', opts.timeout);
+        resolved = parseOptions(transactionOptionsSchema, opts ?? {}, {
+          where: 'transaction(fn, options)',
+          code: DB_INVALID_ARGUMENT,
+        });
       } catch (error) {
         return Promise.reject(error);
       }
-      const timeoutMs = opts.timeout ?? defaultTimeout;
-      const once = (): Promise<T> => track(() => runOnce(fn, opts.isolationLevel, timeoutMs));
-      if (!opts.retry) return once();
-      return withRetry(once, opts.retry === true ? {} : opts.retry);
+      const { isolationLevel, retry } = resolved;
+      const timeoutMs = resolved.timeout ?? defaultTimeout;
+      const once = (): Promise<T> => track(() => runOnce(fn, isolationLevel, timeoutMs));
+      if (retry === undefined || retry === false) return once();
+      return runWithRetry(once, retry === true ? DEFAULT_RETRY : retry);
     },
     listen(channel, handler, listenOptions = {}) {
       if (typeof handler !== 'function') {
         return Promise.reject(
-          new InvalidArgumentError('listen(channel, handler): handler must be a function'),
+          invalidArgument('listen(channel, handler): handler must be a function'),
         );
       }
       return track(() => driver.listen(channel, handler, listenOptions));
     },
     async notify(channel, payload = '') {
       if (typeof channel !== 'string' || channel.length === 0) {
-        throw new InvalidArgumentError(
-          'notify(channel, payload): channel must be a non-empty string',
-        );
+        throw invalidArgument('notify(channel, payload): channel must be a non-empty string');
       }
       if (Buffer.byteLength(payload) >= 8000) {
-        throw new InvalidArgumentError(
+        throw invalidArgument(
           'NOTIFY payloads must be shorter than 8000 bytes: send an id and read the row',
         );
       }
@@ -434,22 +437,22 @@ export async function createDatabase<Client = never>(
 function checkPool(pool: PoolOptions | undefined): void {
   if (pool === undefined) return;
   if (typeof pool !== 'object' || pool === null) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       'pool must be an object: { max?, idleTimeoutMs?, statementTimeoutMs?, connectionTimeoutMs?, applicationName? }',
     );
   }
   if (pool.max !== undefined && !(Number.isInteger(pool.max) && pool.max >= 1)) {
-    throw new InvalidArgumentError(`pool.max must be an integer >= 1, got ${String(pool.max)}`);
+    throw invalidArgument(`pool.max must be an integer >= 1, got ${String(pool.max)}`);
   }
   for (const key of ['idleTimeoutMs', 'statementTimeoutMs', 'connectionTimeoutMs'] as const) {
     const value = pool[key];
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
-      throw new InvalidArgumentError(
+      throw invalidArgument(
         `pool.${key} must be an integer number of ms >= 0, got ${String(value)}`,
       );
     }
   }
   if (pool.applicationName !== undefined && typeof pool.applicationName !== 'string') {
-    throw new InvalidArgumentError('pool.applicationName must be a string');
+    throw invalidArgument('pool.applicationName must be a string');
   }
 }

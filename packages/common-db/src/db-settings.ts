@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidArgumentError } from './errors.js';
+import { invalidArgument } from './errors.js';
 import type { PoolOptions } from './pg-driver.js';
 
 /**
@@ -80,7 +80,7 @@ export function databaseOptionsFromSettings(settings: DbSettings): {
   pool: PoolOptions;
 } {
   if (typeof settings !== 'object' || settings === null) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       'databaseOptionsFromSettings(settings): pass the settings parsed with the dbSettings fragment',
     );
   }
