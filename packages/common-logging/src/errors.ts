@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@vsa/common-errors';
+import { InvalidArgumentError, type VsaErrorOptions } from '@vsa/common-errors';
 
 /** Error codes thrown by `@vsa/common-logging`. */
 export type LoggingErrorCode = 'VSA_LOGGING_INVALID_ARGUMENT';
@@ -8,7 +8,7 @@ export class LoggingError extends InvalidArgumentError {
   /** Stable, machine-readable code. */
   declare readonly code: LoggingErrorCode;
 
-  constructor(code: LoggingErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: LoggingErrorCode, message: string, options?: VsaErrorOptions) {
     super(code, message, options);
   }
 }
