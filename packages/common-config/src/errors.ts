@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@vsa/common-errors';
+import { InvalidArgumentError, type VsaErrorOptions } from '@vsa/common-errors';
 
 /** Error codes thrown by `@vsa/common-config`. */
 export type ConfigErrorCode =
@@ -32,7 +32,7 @@ export class ConfigError extends InvalidArgumentError {
   /** Stable, machine-readable code (`VSA_CONFIG_*`). */
   declare readonly code: ConfigErrorCode;
 
-  constructor(code: ConfigErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ConfigErrorCode, message: string, options?: VsaErrorOptions) {
     super(code, message, options);
   }
 }

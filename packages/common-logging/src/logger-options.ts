@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type InvalidArgumentError, parseOptions } from '@vsa/common-errors';
+import { InvalidArgumentError, parseOptions } from '@vsa/common-errors';
 import { type DestinationStream, type LevelWithSilent, type LoggerOptions, symbols } from 'pino';
 import { z } from 'zod';
 import { LoggingError } from './errors.js';
@@ -95,7 +95,8 @@ function parseLoggingOptions<S extends z.ZodType>(
   try {
     return parseOptions(schema, input ?? {}, { where, code: 'VSA_LOGGING_INVALID_ARGUMENT' });
   } catch (error) {
-    const e = error as InvalidArgumentError;
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    const e = error;
     throw new LoggingError('VSA_LOGGING_INVALID_ARGUMENT', e.message, {
       cause: e,
       ...(e.details ? { details: { ...e.details } } : {}),
