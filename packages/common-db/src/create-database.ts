@@ -41,6 +41,42 @@ const transactionOptionsSchema = z.strictObject({
   retry: z.union([z.boolean(), retryOptionsSchema]).optional(),
 });
 type ResolvedTransactionOptions = z.output<typeof transactionOptionsSchema>;
+
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
+const msInteger = z.int().min(0).optional();
+
+// Parsed once in createDatabase; the resolved value is what the drivers receive.
+const createDatabaseSchema = z.strictObject({
+  url: z.string().optional(),
+  PrismaClient: z
+    .custom<PrismaClientConstructor<unknown>>(
+      (value) => typeof value === 'function',
+      'must be the generated PrismaClient class',
+    )
+    .optional(),
+  logger: z.custom<DatabaseLogger>(isObject, 'must be a logger with info() and warn()').optional(),
+  pool: z
+    .strictObject({
+      max: z.int().min(1).optional(),
+      idleTimeoutMs: msInteger,
+      statementTimeoutMs: msInteger,
+      connectionTimeoutMs: msInteger,
+      applicationName: z.string().optional(),
+    })
+    .optional(),
+  dataDir: z.string().optional(),
+  pglite: z.custom<PGlite>(isObject, 'must be an open PGlite instance').optional(),
+  transactionTimeoutMs: z.number().positive().default(30_000),
+  closeTimeoutMs: z.number().positive().default(5_000),
+});
+
+type ResolvedCreateDatabaseOptions<Client> = Omit<
+  z.output<typeof createDatabaseSchema>,
+  'PrismaClient' | 'pool'
+> & {
+  readonly PrismaClient?: PrismaClientConstructor<Client> | undefined;
+  readonly pool?: PoolOptions | undefined;
+};
 const DEFAULT_RETRY: ResolvedRetryOptions = retryOptionsSchema.parse({});
 
 /** The generated `PrismaClient` class (from `prisma-client` generator output). */
@@ -77,14 +113,6 @@ interface PrismaInternals {
     options: { isolationLevel?: IsolationLevel; timeout: number; maxWait: number },
   ): Promise<T>;
   $disconnect(): Promise<void>;
-}
-
-function assertPositive(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
-    throw invalidArgument(
-      `${name} must be a positive number of milliseconds, got ${String(value)}`,
-    );
-  }
 }
 
 /** Statement names pg and the server accept unquoted and unambiguously (NAMEDATALEN - 1). */
@@ -168,22 +196,17 @@ class SqlTransaction<Client> implements Transaction<Client> {
 export async function createDatabase<Client = never>(
   options: CreateDatabaseOptions<Client> = {},
 ): Promise<Database<Client>> {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidArgument('createDatabase(options): options must be an object');
-  }
-  assertPositive('transactionTimeoutMs', options.transactionTimeoutMs);
-  assertPositive('closeTimeoutMs', options.closeTimeoutMs);
-  if (options.PrismaClient !== undefined && typeof options.PrismaClient !== 'function') {
-    throw invalidArgument('PrismaClient must be the generated PrismaClient class');
-  }
-  checkPool(options.pool);
+  const resolved = parseOptions(createDatabaseSchema, options ?? {}, {
+    where: 'createDatabase(options)',
+    code: DB_INVALID_ARGUMENT,
+  }) as ResolvedCreateDatabaseOptions<Client>;
   let driver: Driver;
-  if (options.pglite) {
-    driver = createPGliteDriver(options.pglite);
+  if (resolved.pglite) {
+    driver = createPGliteDriver(resolved.pglite);
   } else {
-    const target = resolveTarget(options.url, options.dataDir);
+    const target = resolveTarget(resolved.url, resolved.dataDir);
     if (target.kind === 'postgres') {
-      driver = createPgDriver(target.url, options.pool ?? {}, options.logger);
+      driver = createPgDriver(target.url, resolved.pool ?? {}, resolved.logger);
     } else {
       try {
         driver = createPGliteDriver(await openPGlite(target.location));
@@ -196,17 +219,17 @@ export async function createDatabase<Client = never>(
     }
   }
   const kind = driver.kind;
-  const defaultTimeout = options.transactionTimeoutMs ?? 30_000;
-  const closeTimeout = options.closeTimeoutMs ?? 5_000;
+  const defaultTimeout = resolved.transactionTimeoutMs;
+  const closeTimeout = resolved.closeTimeoutMs;
 
   let prisma: Omit<Client, '$on'> | undefined;
-  if (options.PrismaClient) {
+  if (resolved.PrismaClient) {
     const adapter = wrapAdapterFactory(driver.prismaAdapter(), {
       isolationInsideTransaction: kind === 'pglite',
       commitCheck: driver.prismaCommitCheck,
     });
     // Typed errors on db.prisma outside a transaction too (inside, tx.prisma inherits the extension).
-    prisma = withTypedErrors(new options.PrismaClient({ adapter }));
+    prisma = withTypedErrors(new resolved.PrismaClient({ adapter }));
   }
 
   let closed = false;
@@ -414,7 +437,7 @@ export async function createDatabase<Client = never>(
           await new Promise<void>((resolve) => {
             drained = resolve;
             timer = setTimeout(() => {
-              options.logger?.warn(
+              resolved.logger?.warn(
                 { inFlight },
                 'closing the database with statements still running',
               );
@@ -432,27 +455,4 @@ export async function createDatabase<Client = never>(
     },
   };
   return attachDriver(db, driver);
-}
-
-function checkPool(pool: PoolOptions | undefined): void {
-  if (pool === undefined) return;
-  if (typeof pool !== 'object' || pool === null) {
-    throw invalidArgument(
-      'pool must be an object: { max?, idleTimeoutMs?, statementTimeoutMs?, connectionTimeoutMs?, applicationName? }',
-    );
-  }
-  if (pool.max !== undefined && !(Number.isInteger(pool.max) && pool.max >= 1)) {
-    throw invalidArgument(`pool.max must be an integer >= 1, got ${String(pool.max)}`);
-  }
-  for (const key of ['idleTimeoutMs', 'statementTimeoutMs', 'connectionTimeoutMs'] as const) {
-    const value = pool[key];
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
-      throw invalidArgument(
-        `pool.${key} must be an integer number of ms >= 0, got ${String(value)}`,
-      );
-    }
-  }
-  if (pool.applicationName !== undefined && typeof pool.applicationName !== 'string') {
-    throw invalidArgument('pool.applicationName must be a string');
-  }
 }
