@@ -20,7 +20,12 @@ import { createPGliteDriver } from './pglite-driver.js';
 import { type TransactionSlot, transactionSlots, wrapAdapterFactory } from './prisma-adapter.js';
 import { withTypedErrors } from './prisma-errors.js';
 import { resolveTarget } from './resolve-url.js';
-import { type ResolvedRetryOptions, retryOptionsSchema, runWithRetry } from './retry.js';
+import {
+  DEFAULT_RETRY,
+  type ResolvedTransactionOptions,
+  resolveTransactionOptions,
+  runWithRetry,
+} from './retry.js';
 import { compileSql } from './sql.js';
 import type {
   Database,
@@ -33,14 +38,6 @@ import type {
   Transaction,
   TransactionClient,
 } from './types.js';
-
-// Parsed once per transaction() call; the resolved value goes to runOnce / runWithRetry.
-const transactionOptionsSchema = z.strictObject({
-  isolationLevel: z.enum(['ReadCommitted', 'RepeatableRead', 'Serializable']).optional(),
-  timeout: z.number().positive().optional(),
-  retry: z.union([z.boolean(), retryOptionsSchema]).optional(),
-});
-type ResolvedTransactionOptions = z.output<typeof transactionOptionsSchema>;
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
 const msInteger = z.int().min(0).optional();
@@ -77,7 +74,6 @@ type ResolvedCreateDatabaseOptions<Client> = Omit<
   readonly PrismaClient?: PrismaClientConstructor<Client> | undefined;
   readonly pool?: PoolOptions | undefined;
 };
-const DEFAULT_RETRY: ResolvedRetryOptions = retryOptionsSchema.parse({});
 
 /** The generated `PrismaClient` class (from `prisma-client` generator output). */
 export type PrismaClientConstructor<Client> = new (options: {
@@ -374,10 +370,7 @@ export async function createDatabase<Client = never>(
       }
       let resolved: ResolvedTransactionOptions;
       try {
-        resolved = parseOptions(transactionOptionsSchema, opts ?? {}, {
-          where: 'transaction(fn, options)',
-          code: DB_INVALID_ARGUMENT,
-        });
+        resolved = resolveTransactionOptions(opts);
       } catch (error) {
         return Promise.reject(error);
       }

@@ -1,15 +1,18 @@
 // Every public entry point rejects bad input with VSA_DB_INVALID_ARGUMENT before it touches a
 // database, a file or the network. None of these calls needs a server.
+
+import { InvalidArgumentError } from '@vsa/common-errors';
 import { describe, expect, it } from 'vitest';
+import {
+  defaultMigrationsDir,
+  loadMigrations,
+  migrationChecksum,
+  migrationStatus,
+} from './admin/index.js';
 import {
   applyMigrations,
   createDatabase,
   databaseOptionsFromSettings,
-  defaultMigrationsDir,
-  InvalidArgumentError,
-  loadMigrations,
-  migrationChecksum,
-  migrationStatus,
   sqlFragment,
   sqlJoin,
   withRetry,

@@ -14,13 +14,13 @@ import {
   isRetryableTransactionError,
   mapDatabaseError,
 } from './errors.js';
-import type { RetryOptions } from './types.js';
+import type { IsolationLevel, RetryOptions } from './types.js';
 
 const callback = <F>(what: string) =>
   z.custom<F>((value) => typeof value === 'function', `${what} must be a function`);
 
-/** The schema of {@link RetryOptions}: defaults 5 retries, {@link TRANSACTION_RETRY_BACKOFF}. */
-export const retryOptionsSchema = z.strictObject({
+// The schema of RetryOptions: defaults 5 retries, TRANSACTION_RETRY_BACKOFF.
+const retryOptionsSchema = z.strictObject({
   retries: z.int().min(0).default(5),
   backoff: backoffSchema(TRANSACTION_RETRY_BACKOFF),
   shouldRetry: callback<(error: unknown) => boolean>('shouldRetry').optional(),
@@ -28,11 +28,41 @@ export const retryOptionsSchema = z.strictObject({
 });
 
 /** {@link RetryOptions} checked, with every default filled in. */
-export type ResolvedRetryOptions = z.output<typeof retryOptionsSchema>;
+export interface ResolvedRetryOptions {
+  readonly retries: number;
+  readonly backoff: ResolvedBackoff;
+  readonly shouldRetry?: ((error: unknown) => boolean) | undefined;
+  readonly onRetry?: ((error: unknown, attempt: number) => void) | undefined;
+}
 
-/** Parses `withRetry` / `transaction(fn, { retry })` options once. */
+/** `transaction(fn, options)` options checked; `retry` resolved when it is an object. */
+export interface ResolvedTransactionOptions {
+  readonly isolationLevel?: IsolationLevel | undefined;
+  readonly timeout?: number | undefined;
+  readonly retry?: boolean | ResolvedRetryOptions | undefined;
+}
+
+// Parsed once per transaction() call; the resolved value goes to the driver and runWithRetry.
+const transactionOptionsSchema = z.strictObject({
+  isolationLevel: z.enum(['ReadCommitted', 'RepeatableRead', 'Serializable']).optional(),
+  timeout: z.number().positive().optional(),
+  retry: z.union([z.boolean(), retryOptionsSchema]).optional(),
+});
+
+/** The retry options of `transaction(fn, { retry: true })`. */
+export const DEFAULT_RETRY: ResolvedRetryOptions = retryOptionsSchema.parse({});
+
+/** Parses `withRetry` options once. */
 export function resolveRetryOptions(options: unknown, where: string): ResolvedRetryOptions {
   return parseOptions(retryOptionsSchema, options ?? {}, { where, code: DB_INVALID_ARGUMENT });
+}
+
+/** Parses `transaction(fn, options)` options once. */
+export function resolveTransactionOptions(options: unknown): ResolvedTransactionOptions {
+  return parseOptions(transactionOptionsSchema, options ?? {}, {
+    where: 'transaction(fn, options)',
+    code: DB_INVALID_ARGUMENT,
+  });
 }
 
 /**
