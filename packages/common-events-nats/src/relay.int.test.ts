@@ -214,11 +214,15 @@ describe.skipIf(url === undefined)('relay into JetStream (real nats-server)', ()
 
   it('refuses a stream whose configuration conflicts with the settings, naming each field', async () => {
     const jsm = await jetstreamManager(nc);
-    const error = await ensureStream(jsm, { ...stream, duplicateWindowMs: 5000, replicas: 1 }).catch(
-      (e: unknown) => e,
-    );
+    const error = await ensureStream(jsm, {
+      ...stream,
+      duplicateWindowMs: 5000,
+      replicas: 1,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StreamConfigConflictError);
     expect((error as StreamConfigConflictError).code).toBe('VSA_EVENTS_NATS_STREAM_CONFLICT');
-    expect((error as Error).message).toContain('duplicateWindowMs: stream has 1000, settings want 5000');
+    expect((error as Error).message).toContain(
+      'duplicateWindowMs: stream has 1000, settings want 5000',
+    );
   });
 });

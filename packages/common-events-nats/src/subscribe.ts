@@ -6,7 +6,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { parseOptions } from '@vsa/common-errors';
 import {
   type BackoffPolicy,
@@ -160,17 +160,23 @@ export function subscribeJetStream(options: JetStreamSubscribeOptions): JetStrea
       stats.failed += 1;
       if (attempt >= o.maxAttempts) {
         // Dead letter first, then term: a crash in between redelivers, never loses.
-        const h = m.headers;
-        h?.set(
+        // Fresh headers: the stored ones include the relay's Nats-Expected-* headers, which
+        // would make the dead-letter stream reject the publish.
+        const h = headers();
+        for (const name of m.headers?.keys() ?? []) {
+          if (name.startsWith('Nats-')) continue;
+          for (const v of m.headers?.values(name) ?? []) h.append(name, v);
+        }
+        h.set(
           'Vsa-Dead-Letter-Error',
           describe(error)
             .replace(/[\r\n]+/g, ' ')
             .slice(0, 1000),
         );
-        h?.set('Vsa-Dead-Letter-Group', o.group);
+        h.set('Vsa-Dead-Letter-Group', o.group);
         await js.publish(deadLetterSubject, m.data, {
           msgID: `${o.group}:${m.info.streamSequence}`,
-          ...(h === undefined ? {} : { headers: h }),
+          headers: h,
         });
         stats.deadLettered += 1;
         m.term();

@@ -16,7 +16,8 @@ const logger = {
   debug() {},
   info() {},
   warn(obj, msg) {
-    if (config.verbose) process.stderr.write(`[${process.pid}] ${msg} ${obj?.err?.message ?? ''}\n`);
+    if (config.verbose)
+      process.stderr.write(`[${process.pid}] ${msg} ${obj?.err?.message ?? ''}\n`);
   },
   error(obj, msg) {
     process.stderr.write(`[${process.pid}] ${msg} ${obj?.err?.message ?? ''}\n`);
