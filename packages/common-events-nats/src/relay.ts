@@ -224,6 +224,7 @@ async function reconcile(o: Resolved, jsm: JetStreamManager, state: RelayState):
   }
   await commitCursor(o, state);
   state.reconciled = true;
+  state.healthy = true;
 }
 
 interface InFlight {
@@ -231,36 +232,50 @@ interface InFlight {
   readonly ack: Promise<PubAck>;
 }
 
+/** Publishes on the wire, oldest first; they stay in flight across pages. */
+interface Pipeline {
+  readonly queue: InFlight[];
+  /** Message id of the last publish sent (what the next one expects). */
+  prevSent: string | null;
+}
+
+/** Waits for the oldest publish; on a failure waits for the rest to settle, then throws. */
+async function settleHead(state: RelayState, pipeline: Pipeline): Promise<void> {
+  const head = pipeline.queue.shift() as InFlight;
+  let ack: PubAck;
+  try {
+    ack = await head.ack;
+  } catch (error) {
+    await drain(pipeline);
+    throw error;
+  }
+  state.lastMsgId = head.position;
+  state.streamSeq = ack.seq;
+  state.relayed += 1;
+  state.healthy = true;
+}
+
+async function drain(pipeline: Pipeline): Promise<void> {
+  await Promise.allSettled(pipeline.queue.map((q) => q.ack));
+  pipeline.queue.length = 0;
+}
+
 /**
- * Publishes one page pipelined: up to `maxInFlight` publishes on the wire, each expecting the
- * previous one's message id, so the server appends them only as an unbroken chain. The first
- * failure waits for the rest to settle (each later one fails its expectation or is a duplicate)
- * and throws: the caller reconciles from the stream and goes on from what it holds.
+ * Sends one page pipelined: up to `maxInFlight` publishes on the wire, each expecting the
+ * previous one's message id, so the server appends them only as an unbroken chain. The
+ * publishes of one page are still in flight while the next page is read. The first failure
+ * waits for the rest to settle (each later one fails its expectation or is a duplicate) and
+ * throws: the caller reconciles from the stream and goes on from what it holds.
  */
-async function publishPage(
+async function sendPage(
   o: Resolved,
   state: RelayState,
+  pipeline: Pipeline,
   events: readonly StoredEvent[],
 ): Promise<void> {
-  const queue: InFlight[] = [];
-  let prev = state.lastMsgId;
-  const settleHead = async (): Promise<void> => {
-    const head = queue.shift() as InFlight;
-    let ack: PubAck;
-    try {
-      ack = await head.ack;
-    } catch (error) {
-      await Promise.allSettled(queue.map((q) => q.ack));
-      queue.length = 0;
-      throw error;
-    }
-    state.lastMsgId = head.position;
-    state.streamSeq = ack.seq;
-    state.relayed += 1;
-    state.healthy = true;
-  };
   for (const event of events) {
     const { headers, body } = encodeEvent(event);
+    const prev = pipeline.prevSent;
     const ack = o.js.publish(subjectOf(o.stream.subjectPrefix, event), body, {
       msgID: event.position,
       headers,
@@ -272,11 +287,10 @@ async function publishPage(
           : { streamName: o.stream.name, lastMsgID: prev },
     });
     ack.catch(() => undefined); // observed by settleHead; this only avoids an unhandled rejection
-    queue.push({ position: event.position, ack });
-    prev = event.position;
-    if (queue.length >= o.maxInFlight) await settleHead();
+    pipeline.queue.push({ position: event.position, ack });
+    pipeline.prevSent = event.position;
+    if (pipeline.queue.length >= o.maxInFlight) await settleHead(state, pipeline);
   }
-  while (queue.length > 0) await settleHead();
 }
 
 function retryDelay(o: Resolved, failures: number): number {
@@ -297,24 +311,36 @@ function sleep(state: RelayState, ms: number): Promise<void> {
 }
 
 async function runLoop(o: Resolved, jsm: JetStreamManager, state: RelayState): Promise<void> {
+  const pipeline: Pipeline = { queue: [], prevSent: null };
+  let committedSeq = -1;
   while (state.running) {
     try {
-      if (!state.reconciled) await reconcile(o, jsm, state);
+      if (!state.reconciled) {
+        await reconcile(o, jsm, state);
+        pipeline.prevSent = state.lastMsgId;
+        committedSeq = state.streamSeq;
+      }
       const page = await getEventsByChannel(o.bus.db as never, o.channel, {
         after: state.readCursor,
         limit: o.batchSize,
         schema: o.bus.schema,
         tick: !o.bus.ticker.running,
       });
-      if (page.events.length > 0) {
-        await publishPage(o, state, page.events);
-        await commitCursor(o, state);
-      }
+      await sendPage(o, state, pipeline, page.events);
       state.readCursor = page.nextCursor;
+      const caughtUp = page.events.length < o.batchSize;
+      // Caught up: wait for every ack. Otherwise the pipeline stays full into the next page.
+      if (caughtUp) while (pipeline.queue.length > 0) await settleHead(state, pipeline);
+      if (state.streamSeq !== committedSeq) {
+        await commitCursor(o, state);
+        committedSeq = state.streamSeq;
+      }
       state.failures = 0;
       state.lastError = null;
-      if (page.events.length < o.batchSize) await sleep(state, o.pollIntervalMs);
+      if (caughtUp) await sleep(state, o.pollIntervalMs);
     } catch (error) {
+      // Settle what is still on the wire before reading the stream's last message.
+      await drain(pipeline);
       state.reconciled = false;
       state.healthy = false;
       state.failures += 1;
@@ -326,6 +352,7 @@ async function runLoop(o: Resolved, jsm: JetStreamManager, state: RelayState): P
       if (state.running) await sleep(state, retryDelay(o, state.failures));
     }
   }
+  await drain(pipeline);
 }
 
 /**
