@@ -8,9 +8,11 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseOptions } from '@vsa/common-errors';
 import {
+  type EventBus,
   type EventBusLogger,
   getEventsByChannel,
   type StoredEvent,
+  type Ticker,
   tickChannel,
 } from '@vsa/common-events';
 import { z } from 'zod';
@@ -22,12 +24,10 @@ import { ensureStream } from './stream.js';
 
 /** The part of `@vsa/common-events`' bus the relay reads through (its public API only). */
 export interface RelayBus {
-  readonly db: {
-    query<Row extends object>(text: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
-    listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
-  };
+  readonly db: EventBus['db'];
   readonly schema: string;
-  readonly ticker: { readonly running: boolean };
+  /** Whether the bus's ticker runs in this process (else the relay takes ticks itself). */
+  readonly ticker: Pick<Ticker, 'running'>;
 }
 
 const optionsSchema: z.ZodType<ResolvedRelayOptions> = z.strictObject({
@@ -320,7 +320,7 @@ async function runLoop(o: Resolved, jsm: JetStreamManager, state: RelayState): P
         pipeline.prevSent = state.lastMsgId;
         committedSeq = state.streamSeq;
       }
-      const page = await getEventsByChannel(o.bus.db as never, o.channel, {
+      const page = await getEventsByChannel(o.bus.db, o.channel, {
         after: state.readCursor,
         limit: o.batchSize,
         schema: o.bus.schema,
