@@ -1,14 +1,7 @@
-import { ConflictError, InvalidArgumentError, UnavailableError } from '@vsa/common-errors';
+import { ConflictError } from '@vsa/common-errors';
 
-/** Code of every invalid option or argument of this package. */
+/** Code of every invalid option of this package (an `InvalidArgumentError` from `parseOptions`). */
 export const INVALID_ARGUMENT_CODE = 'VSA_EVENTS_NATS_INVALID_ARGUMENT';
-
-/** Thrown for a wrong option or argument: the calling code has a bug to fix. */
-export class NatsInvalidArgumentError extends InvalidArgumentError {
-  constructor(message: string, details?: Record<string, unknown>) {
-    super(INVALID_ARGUMENT_CODE, message, details === undefined ? {} : { details });
-  }
-}
 
 /**
  * An existing stream's configuration differs from the settings in a way that changes what the
@@ -46,12 +39,5 @@ export class RelayStreamMismatchError extends ConflictError {
     super('VSA_EVENTS_NATS_STREAM_MISMATCH', `JetStream stream "${stream}": ${message}`, {
       details: { stream, ...details },
     });
-  }
-}
-
-/** NATS did not answer (down, cut off, timed out): the relay retries by itself. */
-export class NatsUnavailableError extends UnavailableError {
-  constructor(message: string, cause: unknown) {
-    super('VSA_EVENTS_NATS_UNAVAILABLE', message, { cause, retryAfterSeconds: 1 });
   }
 }

@@ -8,8 +8,6 @@ describe('@vsa/common-events-nats', () => {
     expect(Object.keys(entry).sort()).toEqual([
       'HEADERS',
       'INVALID_ARGUMENT_CODE',
-      'NatsInvalidArgumentError',
-      'NatsUnavailableError',
       'RelayStreamMismatchError',
       'StreamConfigConflictError',
       'createRelay',

@@ -1,7 +1,5 @@
 export {
   INVALID_ARGUMENT_CODE,
-  NatsInvalidArgumentError,
-  NatsUnavailableError,
   RelayStreamMismatchError,
   type StreamConfigConflict,
   StreamConfigConflictError,
