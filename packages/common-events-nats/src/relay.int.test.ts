@@ -47,7 +47,9 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 }
 
 function startWorker(): ChildProcess {
+  // From the package folder, where `tsx` (a dev dependency) resolves.
   const child = spawn(process.execPath, ['--import', 'tsx', worker], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
     env: {
       ...process.env,
       VSA_RELAY_WORKER: JSON.stringify({ url, schema, channel, stream, natsPort: proxy.port }),
