@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '@vsa/common-logging';
 import type { Logger } from 'pino';
+import { platformSettings } from './platform/platform-settings.js';
+import type { ServerDependencies } from './server.js';
 
 /** A logger whose JSON lines tests can read back. */
 export function captureLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
@@ -24,8 +26,9 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
 }
 
 /** Settings a test server needs, as production would read them. */
-export const testSettings = {
+export const testSettings: ServerDependencies['settings'] = {
   NODE_ENV: 'test',
   TRUST_PROXY: false,
   BODY_LIMIT: 1_048_576,
-} as const;
+  ...platformSettings.parse({}),
+};

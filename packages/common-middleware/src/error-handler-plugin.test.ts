@@ -418,6 +418,18 @@ describe('errorHandlerPlugin options', () => {
     await app.close();
   });
 
+  it('keeps 404 for unknown paths when a catch-all OPTIONS * route (CORS preflight) exists', async () => {
+    const { app } = await buildTestApp({
+      routes: (a) => {
+        a.options('*', async () => '');
+        a.get('/only-get', async () => 'ok');
+      },
+    });
+    expect((await app.inject({ method: 'GET', url: '/nowhere' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/only-get' })).statusCode).toBe(405);
+    await app.close();
+  });
+
   it('answers 404 instead of 405 when methodNotAllowed is off', async () => {
     const { app } = await buildTestApp({
       errors: { methodNotAllowed: false },
