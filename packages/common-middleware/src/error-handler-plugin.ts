@@ -5,12 +5,7 @@ import { createMethodIndex } from './method-index.js';
 import { checkedOptions } from './option-keys.js';
 import { InvalidMiddlewareOptionsError } from './options-error.js';
 import { runInRequestScope } from './request-scope.js';
-import {
-  DEFAULT_STATUS_BY_CODE,
-  type ProblemSettings,
-  type ResolvedProblem,
-  toProblem,
-} from './to-problem.js';
+import { type ProblemSettings, type ResolvedProblem, toProblem } from './to-problem.js';
 
 /** Options of {@link errorHandlerPlugin}. */
 export interface ErrorHandlerOptions {
@@ -30,8 +25,6 @@ export interface ErrorHandlerOptions {
   readonly maxDetailLength?: number;
   /** `Retry-After` seconds for a 503 whose error names none. Default 1. */
   readonly retryAfterSeconds?: number;
-  /** Extra `code → status` mappings, checked before an error's own `statusCode`. */
-  readonly statusByCode?: Readonly<Record<string, number>>;
   /** Answer 405 with `Allow` for a known path with another method (else 404). Default true. */
   readonly methodNotAllowed?: boolean;
 }
@@ -45,7 +38,6 @@ const optionsSchema = z.object({
   exposeInternalErrors: z.boolean().optional(),
   maxDetailLength: z.number().int().min(16).max(100_000).optional(),
   retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
-  statusByCode: z.record(z.string().min(1), z.number().int().min(400).max(599)).optional(),
   methodNotAllowed: z.boolean().optional(),
 });
 
@@ -66,10 +58,6 @@ const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) 
     exposeInternalErrors: options.exposeInternalErrors ?? (env === 'development' || env === 'test'),
     maxDetailLength: options.maxDetailLength ?? 1000,
     retryAfterSeconds: options.retryAfterSeconds ?? 1,
-    statusByCode: new Map([
-      ...DEFAULT_STATUS_BY_CODE,
-      ...Object.entries(options.statusByCode ?? {}),
-    ]),
   };
 
   const config = app.initialConfig;
