@@ -24,6 +24,7 @@ import {
 } from './platform/framework-errors.js';
 import { registerHttpHardening } from './platform/http-hardening.js';
 import type { PlatformSettings } from './platform/platform-settings.js';
+import { childLoggerWithoutReqId, registerRequestLogging } from './platform/request-logging.js';
 import type { ApiSettings } from './settings.js';
 import { ordersSlice } from './slices/orders/index.js';
 import { shippingSlice } from './slices/shipping/index.js';
@@ -66,6 +67,9 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId,
+    // One id per line, under one name: see request-logging.ts.
+    childLoggerFactory: childLoggerWithoutReqId,
+    disableRequestLogging: true,
     trustProxy: fastifyTrustProxy(settings.TRUST_PROXY),
     bodyLimit: settings.BODY_LIMIT,
     // Timeouts: a client trickling its headers or body cannot hold a socket forever.
@@ -91,6 +95,7 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
 
   // Request context first: its onRequest hook must run before any other hook logs.
   await app.register(requestContextPlugin);
+  registerRequestLogging(app);
   // Before any route: the handler collects routes to answer 405 for a known path.
   // 5xx messages (driver text, Prisma's) reach a body only when a setting asks for it.
   await app.register(errorHandlerPlugin, {
