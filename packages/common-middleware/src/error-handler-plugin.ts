@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createMethodIndex } from './method-index.js';
 import { checkedOptions } from './option-keys.js';
 import { InvalidMiddlewareOptionsError } from './options-error.js';
+import { createOutageLog, type OutageLog, type OutageSummary } from './outage-log.js';
 import { runInRequestScope } from './request-scope.js';
 import { type ProblemSettings, type ResolvedProblem, toProblem } from './to-problem.js';
 
@@ -78,9 +79,16 @@ const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) 
     app.addHook('onRoute', (route) => methodIndex.add(route.method, route.url));
   }
 
+  const outage = createOutageLog();
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 500) return;
+    const ended = outage.onSuccess();
+    if (ended !== undefined) logOutageEnd(request, ended);
+  });
+
   app.setErrorHandler((error: unknown, request, reply) => {
     const problem = safeProblem(error, request, reply);
-    return sendProblem(request, reply, problem);
+    return sendProblem(request, reply, problem, outage);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -110,7 +118,7 @@ const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) 
             base,
             settings,
           );
-    return sendProblem(request, reply, problem);
+    return sendProblem(request, reply, problem, outage);
   });
 
   function safeProblem(
@@ -143,8 +151,16 @@ function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   problem: ResolvedProblem,
+  outage: OutageLog,
 ): FastifyReply {
-  runInRequestScope(request, () => logProblem(request, problem));
+  runInRequestScope(request, () => {
+    if (problem.status !== 503) return logProblem(request, problem);
+    // An outage answers thousands of 503s: log its start in full, count the rest.
+    const decision = outage.on503(String(problem.logSummary.code ?? 'unknown'));
+    if (decision.kind === 'counted') return;
+    if (decision.ended !== undefined) logOutageEnd(request, decision.ended);
+    logProblem(request, problem, ' (outage started: further 503s with this code are counted)');
+  });
   // A string payload skips response serializers: a route's schema cannot reshape the problem.
   return reply
     .code(problem.status)
@@ -153,8 +169,15 @@ function sendProblem(
     .send(JSON.stringify(problem.body));
 }
 
-function logProblem(request: FastifyRequest, problem: ResolvedProblem): void {
-  const message = `request failed: ${problem.status} ${problem.body.title}`;
+function logOutageEnd(request: FastifyRequest, ended: OutageSummary): void {
+  request.log.warn(
+    { outage: ended },
+    `outage over: ${ended.answered503} requests answered 503 (${ended.code}) in ${ended.durationMs} ms`,
+  );
+}
+
+function logProblem(request: FastifyRequest, problem: ResolvedProblem, suffix = ''): void {
+  const message = `request failed: ${problem.status} ${problem.body.title}${suffix}`;
   const fields =
     problem.logErr === undefined
       ? { problem: problem.logSummary }
