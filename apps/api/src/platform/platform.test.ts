@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiServer, buildServer } from '../server.js';
+import { loadApiSettings, migrateOnStart } from '../settings.js';
 import { captureLogger, testSettings } from '../test-support.js';
 import type { AppInstance } from './app-instance.js';
 
@@ -209,6 +210,14 @@ describe('security and load', () => {
     expect(response.statusCode).toBe(503);
     expect(response.headers['content-type']).toMatch(PROBLEM);
     expect(response.headers['retry-after']).toBe('10');
+  });
+
+  it('with NODE_ENV unset and a real DATABASE_URL, 5xx details stay hidden by default', () => {
+    const settings = loadApiSettings({ DATABASE_URL: 'postgres://app@db.internal:5432/app' });
+    expect(settings.NODE_ENV).toBe('development');
+    expect(settings.EXPOSE_ERROR_DETAILS).toBe(false);
+    expect(migrateOnStart(settings)).toBe(true);
+    expect(migrateOnStart({ ...settings, NODE_ENV: 'production' })).toBe(false);
   });
 
   it('keeps 5xx messages out of bodies unless EXPOSE_ERROR_DETAILS is set', async () => {
