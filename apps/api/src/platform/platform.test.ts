@@ -58,24 +58,24 @@ function problemOf(raw: string): { status: string; contentType: string; body: un
 
 describe('errors raised before or outside routing are problem+json', () => {
   it('bad URL encoding is a 400 problem', async () => {
-    await build();
-    const response = await app!.inject({ method: 'GET', url: '/orders/%ff' });
+    const server = await build();
+    const response = await server.inject({ method: 'GET', url: '/orders/%ff' });
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toMatch(PROBLEM);
     expect(response.json()).toMatchObject({ status: 400, code: 'FST_ERR_BAD_URL' });
   });
 
   it('a path parameter over maxParamLength is a 414 problem', async () => {
-    await build();
-    const response = await app!.inject({ method: 'GET', url: `/things/${'x'.repeat(200)}` });
+    const server = await build();
+    const response = await server.inject({ method: 'GET', url: `/things/${'x'.repeat(200)}` });
     expect(response.statusCode).toBe(414);
     expect(response.headers['content-type']).toMatch(PROBLEM);
     expect(response.json()).toMatchObject({ status: 414, code: 'FST_ERR_MAX_PARAM_LENGTH' });
   });
 
   it('malformed JSON and an over-limit body are 400 and 413 problems', async () => {
-    await build({ BODY_LIMIT: 64 });
-    const bad = await app!.inject({
+    const server = await build({ BODY_LIMIT: 64 });
+    const bad = await server.inject({
       method: 'POST',
       url: '/echo',
       headers: { 'content-type': 'application/json' },
@@ -83,7 +83,7 @@ describe('errors raised before or outside routing are problem+json', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(PROBLEM);
-    const big = await app!.inject({
+    const big = await server.inject({
       method: 'POST',
       url: '/echo',
       headers: { 'content-type': 'application/json' },
@@ -94,9 +94,9 @@ describe('errors raised before or outside routing are problem+json', () => {
   });
 
   it('headers over the limit are a 431 problem over real HTTP', async () => {
-    await build();
-    await app!.listen({ host: '127.0.0.1', port: 0 });
-    const port = (app!.server.address() as { port: number }).port;
+    const server = await build();
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const port = (server.server.address() as { port: number }).port;
     const raw = await rawExchange(
       port,
       `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
@@ -110,9 +110,9 @@ describe('errors raised before or outside routing are problem+json', () => {
 
 describe('request bodies', () => {
   it('refuses content-encoding gzip on a plain body, and an unknown encoding, with 415', async () => {
-    await build();
+    const server = await build();
     for (const encoding of ['gzip', 'x-made-up']) {
-      const response = await app!.inject({
+      const response = await server.inject({
         method: 'POST',
         url: '/echo',
         headers: { 'content-type': 'application/json', 'content-encoding': encoding },
@@ -125,8 +125,8 @@ describe('request bodies', () => {
   });
 
   it('refuses a charset=iso-8859-1 body with 415 instead of storing U+FFFD', async () => {
-    await build();
-    const response = await app!.inject({
+    const server = await build();
+    const response = await server.inject({
       method: 'POST',
       url: '/echo',
       headers: { 'content-type': 'application/json; charset=iso-8859-1' },
@@ -134,7 +134,7 @@ describe('request bodies', () => {
     });
     expect(response.statusCode).toBe(415);
     expect(response.json()).toMatchObject({ code: 'API_UNSUPPORTED_CHARSET' });
-    const utf8 = await app!.inject({
+    const utf8 = await server.inject({
       method: 'POST',
       url: '/echo',
       headers: { 'content-type': 'application/json; charset=UTF-8' },
@@ -144,9 +144,9 @@ describe('request bodies', () => {
   });
 
   it('closes a socket whose body trickles in past REQUEST_TIMEOUT_MS', async () => {
-    await build({ REQUEST_TIMEOUT_MS: 300, HEADERS_TIMEOUT_MS: 300 });
-    await app!.listen({ host: '127.0.0.1', port: 0 });
-    const port = (app!.server.address() as { port: number }).port;
+    const server = await build({ REQUEST_TIMEOUT_MS: 300, HEADERS_TIMEOUT_MS: 300 });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const port = (server.server.address() as { port: number }).port;
     const socket = connect(port, '127.0.0.1');
     socket.write(
       'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
@@ -168,8 +168,8 @@ describe('request bodies', () => {
 
 describe('security and load', () => {
   it('sends security headers and no CORS header when no origin is configured', async () => {
-    await build();
-    const response = await app!.inject({
+    const server = await build();
+    const response = await server.inject({
       method: 'GET',
       url: '/health/live',
       headers: { origin: 'https://evil.example' },
@@ -179,8 +179,8 @@ describe('security and load', () => {
   });
 
   it('allows a configured CORS origin', async () => {
-    await build({ CORS_ORIGINS: ['https://shop.example'] });
-    const response = await app!.inject({
+    const server = await build({ CORS_ORIGINS: ['https://shop.example'] });
+    const response = await server.inject({
       method: 'GET',
       url: '/health/live',
       headers: { origin: 'https://shop.example' },
@@ -189,11 +189,11 @@ describe('security and load', () => {
   });
 
   it('answers over the rate limit with a 429 problem and Retry-After', async () => {
-    await build({ RATE_LIMIT_MAX: 2, RATE_LIMIT_WINDOW_MS: 60_000 });
+    const server = await build({ RATE_LIMIT_MAX: 2, RATE_LIMIT_WINDOW_MS: 60_000 });
     const statuses: number[] = [];
     let last: Awaited<ReturnType<ApiServer['inject']>> | undefined;
     for (let i = 0; i < 3; i++) {
-      last = await app!.inject({ method: 'GET', url: '/docs/json' });
+      last = await server.inject({ method: 'GET', url: '/docs/json' });
       statuses.push(last.statusCode);
     }
     expect(statuses).toEqual([200, 200, 429]);
@@ -203,10 +203,10 @@ describe('security and load', () => {
   });
 
   it('sheds load with a 503 problem and Retry-After when the heap passes its limit', async () => {
-    await build({ LOAD_MAX_HEAP_USED_BYTES: 1 });
+    const server = await build({ LOAD_MAX_HEAP_USED_BYTES: 1 });
     // under-pressure samples the heap on an interval; wait for its first sample.
     await new Promise((resolve) => setTimeout(resolve, 1200));
-    const response = await app!.inject({ method: 'GET', url: '/docs/json' });
+    const response = await server.inject({ method: 'GET', url: '/docs/json' });
     expect(response.statusCode).toBe(503);
     expect(response.headers['content-type']).toMatch(PROBLEM);
     expect(response.headers['retry-after']).toBe('10');
@@ -222,11 +222,11 @@ describe('security and load', () => {
 
   it('keeps 5xx messages out of bodies unless EXPOSE_ERROR_DETAILS is set', async () => {
     for (const expose of [false, true]) {
-      await build({ EXPOSE_ERROR_DETAILS: expose });
-      const response = await app!.inject({ method: 'GET', url: '/boom' });
+      const server = await build({ EXPOSE_ERROR_DETAILS: expose });
+      const response = await server.inject({ method: 'GET', url: '/boom' });
       expect(response.statusCode).toBe(500);
       expect(response.body.includes('prisma')).toBe(expose);
-      await app!.close();
+      await server.close();
       app = undefined;
     }
   });
@@ -234,18 +234,18 @@ describe('security and load', () => {
 
 describe('API docs', () => {
   it('serves an OpenAPI 3.1 document and the reference page at /docs', async () => {
-    await build();
-    const doc = await app!.inject({ method: 'GET', url: '/docs/json' });
+    const server = await build();
+    const doc = await server.inject({ method: 'GET', url: '/docs/json' });
     expect(doc.json()).toMatchObject({ openapi: '3.1.0' });
     expect(doc.json().paths['/health/ready'].get.responses['503']).toBeDefined();
-    const page = await app!.inject({ method: 'GET', url: '/docs/' });
+    const page = await server.inject({ method: 'GET', url: '/docs/' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
   });
 
   it('lists a route without summary or response schemas as undocumented', async () => {
-    await build({}, (server) => server.get('/bare', async () => ({})));
-    expect(app!.undocumentedRoutes()).toContainEqual({
+    const server = await build({}, (server) => server.get('/bare', async () => ({})));
+    expect(server.undocumentedRoutes()).toContainEqual({
       method: 'GET',
       url: '/bare',
       missing: ['summary', 'response'],
