@@ -67,6 +67,8 @@ function startServer(): Promise<{ child: ChildProcess; url: string; output: () =
       PGLITE_DATA_DIR: join(dir, 'pglite'),
       SHUTDOWN_TIMEOUT_MS: '8000',
       RATE_LIMIT_MAX: '0',
+      // The probes it calls log at debug.
+      LOG_LEVEL: 'debug',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
