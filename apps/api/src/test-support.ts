@@ -31,4 +31,7 @@ export const testSettings: ServerDependencies['settings'] = {
   TRUST_PROXY: false,
   BODY_LIMIT: 1_048_576,
   ...platformSettings.parse({}),
+  // Off in tests: two busy cores shared by parallel test files delay the event loop past any
+  // production limit, and load shedding would turn assertions into 503s. Its own test sets it.
+  LOAD_MAX_EVENT_LOOP_DELAY_MS: 0,
 };
