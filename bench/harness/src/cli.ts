@@ -1,0 +1,70 @@
+// `pnpm reliability [--profile quick|full] [--system vsa-bus|pg-boss] [--scenario name]`
+// Runs every scenario against every adapter on a private PostgreSQL cluster and prints one table.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createPrivateCluster, type PrivateCluster } from './cluster.js';
+import {
+  type CellResult,
+  PROFILES,
+  runCell,
+  SCENARIOS,
+  type Scenario,
+  SYSTEMS,
+  type SystemName,
+} from './driver.js';
+import { formatTable } from './table.js';
+
+const { values } = parseArgs({
+  options: {
+    profile: { type: 'string', default: 'quick' },
+    system: { type: 'string', multiple: true },
+    scenario: { type: 'string', multiple: true },
+    out: { type: 'string' },
+  },
+});
+const profileName = values.profile === 'full' ? 'full' : 'quick';
+const profile = PROFILES[profileName];
+const systems = (values.system ?? Object.keys(SYSTEMS)) as SystemName[];
+const scenarios = (values.scenario ?? [...SCENARIOS]) as Scenario[];
+
+let cluster: PrivateCluster | undefined;
+const cleanup = async (): Promise<void> => {
+  await cluster?.destroy();
+  cluster = undefined;
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+const started = Date.now();
+const results: CellResult[] = [];
+const log: string[] = [];
+try {
+  cluster = await createPrivateCluster();
+  process.stderr.write(`private cluster on port ${cluster.port} in ${cluster.dir}\n`);
+  for (const system of systems) {
+    for (const scenario of scenarios) {
+      const t = Date.now();
+      try {
+        results.push(await runCell(cluster, system, scenario, profile, log));
+      } catch (error) {
+        process.stderr.write(`${scenario} ${system}: ${(error as Error).stack}\n`);
+      }
+      process.stderr.write(`  ${scenario} ${system}: ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+    }
+  }
+} finally {
+  await cleanup();
+}
+process.stdout.write(`${formatTable(results)}\n`);
+process.stdout.write(`profile ${profile.name}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+const out = values.out ?? (profileName === 'full' ? 'reliability-results.json' : undefined);
+if (out) {
+  writeFileSync(
+    out,
+    `${JSON.stringify({ profile, results, adapterLog: log.slice(-2000) }, null, 2)}\n`,
+  );
+  process.stdout.write(`results written to ${out} (PNG plots not produced)\n`);
+}
