@@ -2,6 +2,7 @@
 // Runs every scenario against every adapter on a private PostgreSQL cluster and prints one table.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runApiSuite } from './api-suite.js';
 import { createPrivateCluster, type PrivateCluster } from './cluster.js';
 import {
   type CellResult,
@@ -20,8 +21,24 @@ const { values } = parseArgs({
     system: { type: 'string', multiple: true },
     scenario: { type: 'string', multiple: true },
     out: { type: 'string' },
+    suite: { type: 'string', default: 'queue' },
   },
 });
+
+if (values.suite === 'api') {
+  const started = Date.now();
+  const { checks, firstDeliveryAfterRestartS } = await runApiSuite();
+  process.stdout.write('| check | result | detail |\n|---|---|---|\n');
+  for (const c of checks) {
+    process.stdout.write(
+      `| ${c.name} | ${c.ok === 'skipped' ? 'skipped' : c.ok ? 'ok' : 'FAIL'} | ${c.detail} |\n`,
+    );
+  }
+  process.stdout.write(
+    `first consumer delivery after kill -9 + restart: ${firstDeliveryAfterRestartS ?? 'none'} s; suite ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
+  process.exit(checks.some((c) => c.ok === false) ? 1 : 0);
+}
 const profileName = values.profile === 'full' ? 'full' : 'quick';
 const profile = PROFILES[profileName];
 const systems = (values.system ?? Object.keys(SYSTEMS)) as SystemName[];
