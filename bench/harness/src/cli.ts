@@ -85,3 +85,15 @@ if (out) {
   );
   process.stdout.write(`results written to ${out} (PNG plots not produced)\n`);
 }
+
+// CI gate: our bus must account for every job; pg-boss's figures are reported, never gating.
+const broken = results.filter(
+  (r) => r.system === 'vsa-bus' && (r.jobsLost > 0 || r.duplicates > 0),
+);
+const missing = systems.length * scenarios.length - results.length;
+if (broken.length > 0 || missing > 0) {
+  process.stdout.write(
+    `FAILED: ${broken.length} vsa-bus cells lost or duplicated jobs; ${missing} cells did not run\n`,
+  );
+  process.exitCode = 1;
+}
