@@ -2,6 +2,7 @@
 // apply migrations at start-up, and the errors worth catching. Operator functions and the less
 // common types are in `@vsa/common-db/admin`, the backoff policy in `@vsa/common-db/backoff`,
 // test helpers in `@vsa/common-db/testing`.
+export type { MigrationSet } from './cli.js';
 export {
   type CreateDatabaseOptions,
   createDatabase,
@@ -27,11 +28,10 @@ export { withRetry } from './retry.js';
 export { type SqlFragment, sqlFragment, sqlIdentifier, sqlJoin } from './sql.js';
 export type {
   Database,
-  HealthReport,
   IsolationLevel,
-  ListenOptions,
   QueryResult,
   RetryOptions,
   RunTransactionOptions,
   Transaction,
+  Unlisten,
 } from './types.js';

@@ -1,6 +1,5 @@
 // Operator functions (migration status, creation and diffs, checksums), SQL compile helpers,
 // error mapping, and the types an application rarely names.
-export type { MigrationSet } from '../cli.js';
 export {
   type ConstraintDetails,
   ConstraintViolationError,
@@ -36,9 +35,10 @@ export type {
   BackoffOptions,
   DatabaseKind,
   DatabaseLogger,
+  HealthReport,
+  ListenOptions,
   QueryOptions,
   SqlExecutor,
   TransactionClient,
   TransactionOptions,
-  Unlisten,
 } from '../types.js';
