@@ -2,7 +2,6 @@
 // apply migrations at start-up, and the errors worth catching. Operator functions and the less
 // common types are in `@vsa/common-db/admin`, the backoff policy in `@vsa/common-db/backoff`,
 // test helpers in `@vsa/common-db/testing`.
-export type { MigrationSet } from './cli.js';
 export {
   type CreateDatabaseOptions,
   createDatabase,
@@ -33,5 +32,4 @@ export type {
   RetryOptions,
   RunTransactionOptions,
   Transaction,
-  Unlisten,
 } from './types.js';

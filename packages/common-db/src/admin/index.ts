@@ -1,5 +1,6 @@
 // Operator functions (migration status, creation and diffs, checksums), SQL compile helpers,
 // error mapping, and the types an application rarely names.
+export type { MigrationSet } from '../cli.js';
 export {
   type ConstraintDetails,
   ConstraintViolationError,
@@ -41,4 +42,5 @@ export type {
   SqlExecutor,
   TransactionClient,
   TransactionOptions,
+  Unlisten,
 } from '../types.js';
