@@ -32,12 +32,23 @@ import type {
   DatabaseLogger,
   HealthReport,
   IsolationLevel,
+  ListenOptions,
   QueryOptions,
   QueryResult,
   RunTransactionOptions,
   Transaction,
   TransactionClient,
 } from './types.js';
+
+const callbackSchema = z
+  .custom<(...args: never[]) => void>((value) => typeof value === 'function', 'must be a function')
+  .optional();
+
+// Parsed once per listen() call.
+const listenOptionsSchema = z.strictObject({
+  onReconnect: callbackSchema,
+  onError: callbackSchema,
+});
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
 const msInteger = z.int().min(0).optional();
@@ -386,7 +397,16 @@ export async function createDatabase<Client = never>(
           invalidArgument('listen(channel, handler): handler must be a function'),
         );
       }
-      return track(() => driver.listen(channel, handler, listenOptions));
+      let resolvedListen: ListenOptions;
+      try {
+        resolvedListen = parseOptions(listenOptionsSchema, listenOptions ?? {}, {
+          where: 'listen(channel, handler, options)',
+          code: DB_INVALID_ARGUMENT,
+        }) as ListenOptions;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return track(() => driver.listen(channel, handler, resolvedListen));
     },
     async notify(channel, payload = '') {
       if (typeof channel !== 'string' || channel.length === 0) {

@@ -27,9 +27,7 @@ export { withRetry } from './retry.js';
 export { type SqlFragment, sqlFragment, sqlIdentifier, sqlJoin } from './sql.js';
 export type {
   Database,
-  HealthReport,
   IsolationLevel,
-  ListenOptions,
   QueryResult,
   RetryOptions,
   RunTransactionOptions,

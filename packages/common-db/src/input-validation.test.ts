@@ -4,6 +4,7 @@
 import { InvalidArgumentError } from '@vsa/common-errors';
 import { describe, expect, it } from 'vitest';
 import {
+  createMigration,
   defaultMigrationsDir,
   loadMigrations,
   migrationChecksum,
@@ -81,6 +82,17 @@ describe('input validation', () => {
       await expect(
         db.transaction(async () => 1, { retry: { retries: 1, onretry: () => {} } } as never),
       ).rejects.toMatchObject({ code: 'VSA_DB_INVALID_ARGUMENT' });
+      await expect(applyMigrations(db, { migrations: [], schems: 'x' } as never)).rejects.toThrow(
+        'applyMigrations(db, options): unknown option "schems" (accepted: migrations, schema)',
+      );
+      await expect(migrationStatus(db, { migration: [] } as never)).rejects.toThrow(
+        'unknown option "migration" (accepted: migrations, schema)',
+      );
+      await expect(
+        createMigration(db, { schemaFile: 's', dir: 'd', name: 'n', aply: false } as never),
+      ).rejects.toThrow(
+        'createMigration(db, options): unknown option "aply" (accepted: schemaFile, dir, schema, name, apply, now)',
+      );
     } finally {
       await db.close();
     }

@@ -36,6 +36,8 @@ export type {
   BackoffOptions,
   DatabaseKind,
   DatabaseLogger,
+  HealthReport,
+  ListenOptions,
   QueryOptions,
   SqlExecutor,
   TransactionClient,
