@@ -13,8 +13,8 @@ import {
 import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health/health-routes.js';
 import type { Infrastructure } from './infrastructure.js';
-import { statusRoutes } from './operations/status-routes.js';
 import type { ApiSettings } from './settings.js';
+import { adminSlice } from './slices/admin/index.js';
 import { ordersSlice } from './slices/orders/index.js';
 import { shippingSlice } from './slices/shipping/index.js';
 
@@ -29,7 +29,7 @@ export type ApiServer = FastifyInstance<
 
 /** Everything the server is built from; main.ts creates these, tests pass their own. */
 export interface ServerDependencies {
-  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT'>;
+  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT' | 'ADMIN_TOKEN'>;
   readonly logger: Logger;
   readonly readiness?: readonly ReadinessCheck[];
   /** Database and event bus; without them only the health routes exist. */
@@ -80,7 +80,7 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
     const { db, bus } = infrastructure;
     await app.register(ordersSlice, { prefix: '/orders', db, bus });
     await app.register(shippingSlice, { prefix: '/shipments', db, bus });
-    await app.register(statusRoutes, { prefix: '/status', bus });
+    await app.register(adminSlice, { prefix: '/admin', bus, token: deps.settings.ADMIN_TOKEN });
   }
   const onClose = deps.onClose;
   if (onClose) app.addHook('onClose', async () => onClose());

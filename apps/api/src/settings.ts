@@ -14,10 +14,17 @@ import { z } from 'zod';
 /** Settings that belong to the API itself rather than to a package. */
 export const apiOwnSettings: z.ZodObject<{
   MIGRATE_ON_START: z.ZodDefault<z.ZodCodec<z.ZodString, z.ZodBoolean>>;
+  ADMIN_TOKEN: z.ZodOptional<z.ZodString>;
 }> = z.object({
   MIGRATE_ON_START: envBoolean().default(true).meta({
     description: 'Apply pending migrations (app and event bus) before listening',
     example: 'false',
+  }),
+  ADMIN_TOKEN: z.string().min(16).optional().meta({
+    description:
+      'Bearer token of the /admin routes (at least 16 characters); unset, every admin call is 401',
+    example: 'change-me-to-a-long-random-string',
+    secret: true,
   }),
 });
 

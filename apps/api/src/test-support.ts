@@ -23,9 +23,13 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
   };
 }
 
+/** The admin token of {@link testSettings}. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
 /** Settings a test server needs, as production would read them. */
 export const testSettings = {
   NODE_ENV: 'test',
   TRUST_PROXY: false,
   BODY_LIMIT: 1_048_576,
+  ADMIN_TOKEN: TEST_ADMIN_TOKEN,
 } as const;

@@ -71,6 +71,18 @@ describe.each(testEngines())('orders slice on %s', (engine) => {
     expect(await orderEvents()).toHaveLength(before);
   });
 
+  it('rejects NUL in a text field with a 400 problem at validation (PostgreSQL text cannot hold it)', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"customer":"a\\u0000b","total":1}',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json().errors[0].pointer).toBe('/body/customer');
+  });
+
   it('answers an unknown order with a 404 problem coded ORDERS_NOT_FOUND', async () => {
     const id = '018f0000-0000-7000-8000-000000000000';
     const response = await app.inject({ method: 'GET', url: `/orders/${id}` });

@@ -7,8 +7,19 @@ import { OrderPlaced } from './contract.js';
 import type { OrdersSliceOptions } from './deps.js';
 import { orderView, orderViewSchema } from './order-view.js';
 
+/**
+ * PostgreSQL text cannot hold U+0000 (22021 at insert time): rejected here, at validation,
+ * so the client gets a 400 naming the field instead of a 500.
+ */
+const noNul = (value: string): boolean => !value.includes('\u0000');
+
 const placeOrderBody = z.object({
-  customer: z.string().trim().min(1).max(200),
+  customer: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine(noNul, { message: 'must not contain the NUL character (\\u0000)' }),
   total: z.int().nonnegative().max(100_000_000),
 });
 

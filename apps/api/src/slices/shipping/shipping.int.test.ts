@@ -76,20 +76,6 @@ describe.each(testEngines())('shipping slice on %s', (engine) => {
     });
   });
 
-  it('reports the group in /status/consumers with no lag once caught up', async () => {
-    const orderId = await placeOrder('req-ship-3');
-    await vi.waitFor(
-      async () => {
-        const response = await app.inject({ method: 'GET', url: `/shipments/${orderId}` });
-        expect(response.statusCode).toBe(200);
-      },
-      { timeout: 10_000, interval: 20 },
-    );
-    const status = await app.inject({ method: 'GET', url: '/status/consumers' });
-    expect(status.statusCode).toBe(200);
-    expect(JSON.stringify(status.json())).toContain(SCHEDULE_SHIPMENT_GROUP);
-  });
-
   it('answers 404 SHIPPING_NOT_FOUND for an order without shipment', async () => {
     const response = await app.inject({
       method: 'GET',
