@@ -15,6 +15,7 @@ import { healthRoutes, type ReadinessCheck } from './health/health-routes.js';
 import type { Infrastructure } from './infrastructure.js';
 import type { ApiSettings } from './settings.js';
 import { adminSlice } from './slices/admin/index.js';
+import { inventorySlice } from './slices/inventory/index.js';
 import { ordersSlice } from './slices/orders/index.js';
 import { shippingSlice } from './slices/shipping/index.js';
 
@@ -79,6 +80,7 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   if (infrastructure) {
     const { db, bus } = infrastructure;
     await app.register(ordersSlice, { prefix: '/orders', db, bus });
+    await app.register(inventorySlice, { prefix: '/inventory', db, bus });
     await app.register(shippingSlice, { prefix: '/shipments', db, bus });
     await app.register(adminSlice, { prefix: '/admin', bus, token: deps.settings.ADMIN_TOKEN });
   }
