@@ -50,7 +50,7 @@ describe.each(testEngines())('admin slice on %s', (engine) => {
     const placed = await app.inject({
       method: 'POST',
       url: '/orders',
-      payload: { customer: 'ops', total: 1 },
+      payload: { customer: 'ops', lines: [{ sku: 'OPS-1', quantity: 1 }] },
     });
     expect(placed.statusCode).toBe(201);
     const status = await vi.waitFor(
