@@ -38,6 +38,7 @@ describe.each(testEngines())('admin slice on %s', (engine) => {
       expect(response.statusCode).toBe(401);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(response.json().code).toBe('ADMIN_UNAUTHENTICATED');
+      expect(response.headers['www-authenticate']).toBe('Bearer realm="admin"');
     }
   });
 

@@ -15,7 +15,15 @@ export type { AdminSliceOptions } from './deps.js';
  */
 export const adminSlice: FastifyPluginAsync<AdminSliceOptions> = async (app, { bus, token }) => {
   const check = adminTokenCheck(token);
-  app.addHook('onRequest', async (request) => check(request.headers.authorization));
+  app.addHook('onRequest', async (request, reply) => {
+    try {
+      check(request.headers.authorization);
+    } catch (error) {
+      // RFC 9110 11.6.1: a 401 names the scheme the client must use.
+      reply.header('www-authenticate', 'Bearer realm="admin"');
+      throw error;
+    }
+  });
   const options = { bus, token };
   await app.register(statusRoutes, options);
   await app.register(eventsRoute, options);
