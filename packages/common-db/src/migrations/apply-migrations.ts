@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError, MigrationFailedError, mapDatabaseError } from '../errors.js';
+import { invalidArgument, MigrationFailedError, mapDatabaseError } from '../errors.js';
 import { driverOf } from '../internals.js';
 import { quoteIdentifier } from '../sql.js';
 import type { Database } from '../types.js';
@@ -37,7 +37,7 @@ export interface MigrationStatus {
 
 function schemaOf(options: MigrationOptions): string {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('Expected options { migrations, schema? }');
+    throw invalidArgument('Expected options { migrations, schema? }');
   }
   const schema = options.schema ?? 'public';
   quoteIdentifier(schema);
@@ -115,9 +115,7 @@ export async function applyMigrations(
 /** The checksum Prisma stores in `_prisma_migrations.checksum`: sha256 of the script, hex. */
 export function migrationChecksum(sql: string): string {
   if (typeof sql !== 'string') {
-    throw new InvalidArgumentError(
-      'migrationChecksum(sql): sql must be the migration script as a string',
-    );
+    throw invalidArgument('migrationChecksum(sql): sql must be the migration script as a string');
   }
   return createHash('sha256').update(sql).digest('hex');
 }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { InvalidArgumentError, MigrationFailedError } from '../errors.js';
+import { InvalidArgumentError, invalidArgument, MigrationFailedError } from '../errors.js';
 import { driverOf } from '../internals.js';
 import { quoteIdentifier } from '../sql.js';
 import type { Database } from '../types.js';
@@ -50,9 +50,7 @@ async function readSchema(schemaFile: string): Promise<string> {
   try {
     return await readFile(schemaFile, 'utf8');
   } catch (error) {
-    throw new InvalidArgumentError(
-      `Cannot read Prisma schema ${schemaFile}: ${(error as Error).message}`,
-    );
+    throw invalidArgument(`Cannot read Prisma schema ${schemaFile}: ${(error as Error).message}`);
   }
 }
 
@@ -114,7 +112,7 @@ export async function createMigration(
   options: CreateMigrationOptions,
 ): Promise<CreateMigrationResult> {
   if (typeof options?.name !== 'string' || !/^[A-Za-z0-9_]+$/.test(options.name)) {
-    throw new InvalidArgumentError('migrate dev needs --name made of letters, digits and _');
+    throw invalidArgument('migrate dev needs --name made of letters, digits and _');
   }
   const script = await diffMigrationsToSchema(db, options);
   let migration: string | undefined;
@@ -142,9 +140,7 @@ export async function createMigration(
 /** `prisma/schema.prisma` → `prisma/migrations` (the Prisma default layout). */
 export function defaultMigrationsDir(schemaFile: string): string {
   if (typeof schemaFile !== 'string' || schemaFile === '') {
-    throw new InvalidArgumentError(
-      'defaultMigrationsDir(schemaFile): pass the path of schema.prisma',
-    );
+    throw invalidArgument('defaultMigrationsDir(schemaFile): pass the path of schema.prisma');
   }
   return join(dirname(schemaFile), 'migrations');
 }
