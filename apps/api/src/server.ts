@@ -13,7 +13,6 @@ import {
 import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health/health-routes.js';
 import type { Infrastructure } from './infrastructure.js';
-import { statusRoutes } from './operations/status-routes.js';
 import { DOCS_PATH, registerApiDocs, type UndocumentedRoute } from './platform/api-docs.js';
 import type { AppInstance } from './platform/app-instance.js';
 import { registerBodyEncodingGuard } from './platform/body-encoding.js';
@@ -26,6 +25,8 @@ import { registerHttpHardening } from './platform/http-hardening.js';
 import type { PlatformSettings } from './platform/platform-settings.js';
 import { childLoggerWithoutReqId, registerRequestLogging } from './platform/request-logging.js';
 import type { ApiSettings } from './settings.js';
+import { adminSlice } from './slices/admin/index.js';
+import { inventorySlice } from './slices/inventory/index.js';
 import { ordersSlice } from './slices/orders/index.js';
 import { shippingSlice } from './slices/shipping/index.js';
 
@@ -46,7 +47,7 @@ export { DOCS_PATH };
 
 /** Everything the server is built from; main.ts creates these, tests pass their own. */
 export interface ServerDependencies {
-  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT'> &
+  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT' | 'ADMIN_TOKEN'> &
     Omit<PlatformSettings, 'DB_CONNECT_TIMEOUT_MS' | 'DB_START_RETRY_MS' | 'SHUTDOWN_TIMEOUT_MS'>;
   readonly logger: Logger;
   readonly readiness?: readonly ReadinessCheck[];
@@ -129,8 +130,9 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   if (infrastructure) {
     const { db, bus } = infrastructure;
     await app.register(ordersSlice, { prefix: '/orders', db, bus });
+    await app.register(inventorySlice, { prefix: '/inventory', db, bus });
     await app.register(shippingSlice, { prefix: '/shipments', db, bus });
-    await app.register(statusRoutes, { prefix: '/status', bus });
+    await app.register(adminSlice, { prefix: '/admin', bus, token: deps.settings.ADMIN_TOKEN });
   }
   await deps.extend?.(app);
   const onClose = deps.onClose;

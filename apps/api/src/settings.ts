@@ -15,12 +15,19 @@ import { platformSettings } from './platform/platform-settings.js';
 /** Settings that belong to the API itself rather than to a package. */
 export const apiOwnSettings: z.ZodObject<{
   MIGRATE_ON_START: z.ZodOptional<z.ZodCodec<z.ZodString, z.ZodBoolean>>;
+  ADMIN_TOKEN: z.ZodOptional<z.ZodString>;
 }> = z.object({
   // No default in the schema: unset means "on unless NODE_ENV=production" (see migrateOnStart).
   MIGRATE_ON_START: envBoolean().optional().meta({
     description:
       'Apply pending migrations (app and event bus) before listening; default on, off in production (migrate as a deploy step)',
     example: 'false',
+  }),
+  ADMIN_TOKEN: z.string().min(16).optional().meta({
+    description:
+      'Bearer token of the /admin routes (at least 16 characters); unset, every admin call is 401',
+    example: 'change-me-to-a-long-random-string',
+    secret: true,
   }),
 });
 

@@ -25,11 +25,15 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
   };
 }
 
+/** The admin token of {@link testSettings}. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
 /** Settings a test server needs, as production would read them. */
 export const testSettings: ServerDependencies['settings'] = {
   NODE_ENV: 'test',
   TRUST_PROXY: false,
   BODY_LIMIT: 1_048_576,
+  ADMIN_TOKEN: TEST_ADMIN_TOKEN,
   ...platformSettings.parse({}),
   // Off in tests: two busy cores shared by parallel test files delay the event loop past any
   // production limit, and load shedding would turn assertions into 503s. Its own test sets it.

@@ -4,15 +4,8 @@ import { type ApiServer, buildServer } from '../server.js';
 import { createTestInfrastructure } from '../test-infrastructure.js';
 import { captureLogger, testSettings } from '../test-support.js';
 
-// Routes registered before every route carried a summary and response schemas; each entry
-// goes when its slice documents it. A route missing from this list must be documented.
-const NOT_YET_DOCUMENTED = new Set([
-  'POST /orders',
-  'GET /orders/:id',
-  'GET /shipments/:orderId',
-  'GET /status/consumers',
-  'GET /status/events.asyncapi.json',
-]);
+// Every route carries a summary and response schemas; none may be left out.
+const NOT_YET_DOCUMENTED = new Set<string>();
 
 let infrastructure: Infrastructure;
 let app: ApiServer;
@@ -45,7 +38,16 @@ describe('the whole app is documented', () => {
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/health/live', '/health/ready']),
+      expect.arrayContaining([
+        '/health/live',
+        '/health/ready',
+        '/orders/',
+        '/orders/{id}',
+        '/inventory/{sku}',
+        '/shipments/{orderId}',
+        '/admin/status/consumers',
+        '/admin/dead-letters',
+      ]),
     );
   });
 });

@@ -5,5 +5,5 @@ import type { PrismaClient } from '../../generated/prisma/client.js';
 /** What the orders slice touches, and nothing more. */
 export interface OrdersSliceOptions {
   readonly db: Database<PrismaClient>;
-  readonly bus: Pick<EventBus, 'publish' | 'transaction'>;
+  readonly bus: Pick<EventBus, 'publish' | 'transaction' | 'consumers'>;
 }
