@@ -42,6 +42,8 @@ export interface ConsumerSql {
   readonly advanceAndClear: string;
   /** $1 group, $2 channel, $3 partition, $4 epoch, $5 member → tick_id, seq (FOR UPDATE). */
   readonly lockPosition: string;
+  /** $1 group, $2 channel, $3 partition, $4 epoch, $5 member → tick_id, seq (no lock). */
+  readonly readPosition: string;
   /**
    * $1 group, $2 channel, $3 partition, $4 epoch, $5 member, $6 seq, $7 started increment,
    * $8 finished increment, $9 next attempt delay ms, $10 error → attempts, finished.
@@ -175,6 +177,7 @@ export function consumerSql(schema: string): ConsumerSql {
                      and exists (select 1 from moved))
       select count(*)::integer as n from moved`,
     lockPosition: `select tick_id, seq from ${s}.consumer_positions where ${fence} for update`,
+    readPosition: `select tick_id, seq from ${s}.consumer_positions where ${fence}`,
     recordAttempt: `with fenced as (select 1 from ${s}.consumer_positions where ${fence})
       insert into ${s}.consumer_attempts
         (group_name, channel, seq, partition, attempts, finished, next_attempt_at, last_error, updated_at)
