@@ -66,15 +66,44 @@ export function startCommit(
 }
 
 /**
- * Waits for the position commit in flight (plain mode pipelines one: the next page is
- * handled while the previous position commits). Throws what that commit threw. @internal
+ * Waits for the position commit in flight and throws what it threw. A commit that failed
+ * without losing the lease (its connection was killed, the database restarted) puts the
+ * partition back at the position it started from and keeps the lease: the batch is delivered
+ * again (at least once), and the stored position is read back before the next batch, since
+ * the failed commit may have landed. @internal
  */
-export async function flush(_rt: ConsumerRuntime, ps: PartitionState): Promise<void> {
+export async function flush(rt: ConsumerRuntime, ps: PartitionState): Promise<void> {
   const pending = ps.pending;
   if (pending === null) return;
   ps.pending = null;
   const error = await pending.done;
-  if (error !== null && error !== undefined) throw error;
+  if (error === null || error === undefined) return;
+  if (!(error instanceof LeaseLostError)) {
+    ps.pos = pending.from;
+    for (const [seq, info] of pending.cleared) ps.attempts.set(seq, info);
+    ps.prefetch = null;
+    ps.resync = true;
+  }
+  throw error;
+}
+
+/**
+ * After a failed position commit: reads the stored position back (it is the last durable
+ * one) and goes on from there. Throws LeaseLostError when the lease is no longer ours.
+ * @internal
+ */
+export async function resync(rt: ConsumerRuntime, ps: PartitionState): Promise<void> {
+  const { rows } = await rt.q.query<{ tick_id: unknown; seq: unknown }>(rt.sql.readPosition, [
+    ...rt.base,
+    ps.partition,
+    ps.epoch,
+    rt.memberId,
+  ]);
+  const row = rows[0];
+  if (row === undefined) throw new LeaseLostError(rt.options.group, ps.partition);
+  ps.pos = { tick: toNumber(row.tick_id), seq: toNumber(row.seq) };
+  ps.prefetch = null;
+  ps.resync = false;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../../envelope.js';
 import { decodeCursor, type Position } from '../../read/cursor.js';
 import type { EventPage } from '../../read/get-events-by-channel.js';
-import { flush, startCommit } from './checkpoints.js';
+import { flush, resync, startCommit } from './checkpoints.js';
 import { invoke } from './invoke.js';
 import { readPage } from './read-page.js';
 import { atHead, gate, positionOf, recordFailure, recordStart } from './retries.js';
@@ -33,6 +33,7 @@ async function nextPage(
 
 /** One batch of a plain consumer. Returns whether more work is likely waiting. @internal */
 export async function stepPlain(rt: ConsumerRuntime, ps: PartitionState): Promise<boolean> {
+  if (ps.resync) await resync(rt, ps);
   const guarded = ps.guardedRemaining > 0;
   const limit = guarded ? 1 : rt.options.batchSize;
   if (guarded) await flush(rt, ps);
