@@ -525,7 +525,8 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     poisonHealed = true;
     expect(await redriveDeadLetters(db, { schema, ids: [letters[0]?.id as number] })).toBe(1);
     await waitFor(() => calls.length === 6);
-    expect(calls[5]).toBe('p:2#4');
+    // A redrive starts the count again (the letter keeps the total).
+    expect(calls[5]).toBe('p:2#1');
     await waitFor(
       async () => (await listDeadLetters(db, { schema, group, status: 'redriven' })).length === 1,
     );
@@ -576,6 +577,33 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     await waitFor(() => calls.length === 1);
     expect(calls).toEqual(['b:6']);
   });
+
+  it.each(['park', 'block'] as const)(
+    'a redriven event is delivered as attempt 1 (onFailure %s), and the letter keeps the total',
+    async (onFailure) => {
+      const group = nextGroup();
+      const calls: string[] = [];
+      let heal = false;
+      await start({
+        group,
+        channel: 'orders',
+        startFrom: 'now',
+        maxAttempts: 3,
+        onFailure,
+        handler: (e, ctx) => {
+          calls.push(`${label(e)}#${ctx.attempt}`);
+          if (label(e) === `${onFailure}:1` && !heal) throw new Error('poison');
+        },
+      });
+      await publishOrders(db, schema, [{ key: onFailure, n: 1 }]);
+      await waitFor(async () => (await listDeadLetters(db, { schema, group })).length === 1);
+      expect(calls).toEqual([1, 2, 3].map((n) => `${onFailure}:1#${n}`));
+      heal = true;
+      expect(await redriveDeadLetters(db, { schema, group })).toBe(1);
+      await waitFor(() => calls.length === 4);
+      expect(calls[3]).toBe(`${onFailure}:1#1`);
+    },
+  );
 
   it('partitions: one key stays in order, every partition is served, positions are per partition', async () => {
     const group = nextGroup();

@@ -29,7 +29,11 @@ export type FailurePolicy = 'park' | 'block';
 export interface HandlerContext {
   readonly group: string;
   readonly partition: number;
-  /** 1 on the first delivery; counts earlier failures and crashes of this event in this group. */
+  /**
+   * 1 on the first delivery, then counts the earlier failures and crashes of this event in
+   * this group. A redrive starts the count again: the first delivery after a redrive is
+   * attempt 1, in `park` and in `block` partitions alike.
+   */
   readonly attempt: number;
 }
 

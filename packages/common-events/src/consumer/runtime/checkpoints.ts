@@ -72,7 +72,7 @@ export function startCommit(
  * again (at least once), and the stored position is read back before the next batch, since
  * the failed commit may have landed. @internal
  */
-export async function flush(rt: ConsumerRuntime, ps: PartitionState): Promise<void> {
+export async function flush(_rt: ConsumerRuntime, ps: PartitionState): Promise<void> {
   const pending = ps.pending;
   if (pending === null) return;
   ps.pending = null;

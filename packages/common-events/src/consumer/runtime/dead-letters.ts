@@ -6,6 +6,13 @@ import { invoke } from './invoke.js';
 import type { ConsumerRuntime, PartitionState } from './state.js';
 
 /**
+ * `HandlerContext.attempt` of the first delivery after a redrive, whatever the failure policy:
+ * a redrive starts the event's count again (a blocked partition delivers it at its head with a
+ * fresh retry budget; a parked one delivers the letter once). @internal
+ */
+export const REDRIVEN_ATTEMPT = 1;
+
+/**
  * A blocked partition (`onFailure: 'block'`) whose dead letter was redriven or discarded goes
  * on: redriven, the event is delivered again at the head; discarded, the partition moves past
  * it.
@@ -51,19 +58,21 @@ async function deliverRedrives(rt: ConsumerRuntime): Promise<void> {
     const ps = rt.held.get(row.partition);
     if (ps === undefined || rt.phase !== 'running') break;
     const event = eventFromRow(row, toNumber(row.tick_id ?? 0));
-    const attempt = row.attempts + 1;
+    // A redrive starts the count again, as in a blocked partition (see REDRIVEN_ATTEMPT);
+    // the letter keeps the total of the deliveries it has seen.
+    const total = row.attempts + 1;
     try {
       if (o.mode === 'transactional') {
         await rt.db.transaction(async (tx) => {
-          await invoke(rt, event, ps, attempt, tx);
-          await tx.query(sql.settleDeadLetter, [row.dl_id, 'redriven', attempt, null]);
+          await invoke(rt, event, ps, REDRIVEN_ATTEMPT, tx);
+          await tx.query(sql.settleDeadLetter, [row.dl_id, 'redriven', total, null]);
         });
       } else {
-        await invoke(rt, event, ps, attempt, undefined);
-        await rt.q.query(sql.settleDeadLetter, [row.dl_id, 'redriven', attempt, null]);
+        await invoke(rt, event, ps, REDRIVEN_ATTEMPT, undefined);
+        await rt.q.query(sql.settleDeadLetter, [row.dl_id, 'redriven', total, null]);
       }
     } catch (error) {
-      await rt.q.query(sql.settleDeadLetter, [row.dl_id, 'dead', attempt, errorJson(error)]);
+      await rt.q.query(sql.settleDeadLetter, [row.dl_id, 'dead', total, errorJson(error)]);
       o.logger?.warn(
         { err: error, group: o.group, channel: o.channel, eventId: event.id },
         'redriven event failed again; still a dead letter',
