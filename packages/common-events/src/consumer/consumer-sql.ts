@@ -98,9 +98,16 @@ function missingEventError(d: string): string {
  * `events_tx_id`. With `types`, only the group's types count (lag); without, every event of
  * its partition does (what the position holds back from retention). @internal
  */
-export function unprocessedEventSql(options: { readonly types: boolean }): string {
-  return `e.channel = p.channel
-            and e.tx_id >= coalesce(pg_snapshot_xmin(pt.prev_snapshot), '0'::xid8)
+export function unprocessedEventSql(options: {
+  readonly types: boolean;
+  /** Bound `tx_id` below by the position's batch (default true); false when seq bounds it. */
+  readonly txRange?: boolean;
+}): string {
+  const txRange =
+    options.txRange === false
+      ? ''
+      : `\n            and e.tx_id >= coalesce(pg_snapshot_xmin(pt.prev_snapshot), '0'::xid8)`;
+  return `e.channel = p.channel${txRange}
             and pg_visible_in_snapshot(e.tx_id, last.snapshot)
             and (pt.tick_id is null
                  or not pg_visible_in_snapshot(e.tx_id, pt.snapshot)
