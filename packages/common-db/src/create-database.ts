@@ -10,8 +10,9 @@ import {
   TransactionTimeoutError,
 } from './errors.js';
 import { attachDriver } from './internals.js';
+import { openPGlite } from './open-pglite.js';
 import { createPgDriver, type PoolOptions } from './pg-driver.js';
-import { createPGliteDriver, openPGlite } from './pglite-driver.js';
+import { createPGliteDriver } from './pglite-driver.js';
 import { type TransactionSlot, transactionSlots, wrapAdapterFactory } from './prisma-adapter.js';
 import { withTypedErrors } from './prisma-errors.js';
 import { resolveTarget } from './resolve-url.js';

@@ -17,6 +17,10 @@ export const dbSettings: z.ZodObject<{
   DATABASE_URL: z
     .string()
     .regex(/^(postgres(ql)?:\/\/|pglite:|memory:)/, 'use postgres://…, pglite:<folder> or memory:')
+    .refine(
+      isParsableUrl,
+      'not a valid URL: check the host, and that the port is between 1 and 65535',
+    )
     .optional()
     .meta({
       description:
@@ -53,6 +57,18 @@ export const dbSettings: z.ZodObject<{
     example: 'vsa-api',
   }),
 });
+
+// A postgres:// URL must parse (the WHATWG parser also refuses a port above 65535) so a typo
+// fails here, with the variable named, instead of at the first connection.
+function isParsableUrl(value: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(value)) return true;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Parsed values of {@link dbSettings}. */
 export type DbSettings = z.output<typeof dbSettings>;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
-import type { PGliteLocation } from './pglite-driver.js';
+import type { PGliteLocation } from './open-pglite.js';
 
 /** Default PGlite folder when neither a URL nor `dataDir` is given. */
 export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';

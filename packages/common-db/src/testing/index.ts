@@ -4,7 +4,7 @@ import { createDatabase, type PrismaClientConstructor } from '../create-database
 import { InvalidArgumentError } from '../errors.js';
 import { applyMigrations } from '../migrations/apply-migrations.js';
 import type { MigrationSource } from '../migrations/load-migrations.js';
-import { openPGlite } from '../pglite-driver.js';
+import { openPGlite } from '../open-pglite.js';
 import { pgliteTemplate } from '../pglite-template.js';
 
 export { pgliteTemplate };
