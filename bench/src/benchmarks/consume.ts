@@ -1,16 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type Database } from '@vsa/common-db';
+import { type EventEnvelope, publishEvent, subscribe } from '@vsa/common-events';
 import {
   createTicker,
-  type EventEnvelope,
   getConsumerStatus,
   installEventStore,
-  publishEvent,
-  subscribe,
   tickSql,
   uuidv7,
-} from '@vsa/common-events';
+} from '@vsa/common-events/admin';
 import pg from 'pg';
 import { assertCount } from '../errors.js';
 import { type BenchContext, defineBenchmark, type Figure } from '../harness.js';
