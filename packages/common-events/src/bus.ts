@@ -28,9 +28,12 @@ import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js';
 import { createTicker, type Ticker } from './ticker/ticker.js';
 
 /** Options of {@link createEventBus}. */
-export interface EventBusOptions<D extends AnyEventDefinition> {
-  /** The @vsa/common-db database (PostgreSQL or PGlite). */
-  readonly db: Database<unknown>;
+export interface EventBusOptions<D extends AnyEventDefinition, Client = unknown> {
+  /**
+   * The @vsa/common-db database (PostgreSQL or PGlite). Its client type (e.g. a PrismaClient)
+   * types `tx.prisma` in `bus.transaction` and in transactional handlers.
+   */
+  readonly db: Database<Client>;
   /** Every event this application publishes or reads. */
   readonly catalog: EventCatalog<D>;
   /** Postgres schema of the bus's tables (default `vsa_events`). */
@@ -54,17 +57,15 @@ export interface BusPublishOptions {
 }
 
 /** The event bus of one application: publish, buffer, read, ticks, installation. */
-export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition> {
+export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition, Client = unknown> {
   readonly schema: string;
   readonly catalog: EventCatalog<D>;
-  readonly db: Database<unknown>;
+  readonly db: Database<Client>;
   readonly ticker: Ticker;
   /** Batched publishing outside business transactions (validated against the catalog). */
   readonly buffer: EventBuffer;
-  // --- consumer groups (part 2, src/consumer) ---
   /** Durable consumer groups: `subscribe`, status, dead letters, replay, retention. */
-  readonly consumers: BusConsumers;
-  // --- end consumer groups ---
+  readonly consumers: BusConsumers<Client>;
   /** Creates or upgrades the bus's tables (idempotent, safe to run from many processes). */
   install(): Promise<ApplyMigrationsResult>;
   /**
@@ -86,7 +87,7 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition> {
    * reach consumers with the least latency.
    */
   transaction<T>(
-    fn: (tx: Transaction<unknown>) => Promise<T>,
+    fn: (tx: Transaction<Client>) => Promise<T>,
     options?: RunTransactionOptions,
   ): Promise<T>;
   /** Reads a channel in delivery order (see `getEventsByChannel`), upcasting old versions. */
@@ -133,9 +134,9 @@ function consumerDefaults(value: unknown): Pick<SubscribeOptions, 'listen' | 'po
  *   await bus.publish(tx, OrderPlaced.create({ orderId: id, total }, { key: id }));
  * });
  */
-export function createEventBus<const D extends AnyEventDefinition>(
-  options: EventBusOptions<D>,
-): EventBus<D> {
+export function createEventBus<const D extends AnyEventDefinition, Client = unknown>(
+  options: EventBusOptions<D, Client>,
+): EventBus<D, Client> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('createEventBus takes { db, catalog, schema?, logger? }');
   }
@@ -161,14 +162,14 @@ export function createEventBus<const D extends AnyEventDefinition>(
     catalog,
     onCommit: () => ticker.signal(),
   });
-  const consumers = createBusConsumers({
+  const consumers = createBusConsumers<Client>({
     db,
     schema,
     catalog,
     ticker,
     logger,
     defaults: consumerDefaults(options.consumers),
-  }); // part 2
+  });
   // Transactions opened by bus.transaction: their commit is observed, no need to watch.
   const observed = new WeakSet<object>();
 
@@ -196,9 +197,9 @@ export function createEventBus<const D extends AnyEventDefinition>(
     buffer,
     consumers,
     install: () => installEventStore(db, { schema }),
-    publish: publish as EventBus<D>['publish'],
+    publish: publish as EventBus<D, Client>['publish'],
     async transaction<T>(
-      fn: (tx: Transaction<unknown>) => Promise<T>,
+      fn: (tx: Transaction<Client>) => Promise<T>,
       txOptions?: RunTransactionOptions,
     ): Promise<T> {
       const result = await db.transaction(async (tx) => {

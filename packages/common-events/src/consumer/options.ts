@@ -38,9 +38,9 @@ export interface HandlerContext {
 }
 
 /** Context of a transactional handler: `tx` commits together with the group's position. */
-export interface TransactionalHandlerContext extends HandlerContext {
+export interface TransactionalHandlerContext<Client = unknown> extends HandlerContext {
   /** The transaction of this batch. Do not commit or roll it back yourself: throw to roll back. */
-  readonly tx: Transaction<unknown>;
+  readonly tx: Transaction<Client>;
 }
 
 /** Options every consumer takes. */
@@ -103,13 +103,18 @@ export interface PlainSubscribeOptions extends SubscribeOptionsBase {
  * A consumer whose handler writes in the batch's transaction: its writes and the position
  * advance commit together (exactly-once effects inside the database).
  */
-export interface TransactionalSubscribeOptions extends SubscribeOptionsBase {
+export interface TransactionalSubscribeOptions<Client = unknown> extends SubscribeOptionsBase {
   readonly mode: 'transactional';
-  readonly handler: (event: StoredEvent, context: TransactionalHandlerContext) => Promise<void>;
+  readonly handler: (
+    event: StoredEvent,
+    context: TransactionalHandlerContext<Client>,
+  ) => Promise<void>;
 }
 
-/** Options of `subscribe`. */
-export type SubscribeOptions = PlainSubscribeOptions | TransactionalSubscribeOptions;
+/** Options of `subscribe`; `Client` is the database client a transactional handler's `tx` carries. */
+export type SubscribeOptions<Client = unknown> =
+  | PlainSubscribeOptions
+  | TransactionalSubscribeOptions<Client>;
 
 /** Validated options with defaults applied. @internal */
 export interface ResolvedSubscribeOptions {
@@ -288,6 +293,6 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
 }
 
 /** Options of `bus.subscribe`: the bus fills in `schema`, `catalog`, `ticker` (and `logger`). */
-export type BusSubscribeOptions =
+export type BusSubscribeOptions<Client = unknown> =
   | Omit<PlainSubscribeOptions, 'schema' | 'catalog' | 'ticker'>
-  | Omit<TransactionalSubscribeOptions, 'schema' | 'catalog' | 'ticker'>;
+  | Omit<TransactionalSubscribeOptions<Client>, 'schema' | 'catalog' | 'ticker'>;

@@ -27,13 +27,17 @@ export type { Consumer, ConsumerStats, PartitionStats } from './runtime/types.js
  * // on shutdown:
  * await consumer.stop();
  */
-export function subscribe(db: Database<unknown>, options: SubscribeOptions): Consumer {
+export function subscribe<Client = unknown>(
+  db: Database<Client>,
+  options: SubscribeOptions<Client>,
+): Consumer {
   if (typeof db !== 'object' || db === null || typeof db.transaction !== 'function') {
     throw new InvalidArgumentError('subscribe(db, options): db must be a @vsa/common-db Database.');
   }
-  const resolved = resolveSubscribeOptions(options);
+  // The runtime only passes `tx` through to the handler: it does not depend on the client.
+  const resolved = resolveSubscribeOptions(options as SubscribeOptions);
   const rt = createRuntime({
-    db,
+    db: db as Database<unknown>,
     options: resolved,
     sql: consumerSql(resolved.schema),
     memberId: resolved.memberId ?? defaultMemberId(),

@@ -2,7 +2,6 @@ import { problemResponses } from '@vsa/common-middleware';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { PrismaClient } from '../../generated/prisma/client.js';
 import { OrderPlaced } from './contract.js';
 import type { OrdersSliceOptions } from './deps.js';
 import { orderView, orderViewSchema } from './order-view.js';
@@ -27,7 +26,7 @@ export const placeOrderRoute: FastifyPluginAsync<OrdersSliceOptions> = async (ap
     },
     async (request, reply) => {
       const order = await bus.transaction(async (tx) => {
-        const prisma = tx.prisma as PrismaClient;
+        const prisma = tx.prisma;
         const created = await prisma.order.create({ data: request.body });
         await bus.publish(
           tx,
