@@ -222,7 +222,7 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
       await ticker.tick();
     },
     async stop() {
-      await consumers.stopAll(); // part 2: graceful stop of consumer groups first
+      await consumers.stopAll(); // graceful stop of consumer groups first
       await buffer.close();
       await ticker.stop();
     },
