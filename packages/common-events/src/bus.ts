@@ -4,6 +4,8 @@ import type {
   RunTransactionOptions,
   Transaction,
 } from '@vsa/common-db';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import type { EventCatalog } from './catalog/define-catalog.js';
 import type { AnyEventDefinition, EventOf } from './catalog/define-event.js';
 import { type BusConsumers, createBusConsumers } from './consumer/bus-consumers.js';
@@ -101,6 +103,17 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition, Cli
   stop(): Promise<void>;
 }
 
+/** The keys `createEventBus` accepts (their values are checked below, with their own messages). */
+const busOptionKeys = z.strictObject({
+  db: z.unknown().optional(),
+  catalog: z.unknown().optional(),
+  schema: z.unknown().optional(),
+  logger: z.unknown().optional(),
+  tickIntervalMs: z.unknown().optional(),
+  buffer: z.unknown().optional(),
+  consumers: z.unknown().optional(),
+});
+
 function consumerDefaults(value: unknown): Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null) {
@@ -140,6 +153,10 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('createEventBus takes { db, catalog, schema?, logger? }');
   }
+  parseOptions(busOptionKeys, options, {
+    where: 'createEventBus(options)',
+    code: 'VSA_EVENTS_INVALID_ARGUMENT',
+  });
   const { db, catalog } = options;
   const logger = validateLogger(options.logger, 'createEventBus: logger');
   if (typeof db !== 'object' || db === null || typeof db.transaction !== 'function') {
