@@ -12,7 +12,7 @@ import { PrismaClient } from './generated/prisma/client.js';
 import { type ApiSettings, migrateOnStart } from './settings.js';
 
 /** The API's event bus, typed by its catalog. */
-export type ApiEventBus = EventBus<(typeof catalog.definitions)[number]>;
+export type ApiEventBus = EventBus<(typeof catalog.definitions)[number], PrismaClient>;
 
 /** Database and event bus, opened and migrated; `close()` stops them in order. */
 export interface Infrastructure {

@@ -3,13 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import { createDatabase } from '@vsa/common-db';
-import {
-  createEventBus,
-  defineCatalog,
-  defineEvent,
-  MAX_EVENTS_PER_PUBLISH,
-  publishEvent,
-} from '@vsa/common-events';
+import { createEventBus, defineCatalog, defineEvent, publishEvent } from '@vsa/common-events';
+import { MAX_EVENTS_PER_PUBLISH } from '@vsa/common-events/admin';
 import { createRelay, ensureStream, HEADERS, subscribeJetStream } from '@vsa/common-events-nats';
 import { z } from 'zod';
 import { assertCount } from '../errors.js';

@@ -7,14 +7,13 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseOptions } from '@vsa/common-errors';
+import type { EventBus, StoredEvent } from '@vsa/common-events';
 import {
-  type EventBus,
   type EventBusLogger,
   getEventsByChannel,
-  type StoredEvent,
   type Ticker,
   tickChannel,
-} from '@vsa/common-events';
+} from '@vsa/common-events/admin';
 import { z } from 'zod';
 import { INVALID_ARGUMENT_CODE, RelayStreamMismatchError } from './errors.js';
 import { encodeEvent, subjectOf } from './message.js';

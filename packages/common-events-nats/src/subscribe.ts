@@ -8,14 +8,8 @@ import {
 } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { parseOptions } from '@vsa/common-errors';
-import {
-  type BackoffPolicy,
-  type EventBusLogger,
-  type EventCatalog,
-  type HandlerContext,
-  retryDelay,
-  type StoredEvent,
-} from '@vsa/common-events';
+import type { EventCatalog, HandlerContext, StoredEvent } from '@vsa/common-events';
+import { type BackoffPolicy, type EventBusLogger, retryDelay } from '@vsa/common-events/admin';
 import { z } from 'zod';
 import { INVALID_ARGUMENT_CODE } from './errors.js';
 import { decodeEvent } from './message.js';

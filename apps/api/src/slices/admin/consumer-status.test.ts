@@ -1,4 +1,4 @@
-import type { ConsumerStatus } from '@vsa/common-events';
+import type { ConsumerStatus } from '@vsa/common-events/admin';
 import { describe, expect, it } from 'vitest';
 import { cachedConsumerStatus } from './consumer-status.js';
 

@@ -1,4 +1,5 @@
-import type { ConsumerStatus, EventBus } from '@vsa/common-events';
+import type { EventBus } from '@vsa/common-events';
+import type { ConsumerStatus } from '@vsa/common-events/admin';
 import { z } from 'zod';
 
 /**

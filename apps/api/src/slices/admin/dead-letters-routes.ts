@@ -1,4 +1,4 @@
-import type { DeadLetter } from '@vsa/common-events';
+import type { DeadLetter } from '@vsa/common-events/admin';
 import { problemResponses } from '@vsa/common-middleware';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
