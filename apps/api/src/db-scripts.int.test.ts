@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, diffMigrationsToSchema } from '@vsa/common-db';
+import { createDatabase } from '@vsa/common-db';
+import { diffMigrationsToSchema } from '@vsa/common-db/admin';
 import { createTestPostgresUrl } from '@vsa/common-db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

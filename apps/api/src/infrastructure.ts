@@ -9,10 +9,10 @@ import { createEventBus, type EventBus, eventBusOptionsFromSettings } from '@vsa
 import type { Logger } from 'pino';
 import { catalog } from './events/catalog.js';
 import { PrismaClient } from './generated/prisma/client.js';
-import type { ApiSettings } from './settings.js';
+import { type ApiSettings, migrateOnStart } from './settings.js';
 
 /** The API's event bus, typed by its catalog. */
-export type ApiEventBus = EventBus<(typeof catalog.definitions)[number]>;
+export type ApiEventBus = EventBus<(typeof catalog.definitions)[number], PrismaClient>;
 
 /** Database and event bus, opened and migrated; `close()` stops them in order. */
 export interface Infrastructure {
@@ -37,8 +37,11 @@ export async function openInfrastructure(
   logger: Logger,
   migrationsDir: string = APP_MIGRATIONS_DIR,
 ): Promise<Infrastructure> {
+  const dbOptions = databaseOptionsFromSettings(settings);
   const db = await createDatabase({
-    ...databaseOptionsFromSettings(settings),
+    ...dbOptions,
+    // A pool with every connection taken (or a hung server) fails fast as a 503, not a hang.
+    pool: { ...dbOptions.pool, connectionTimeoutMs: settings.DB_CONNECT_TIMEOUT_MS },
     PrismaClient,
     logger: logger.child({ module: 'db' }),
   });
@@ -49,7 +52,7 @@ export async function openInfrastructure(
     ...eventBusOptionsFromSettings(settings),
   });
   try {
-    if (settings.MIGRATE_ON_START) {
+    if (migrateOnStart(settings)) {
       const events = await bus.install();
       const app = await applyMigrations(db, { migrations: { dir: migrationsDir } });
       logger.info({ applied: [...events.applied, ...app.applied] }, 'migrations up to date');

@@ -1,6 +1,8 @@
 import { createLogger } from '@vsa/common-logging';
+import closeWithGrace from 'close-with-grace';
 import { openInfrastructure } from './infrastructure.js';
-import { buildServer } from './server.js';
+import { openWithRetry } from './platform/start-database.js';
+import { buildServer, DOCS_PATH } from './server.js';
 import { loadApiSettings } from './settings.js';
 
 // Settings first: a bad variable prints every problem and exits 1 before anything opens.
@@ -8,10 +10,22 @@ const settings = loadApiSettings();
 const logger = createLogger({
   name: 'api',
   level: settings.LOG_LEVEL,
-  pretty: settings.LOG_PRETTY,
+  // Pretty on a terminal, JSON lines otherwise (pipes, containers); LOG_PRETTY decides if set.
+  pretty:
+    process.env.LOG_PRETTY === undefined ? process.stdout.isTTY === true : settings.LOG_PRETTY,
 });
 
-const infrastructure = await openInfrastructure(settings, logger);
+let infrastructure: Awaited<ReturnType<typeof openInfrastructure>>;
+try {
+  infrastructure = await openWithRetry(() => openInfrastructure(settings, logger), {
+    retryMs: settings.DB_START_RETRY_MS,
+    url: settings.DATABASE_URL,
+    print: (line) => process.stderr.write(`${line}\n`),
+  });
+} catch {
+  process.exit(1);
+}
+
 // Fastify closes first (stops accepting, drains requests), then the bus and the database.
 const app = await buildServer({
   settings,
@@ -20,21 +34,16 @@ const app = await buildServer({
   onClose: () => infrastructure.close(),
 });
 
-const url = await app.listen({ host: settings.HOST, port: settings.PORT });
-process.stdout.write(`vsa-common API listening on ${url} (database: ${infrastructure.db.kind})\n`);
+// SIGTERM/SIGINT: stop accepting, finish in-flight requests, stop consumers, flush the event
+// buffer, close the database, exit 0. A second signal or SHUTDOWN_TIMEOUT_MS forces exit 1.
+closeWithGrace({ delay: settings.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, err }) => {
+  if (err !== undefined) logger.error({ err }, 'shutting down after an uncaught error');
+  else logger.info({ signal }, 'shutting down');
+  await app.close();
+  logger.info('shut down cleanly');
+});
 
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+const url = await app.listen({ host: settings.HOST, port: settings.PORT });
+process.stdout.write(
+  `vsa-common API listening on ${url} (database: ${infrastructure.db.kind}); API reference: ${url}${DOCS_PATH}\n`,
+);

@@ -33,4 +33,23 @@ describe('buildServer', () => {
     const completed = lines().find((line) => line.msg === 'request completed');
     expect(completed).toMatchObject({ requestId: 'req-7', correlationId: 'corr-7' });
   });
+
+  it('logs each id once (requestId, no reqId), and health probes at debug', async () => {
+    const { logger, lines } = captureLogger();
+    app = await buildServer({ settings: testSettings, logger });
+    await app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'probe-1' },
+    });
+    await app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'req-8' } });
+    const ofRequest = lines().filter((line) => line.requestId === 'req-8');
+    expect(ofRequest.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['incoming request', 'request completed']),
+    );
+    for (const line of lines()) expect(line).not.toHaveProperty('reqId');
+    const probe = lines().filter((line) => line.requestId === 'probe-1');
+    expect(probe.length).toBeGreaterThan(0);
+    for (const line of probe) expect(line.level).toBe(20);
+  });
 });

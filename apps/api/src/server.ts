@@ -13,8 +13,20 @@ import {
 import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health/health-routes.js';
 import type { Infrastructure } from './infrastructure.js';
-import { statusRoutes } from './operations/status-routes.js';
+import { DOCS_PATH, registerApiDocs, type UndocumentedRoute } from './platform/api-docs.js';
+import type { AppInstance } from './platform/app-instance.js';
+import { registerBodyEncodingGuard } from './platform/body-encoding.js';
+import {
+  createClientErrorHandler,
+  frameworkErrors,
+  registerClosingGuard,
+} from './platform/framework-errors.js';
+import { registerHttpHardening } from './platform/http-hardening.js';
+import type { PlatformSettings } from './platform/platform-settings.js';
+import { childLoggerWithoutReqId, registerRequestLogging } from './platform/request-logging.js';
 import type { ApiSettings } from './settings.js';
+import { adminSlice } from './slices/admin/index.js';
+import { inventorySlice } from './slices/inventory/index.js';
 import { ordersSlice } from './slices/orders/index.js';
 import { shippingSlice } from './slices/shipping/index.js';
 
@@ -25,15 +37,24 @@ export type ApiServer = FastifyInstance<
   RawReplyDefaultExpression,
   Logger,
   ZodTypeProvider
->;
+> & {
+  /** Routes registered without a summary or response schemas (a test keeps it empty). */
+  readonly undocumentedRoutes: () => readonly UndocumentedRoute[];
+};
+
+/** Where the API reference page is served. */
+export { DOCS_PATH };
 
 /** Everything the server is built from; main.ts creates these, tests pass their own. */
 export interface ServerDependencies {
-  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT'>;
+  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT' | 'ADMIN_TOKEN'> &
+    Omit<PlatformSettings, 'DB_CONNECT_TIMEOUT_MS' | 'DB_START_RETRY_MS' | 'SHUTDOWN_TIMEOUT_MS'>;
   readonly logger: Logger;
   readonly readiness?: readonly ReadinessCheck[];
   /** Database and event bus; without them only the health routes exist. */
   readonly infrastructure?: Pick<Infrastructure, 'db' | 'bus'>;
+  /** Registers more routes before the server is ready (an embedding app, tests). */
+  readonly extend?: (app: AppInstance) => void | Promise<void>;
   /** Runs when the server closes, after in-flight requests finished (e.g. close the bus and db). */
   readonly onClose?: () => Promise<void>;
 }
@@ -43,20 +64,50 @@ export interface ServerDependencies {
  * the conventions give: logging → request context → errors → db/events → slices.
  */
 export async function buildServer(deps: ServerDependencies): Promise<ApiServer> {
+  const settings = deps.settings;
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId,
-    trustProxy: fastifyTrustProxy(deps.settings.TRUST_PROXY),
-    bodyLimit: deps.settings.BODY_LIMIT,
+    // One id per line, under one name: see request-logging.ts.
+    childLoggerFactory: childLoggerWithoutReqId,
+    disableRequestLogging: true,
+    trustProxy: fastifyTrustProxy(settings.TRUST_PROXY),
+    bodyLimit: settings.BODY_LIMIT,
+    // Timeouts: a client trickling its headers or body cannot hold a socket forever.
+    connectionTimeout: settings.CONNECTION_TIMEOUT_MS,
+    requestTimeout: settings.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: settings.KEEP_ALIVE_TIMEOUT_MS,
+    // Node checks requestTimeout only every connectionsCheckingInterval (30 s by default).
+    http: {
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(30_000, Math.floor(settings.REQUEST_TIMEOUT_MS / 4)),
+      ),
+    },
+    // Every error response is problem+json, also those raised before routing or while closing.
+    frameworkErrors,
+    clientErrorHandler: createClientErrorHandler(deps.logger),
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
+  // Node requires headersTimeout <= requestTimeout; Fastify has no option for it.
+  app.server.headersTimeout = Math.min(settings.HEADERS_TIMEOUT_MS, settings.REQUEST_TIMEOUT_MS);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   // Request context first: its onRequest hook must run before any other hook logs.
   await app.register(requestContextPlugin);
+  registerRequestLogging(app);
   // Before any route: the handler collects routes to answer 405 for a known path.
+  // 5xx messages (driver text, Prisma's) reach a body only when a setting asks for it.
   await app.register(errorHandlerPlugin, {
-    exposeInternalErrors: deps.settings.NODE_ENV !== 'production',
+    exposeInternalErrors: settings.EXPOSE_ERROR_DETAILS,
+  });
+  registerClosingGuard(app);
+  registerBodyEncodingGuard(app);
+  await registerHttpHardening(app, settings);
+  const undocumentedRoutes = await registerApiDocs(app, {
+    title: 'vsa-common API',
+    version: '0.1.0',
   });
 
   const infrastructure = deps.infrastructure;
@@ -72,20 +123,22 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   }
   await app.register(healthRoutes, {
     checks: readiness,
-    exposeDetails: deps.settings.NODE_ENV !== 'production',
+    exposeDetails: settings.EXPOSE_ERROR_DETAILS,
   });
 
   // Slices: encapsulated plugins that get exactly what they touch.
   if (infrastructure) {
     const { db, bus } = infrastructure;
     await app.register(ordersSlice, { prefix: '/orders', db, bus });
+    await app.register(inventorySlice, { prefix: '/inventory', db, bus });
     await app.register(shippingSlice, { prefix: '/shipments', db, bus });
-    await app.register(statusRoutes, { prefix: '/status', bus });
+    await app.register(adminSlice, { prefix: '/admin', bus, token: deps.settings.ADMIN_TOKEN });
   }
+  await deps.extend?.(app);
   const onClose = deps.onClose;
   if (onClose) app.addHook('onClose', async () => onClose());
   await app.ready();
-  return app;
+  return Object.assign(app, { undocumentedRoutes });
 }
 
 /** Fastify's typings take a hop count as a function of the hop index. */

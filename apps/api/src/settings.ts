@@ -10,16 +10,33 @@ import { dbSettings } from '@vsa/common-db';
 import { eventsSettings } from '@vsa/common-events';
 import { loggingSettings } from '@vsa/common-logging';
 import { z } from 'zod';
+import { platformSettings } from './platform/platform-settings.js';
 
 /** Settings that belong to the API itself rather than to a package. */
 export const apiOwnSettings: z.ZodObject<{
-  MIGRATE_ON_START: z.ZodDefault<z.ZodCodec<z.ZodString, z.ZodBoolean>>;
+  MIGRATE_ON_START: z.ZodOptional<z.ZodCodec<z.ZodString, z.ZodBoolean>>;
+  ADMIN_TOKEN: z.ZodOptional<z.ZodString>;
 }> = z.object({
-  MIGRATE_ON_START: envBoolean().default(true).meta({
-    description: 'Apply pending migrations (app and event bus) before listening',
+  // No default in the schema: unset means "on unless NODE_ENV=production" (see migrateOnStart).
+  MIGRATE_ON_START: envBoolean().optional().meta({
+    description:
+      'Apply pending migrations (app and event bus) before listening; default on, off in production (migrate as a deploy step)',
     example: 'false',
   }),
+  ADMIN_TOKEN: z.string().min(16).optional().meta({
+    description:
+      'Bearer token of the /admin routes (at least 16 characters); unset, every admin call is 401',
+    example: 'change-me-to-a-long-random-string',
+    secret: true,
+  }),
 });
+
+/** Whether to migrate before listening: the setting, else on everywhere but production. */
+export function migrateOnStart(
+  settings: Pick<ApiSettings, 'MIGRATE_ON_START' | 'NODE_ENV'>,
+): boolean {
+  return settings.MIGRATE_ON_START ?? settings.NODE_ENV !== 'production';
+}
 
 /** Every settings fragment the API is composed of; `.env.example` must document each variable. */
 export const apiSettingsFragments = [
@@ -28,6 +45,7 @@ export const apiSettingsFragments = [
   loggingSettings,
   dbSettings,
   eventsSettings,
+  platformSettings,
   apiOwnSettings,
 ] as const;
 

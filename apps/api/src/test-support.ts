@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '@vsa/common-logging';
 import type { Logger } from 'pino';
+import { platformSettings } from './platform/platform-settings.js';
+import type { ServerDependencies } from './server.js';
 
 /** A logger whose JSON lines tests can read back. */
 export function captureLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
@@ -23,9 +25,17 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
   };
 }
 
+/** The admin token of {@link testSettings}. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
 /** Settings a test server needs, as production would read them. */
-export const testSettings = {
+export const testSettings: ServerDependencies['settings'] = {
   NODE_ENV: 'test',
   TRUST_PROXY: false,
   BODY_LIMIT: 1_048_576,
-} as const;
+  ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  ...platformSettings.parse({}),
+  // Off in tests: two busy cores shared by parallel test files delay the event loop past any
+  // production limit, and load shedding would turn assertions into 503s. Its own test sets it.
+  LOAD_MAX_EVENT_LOOP_DELAY_MS: 0,
+};

@@ -1,15 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type Database } from '@vsa/common-db';
+import { type EventEnvelope, publishEvent, subscribe } from '@vsa/common-events';
 import {
   createTicker,
-  type EventEnvelope,
+  getConsumerStatus,
   installEventStore,
-  publishEvent,
-  subscribe,
   tickSql,
   uuidv7,
-} from '@vsa/common-events';
+} from '@vsa/common-events/admin';
 import pg from 'pg';
 import { assertCount } from '../errors.js';
 import { type BenchContext, defineBenchmark, type Figure } from '../harness.js';
@@ -164,6 +163,66 @@ async function latency(ctx: BenchContext, db: Database<unknown>): Promise<Record
 }
 
 /**
+ * What one getConsumerStatus call costs for a group 10 events behind and one 100,000 behind,
+ * alone and while a REPEATABLE READ transaction pins the xmin.
+ */
+async function statusCost(
+  ctx: BenchContext,
+  db: Database<unknown>,
+  holder: pg.Client,
+): Promise<Record<string, Figure>> {
+  const stopped = async (group: string, startFrom: 'beginning' | 'now') => {
+    const c = subscribe(db, {
+      group,
+      channel: CHANNEL,
+      schema: SCHEMA,
+      startFrom,
+      handler: () => {},
+    });
+    // Created and left at once: the group keeps its start position.
+    await c.start();
+    await c.stop();
+  };
+  await stopped('status-small', 'now');
+  await publishEvent(db, envelopes(10), { schema: SCHEMA });
+  await db.query(tickSql(SCHEMA));
+  await stopped('status-large', 'beginning');
+  const time = async (group: string): Promise<number> => {
+    const t0 = performance.now();
+    await getConsumerStatus(db, { schema: SCHEMA, group });
+    return performance.now() - t0;
+  };
+  const lag = async (group: string) =>
+    (await getConsumerStatus(db, { schema: SCHEMA, group })).groups[0]?.lagEvents ?? 0;
+  ctx.note(
+    `Status cost (lag estimated above 1,000 events per partition): lag of status-small ${await lag('status-small')}, of status-large ${await lag('status-large')} events.`,
+  );
+  return ctx.sample(
+    'status cost',
+    async () => {
+      const small = await time('status-small');
+      const large = await time('status-large');
+      await holder.query('begin isolation level repeatable read');
+      await holder.query(`select count(*) from ${SCHEMA}.events`);
+      await holder.query('select pg_current_xact_id()');
+      await publishEvent(db, envelopes(1), { schema: SCHEMA });
+      await db.query(tickSql(SCHEMA));
+      try {
+        return {
+          'status, lag 10': small,
+          'status, lag 100,000': large,
+          'status, lag 10, xmin held': await time('status-small'),
+          'status, lag 100,000, xmin held': await time('status-large'),
+        };
+      } finally {
+        await holder.query('rollback');
+      }
+    },
+    { unit: 'ms' },
+  );
+}
+
+/**
  * `pnpm bench consume`: one consumer group reading 100,000 events in batches of 1,000 with a
  * position commit per batch, against the raw cursor-read ceiling on the same table, pg-boss
  * and graphile-worker processing, the raw LISTEN/NOTIFY round trip, PGlite, and a held
@@ -266,6 +325,7 @@ export default defineBenchmark({
 
     const listen = await rawListenRoundTrip(ctx);
     const ours = await latency(ctx, db);
+    const status = await statusCost(ctx, db, holder);
 
     // PGlite: the same consumer on the embedded engine vs a raw cursor read of the same table.
     const lite = await ctx.pglite('consume');
@@ -306,6 +366,16 @@ export default defineBenchmark({
     const p99 = ctx.ratio('latency p99 / LISTEN p99', ours.p99 as Figure, listen.p99);
     const lite7 = ctx.ratio('PGlite consume / PGlite raw read', liteConsume, liteRaw);
     const xmin = ctx.ratio('held xmin / plain', held, heldBase);
+    ctx.ratio(
+      'status lag 100,000 / lag 10',
+      status['status, lag 100,000'] as Figure,
+      status['status, lag 10'] as Figure,
+    );
+    ctx.ratio(
+      'status lag 100,000 xmin held / lag 10',
+      status['status, lag 100,000, xmin held'] as Figure,
+      status['status, lag 10'] as Figure,
+    );
     ctx.target('consume >= 0.75x raw cursor read', vsRaw, 0.75, 'atLeast');
     ctx.target('consume >= 4x pg-boss', vsBoss, 4, 'atLeast');
     ctx.target('consume >= 4x graphile-worker', vsGraphile, 4, 'atLeast');

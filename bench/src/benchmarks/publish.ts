@@ -1,13 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { createDatabase, type Database } from '@vsa/common-db';
-import {
-  createEventBuffer,
-  type EventEnvelope,
-  installEventStore,
-  keyHash,
-  publishEvent,
-  uuidv7,
-} from '@vsa/common-events';
+import { type EventEnvelope, publishEvent } from '@vsa/common-events';
+import { createEventBuffer, installEventStore, keyHash, uuidv7 } from '@vsa/common-events/admin';
 import type pg from 'pg';
 import { type BenchContext, defineBenchmark, type Figure } from '../harness.js';
 import { type BenchEvent, createEvents } from '../payloads.js';

@@ -1,3 +1,5 @@
+import { InvalidArgumentError, type VsaErrorOptions } from '@vsa/common-errors';
+
 /** Error codes thrown by `@vsa/common-config`. */
 export type ConfigErrorCode =
   | 'VSA_CONFIG_INVALID'
@@ -21,15 +23,17 @@ export interface SettingsIssue {
   readonly secret: boolean;
 }
 
-/** Base class of every error this package throws; `code` says which one. */
-export class ConfigError extends Error {
+/**
+ * Base class of every error this package throws; `code` says which one. A wrong configuration
+ * is a wrong input to the program, fixed where it is set (environment, `.env`, fragments), so
+ * every code is an `InvalidArgumentError` (HTTP 500).
+ */
+export class ConfigError extends InvalidArgumentError {
   /** Stable, machine-readable code (`VSA_CONFIG_*`). */
-  readonly code: ConfigErrorCode;
+  declare readonly code: ConfigErrorCode;
 
-  constructor(code: ConfigErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ConfigError';
-    this.code = code;
+  constructor(code: ConfigErrorCode, message: string, options?: VsaErrorOptions) {
+    super(code, message, options);
   }
 }
 
@@ -43,7 +47,6 @@ export class SettingsError extends ConfigError {
 
   constructor(issues: readonly SettingsIssue[]) {
     super('VSA_CONFIG_INVALID', formatIssues(issues));
-    this.name = 'SettingsError';
     this.issues = Object.freeze([...issues]);
   }
 }

@@ -224,6 +224,16 @@ describe('loadSettings', () => {
     }
   });
 
+  it('rejects an unknown option naming it and the accepted ones', () => {
+    expect(() => loadSettings({ fragments, envfile: '.env' } as never)).toThrow(
+      expect.objectContaining({
+        code: 'VSA_CONFIG_INVALID_ARGUMENT',
+        message:
+          'loadSettings(options): unknown option "envfile" (accepted: fragments, env, envFile)',
+      }),
+    );
+  });
+
   it('rejects two fragments that declare one variable differently, accepts a reused schema', () => {
     const clash = z.object({ PORT: z.string() });
     expect(() => loadSettings({ fragments: [httpSettings, clash], env: {} })).toThrow(

@@ -1,5 +1,6 @@
 import { createEnv } from '@t3-oss/env-core';
-import type { z } from 'zod';
+import { InvalidArgumentError, parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import { readEnvFile } from './env-file.js';
 import { ConfigError, SettingsError, type SettingsIssue } from './errors.js';
 import { mergeShapes, type Settings, type SettingsFragment } from './fragments.js';
@@ -22,6 +23,36 @@ export interface LoadSettingsOptions<F extends readonly SettingsFragment[]> {
 
 const MAX_RECEIVED = 60;
 
+// Parsed once at the door; mergeShapes checks each fragment and names the bad one.
+const loadSettingsSchema = z.strictObject({
+  fragments: z.unknown(),
+  env: z
+    .custom<Readonly<Record<string, string | undefined>>>(
+      (value) => typeof value === 'object' && value !== null,
+      'must be a record of strings, e.g. process.env',
+    )
+    .optional(),
+  envFile: z.string().min(1, 'must be a file path').optional(),
+});
+
+function parseLoadSettingsOptions(options: unknown): z.output<typeof loadSettingsSchema> {
+  try {
+    return parseOptions(loadSettingsSchema, options, {
+      where: 'loadSettings(options)',
+      code: 'VSA_CONFIG_INVALID_ARGUMENT',
+    });
+  } catch (error) {
+    // Only the options' own problems become a ConfigError; anything else (a getter that
+    // throws) propagates as it is.
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    const e = error;
+    throw new ConfigError('VSA_CONFIG_INVALID_ARGUMENT', e.message, {
+      cause: e,
+      ...(e.details ? { details: { ...e.details } } : {}),
+    });
+  }
+}
+
 function isUnset(value: string | undefined): value is undefined {
   return value === undefined || value.trim() === '';
 }
@@ -42,30 +73,10 @@ function isUnset(value: string | undefined): value is undefined {
 export function loadSettings<const F extends readonly SettingsFragment[]>(
   options: LoadSettingsOptions<F>,
 ): Settings<F> {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError(
-      'VSA_CONFIG_INVALID_ARGUMENT',
-      'loadSettings() needs an options object: { fragments, env?, envFile? }',
-    );
-  }
-  const shape = mergeShapes(options.fragments, 'loadSettings()');
-  const source = options.env === undefined ? process.env : options.env;
-  if (typeof source !== 'object' || source === null) {
-    throw new ConfigError(
-      'VSA_CONFIG_INVALID_ARGUMENT',
-      'loadSettings(): env must be a record of strings',
-    );
-  }
-  if (
-    options.envFile !== undefined &&
-    (typeof options.envFile !== 'string' || options.envFile === '')
-  ) {
-    throw new ConfigError(
-      'VSA_CONFIG_INVALID_ARGUMENT',
-      'loadSettings(): envFile must be a file path',
-    );
-  }
-  const fromFile = options.envFile === undefined ? undefined : readEnvFile(options.envFile);
+  const resolved = parseLoadSettingsOptions(options);
+  const shape = mergeShapes(resolved.fragments as F, 'loadSettings()');
+  const source = resolved.env ?? process.env;
+  const fromFile = resolved.envFile === undefined ? undefined : readEnvFile(resolved.envFile);
 
   // Only the declared variables, empty ones dropped: t3-env deletes keys from the record it
   // is given, so it gets this copy, never the caller's record or process.env.

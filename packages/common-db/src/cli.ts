@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDatabase } from './create-database.js';
-import { DatabaseError, InvalidArgumentError } from './errors.js';
+import { dbSettings } from './db-settings.js';
+import { DatabaseError, invalidArgument } from './errors.js';
 import { applyMigrations, migrationStatus } from './migrations/apply-migrations.js';
 import { createMigration } from './migrations/create-migration.js';
 import type { MigrationInput } from './migrations/schema-engine.js';
@@ -53,13 +54,34 @@ async function packageSets(cwd: string, specifiers: readonly string[]): Promise<
       migrationSet?: MigrationSet;
     };
     if (!mod.migrationSet || typeof mod.migrationSet.schema !== 'string') {
-      throw new InvalidArgumentError(
-        `${spec} does not export migrationSet: { schema, migrations }`,
-      );
+      throw invalidArgument(`${spec} does not export migrationSet: { schema, migrations }`);
     }
     sets.push(mod.migrationSet);
   }
   return sets;
+}
+
+const cliSettings = dbSettings.pick({ DATABASE_URL: true, PGLITE_DATA_DIR: true });
+
+// The URL goes through the app's settings fragment before anything opens it: an unparsable
+// value such as `notaurl` would otherwise be taken for a PGlite folder and created on disk.
+function connectionSettings(flag: string | undefined): {
+  url: string | undefined;
+  dataDir: string;
+} {
+  const parsed = cliSettings.safeParse({
+    DATABASE_URL: flag ?? (process.env.DATABASE_URL || undefined),
+    PGLITE_DATA_DIR: process.env.PGLITE_DATA_DIR || undefined,
+  });
+  if (!parsed.success) {
+    const name = flag === undefined ? 'DATABASE_URL' : '--url';
+    const problems = parsed.error.issues.map(
+      (issue) =>
+        `${issue.path[0] === 'DATABASE_URL' ? name : String(issue.path[0])}: ${issue.message}`,
+    );
+    throw invalidArgument(`${problems.join('; ')}; fix the value and run again`);
+  }
+  return { url: parsed.data.DATABASE_URL, dataDir: parsed.data.PGLITE_DATA_DIR };
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -87,8 +109,8 @@ export async function main(
     const cwd = process.cwd();
     // Prisma 7's CLI no longer reads .env; neither does node: load it like the app does.
     if (existsSync(join(cwd, '.env'))) process.loadEnvFile(join(cwd, '.env'));
-    const url = values.url ?? process.env.DATABASE_URL;
-    db = await createDatabase({ url, dataDir: process.env.PGLITE_DATA_DIR ?? '.data/pglite' });
+    const { url, dataDir } = connectionSettings(values.url);
+    db = await createDatabase({ url, dataDir });
     const where =
       url && /^postgres/i.test(url)
         ? new URL(url).pathname.slice(1)
@@ -140,7 +162,7 @@ export async function main(
         return ok ? 0 : 1;
       }
       case 'migrate-dev': {
-        if (!values.name) throw new InvalidArgumentError('migrate-dev needs --name <name>');
+        if (!values.name) throw invalidArgument('migrate-dev needs --name <name>');
         for (const set of sets)
           await applyMigrations(db, { migrations: set.migrations, schema: set.schema });
         const r = await createMigration(db, {

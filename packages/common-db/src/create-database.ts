@@ -1,33 +1,90 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import type { Driver, RawQueryable } from './driver.js';
 import {
   ConnectionUnavailableError,
-  InvalidArgumentError,
+  DB_INVALID_ARGUMENT,
+  type InvalidArgumentError,
+  invalidArgument,
   mapDatabaseError,
   PrismaNotConfiguredError,
   TransactionClosedError,
   TransactionTimeoutError,
 } from './errors.js';
 import { attachDriver } from './internals.js';
+import { openPGlite } from './open-pglite.js';
 import { createPgDriver, type PoolOptions } from './pg-driver.js';
-import { createPGliteDriver, openPGlite } from './pglite-driver.js';
+import { createPGliteDriver } from './pglite-driver.js';
 import { type TransactionSlot, transactionSlots, wrapAdapterFactory } from './prisma-adapter.js';
 import { withTypedErrors } from './prisma-errors.js';
 import { resolveTarget } from './resolve-url.js';
-import { withRetry } from './retry.js';
+import {
+  DEFAULT_RETRY,
+  type ResolvedTransactionOptions,
+  resolveTransactionOptions,
+  runWithRetry,
+} from './retry.js';
 import { compileSql } from './sql.js';
 import type {
   Database,
   DatabaseLogger,
   HealthReport,
   IsolationLevel,
+  ListenOptions,
   QueryOptions,
   QueryResult,
   RunTransactionOptions,
   Transaction,
   TransactionClient,
 } from './types.js';
+
+const callbackSchema = z
+  .custom<(...args: never[]) => void>((value) => typeof value === 'function', 'must be a function')
+  .optional();
+
+// Parsed once per listen() call.
+const listenOptionsSchema = z.strictObject({
+  onReconnect: callbackSchema,
+  onError: callbackSchema,
+});
+
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
+const msInteger = z.int().min(0).optional();
+
+// Parsed once in createDatabase; the resolved value is what the drivers receive.
+const createDatabaseSchema = z.strictObject({
+  url: z.string().optional(),
+  PrismaClient: z
+    .custom<PrismaClientConstructor<unknown>>(
+      (value) => typeof value === 'function',
+      'must be the generated PrismaClient class',
+    )
+    .optional(),
+  logger: z.custom<DatabaseLogger>(isObject, 'must be a logger with info() and warn()').optional(),
+  pool: z
+    .strictObject({
+      max: z.int().min(1).optional(),
+      idleTimeoutMs: msInteger,
+      statementTimeoutMs: msInteger,
+      connectionTimeoutMs: msInteger,
+      applicationName: z.string().optional(),
+    })
+    .optional(),
+  dataDir: z.string().optional(),
+  pglite: z.custom<PGlite>(isObject, 'must be an open PGlite instance').optional(),
+  transactionTimeoutMs: z.number().positive().default(30_000),
+  closeTimeoutMs: z.number().positive().default(5_000),
+});
+
+type ResolvedCreateDatabaseOptions<Client> = Omit<
+  z.output<typeof createDatabaseSchema>,
+  'PrismaClient' | 'pool'
+> & {
+  readonly PrismaClient?: PrismaClientConstructor<Client> | undefined;
+  readonly pool?: PoolOptions | undefined;
+};
 
 /** The generated `PrismaClient` class (from `prisma-client` generator output). */
 export type PrismaClientConstructor<Client> = new (options: {
@@ -57,26 +114,12 @@ export interface CreateDatabaseOptions<Client = never> {
   readonly closeTimeoutMs?: number;
 }
 
-const ISOLATION_LEVELS = new Set<IsolationLevel>([
-  'ReadCommitted',
-  'RepeatableRead',
-  'Serializable',
-]);
-
 interface PrismaInternals {
   $transaction<T>(
     fn: (tx: unknown) => Promise<T>,
     options: { isolationLevel?: IsolationLevel; timeout: number; maxWait: number },
   ): Promise<T>;
   $disconnect(): Promise<void>;
-}
-
-function assertPositive(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
-    throw new InvalidArgumentError(
-      `${name} must be a positive number of milliseconds, got ${String(value)}`,
-    );
-  }
 }
 
 /** Statement names pg and the server accept unquoted and unambiguously (NAMEDATALEN - 1). */
@@ -89,18 +132,18 @@ function invalidQueryArguments(
   options: unknown,
 ): InvalidArgumentError | undefined {
   if (typeof text !== 'string' || text.length === 0) {
-    return new InvalidArgumentError('query(text, params): text must be a non-empty string');
+    return invalidArgument('query(text, params): text must be a non-empty string');
   }
   if (!Array.isArray(params)) {
-    return new InvalidArgumentError('query(text, params): params must be an array of values');
+    return invalidArgument('query(text, params): params must be an array of values');
   }
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) {
-    return new InvalidArgumentError('query(text, params, options): options must be { name? }');
+    return invalidArgument('query(text, params, options): options must be { name? }');
   }
   const name = (options as { name?: unknown }).name;
   if (name !== undefined && (typeof name !== 'string' || !STATEMENT_NAME.test(name))) {
-    return new InvalidArgumentError(
+    return invalidArgument(
       `query(text, params, { name }): name must be 1-63 characters of A-Z, a-z, 0-9 and _, got ${JSON.stringify(name)}`,
     );
   }
@@ -160,22 +203,17 @@ class SqlTransaction<Client> implements Transaction<Client> {
 export async function createDatabase<Client = never>(
   options: CreateDatabaseOptions<Client> = {},
 ): Promise<Database<Client>> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('createDatabase(options): options must be an object');
-  }
-  assertPositive('transactionTimeoutMs', options.transactionTimeoutMs);
-  assertPositive('closeTimeoutMs', options.closeTimeoutMs);
-  if (options.PrismaClient !== undefined && typeof options.PrismaClient !== 'function') {
-    throw new InvalidArgumentError('PrismaClient must be the generated PrismaClient class');
-  }
-  checkPool(options.pool);
+  const resolved = parseOptions(createDatabaseSchema, options ?? {}, {
+    where: 'createDatabase(options)',
+    code: DB_INVALID_ARGUMENT,
+  }) as ResolvedCreateDatabaseOptions<Client>;
   let driver: Driver;
-  if (options.pglite) {
-    driver = createPGliteDriver(options.pglite);
+  if (resolved.pglite) {
+    driver = createPGliteDriver(resolved.pglite);
   } else {
-    const target = resolveTarget(options.url, options.dataDir);
+    const target = resolveTarget(resolved.url, resolved.dataDir);
     if (target.kind === 'postgres') {
-      driver = createPgDriver(target.url, options.pool ?? {}, options.logger);
+      driver = createPgDriver(target.url, resolved.pool ?? {}, resolved.logger);
     } else {
       try {
         driver = createPGliteDriver(await openPGlite(target.location));
@@ -188,17 +226,17 @@ export async function createDatabase<Client = never>(
     }
   }
   const kind = driver.kind;
-  const defaultTimeout = options.transactionTimeoutMs ?? 30_000;
-  const closeTimeout = options.closeTimeoutMs ?? 5_000;
+  const defaultTimeout = resolved.transactionTimeoutMs;
+  const closeTimeout = resolved.closeTimeoutMs;
 
   let prisma: Omit<Client, '$on'> | undefined;
-  if (options.PrismaClient) {
+  if (resolved.PrismaClient) {
     const adapter = wrapAdapterFactory(driver.prismaAdapter(), {
       isolationInsideTransaction: kind === 'pglite',
       commitCheck: driver.prismaCommitCheck,
     });
     // Typed errors on db.prisma outside a transaction too (inside, tx.prisma inherits the extension).
-    prisma = withTypedErrors(new options.PrismaClient({ adapter }));
+    prisma = withTypedErrors(new resolved.PrismaClient({ adapter }));
   }
 
   let closed = false;
@@ -339,41 +377,43 @@ export async function createDatabase<Client = never>(
       opts: RunTransactionOptions = {},
     ): Promise<T> {
       if (typeof fn !== 'function') {
-        return Promise.reject(new InvalidArgumentError('transaction(fn): fn must be a function'));
+        return Promise.reject(invalidArgument('transaction(fn): fn must be a function'));
       }
-      if (opts.isolationLevel !== undefined && !ISOLATION_LEVELS.has(opts.isolationLevel)) {
-        return Promise.reject(
-          new InvalidArgumentError(
-            `isolationLevel must be ReadCommitted, RepeatableRead or Serializable, got ${String(opts.isolationLevel)}`,
-          ),
-        );
-      }
+      let resolved: ResolvedTransactionOptions;
       try {
-        assertPositive('timeout', opts.timeout);
+        resolved = resolveTransactionOptions(opts);
       } catch (error) {
         return Promise.reject(error);
       }
-      const timeoutMs = opts.timeout ?? defaultTimeout;
-      const once = (): Promise<T> => track(() => runOnce(fn, opts.isolationLevel, timeoutMs));
-      if (!opts.retry) return once();
-      return withRetry(once, opts.retry === true ? {} : opts.retry);
+      const { isolationLevel, retry } = resolved;
+      const timeoutMs = resolved.timeout ?? defaultTimeout;
+      const once = (): Promise<T> => track(() => runOnce(fn, isolationLevel, timeoutMs));
+      if (retry === undefined || retry === false) return once();
+      return runWithRetry(once, retry === true ? DEFAULT_RETRY : retry);
     },
     listen(channel, handler, listenOptions = {}) {
       if (typeof handler !== 'function') {
         return Promise.reject(
-          new InvalidArgumentError('listen(channel, handler): handler must be a function'),
+          invalidArgument('listen(channel, handler): handler must be a function'),
         );
       }
-      return track(() => driver.listen(channel, handler, listenOptions));
+      let resolvedListen: ListenOptions;
+      try {
+        resolvedListen = parseOptions(listenOptionsSchema, listenOptions ?? {}, {
+          where: 'listen(channel, handler, options)',
+          code: DB_INVALID_ARGUMENT,
+        }) as ListenOptions;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return track(() => driver.listen(channel, handler, resolvedListen));
     },
     async notify(channel, payload = '') {
       if (typeof channel !== 'string' || channel.length === 0) {
-        throw new InvalidArgumentError(
-          'notify(channel, payload): channel must be a non-empty string',
-        );
+        throw invalidArgument('notify(channel, payload): channel must be a non-empty string');
       }
       if (Buffer.byteLength(payload) >= 8000) {
-        throw new InvalidArgumentError(
+        throw invalidArgument(
           'NOTIFY payloads must be shorter than 8000 bytes: send an id and read the row',
         );
       }
@@ -410,7 +450,7 @@ export async function createDatabase<Client = never>(
           await new Promise<void>((resolve) => {
             drained = resolve;
             timer = setTimeout(() => {
-              options.logger?.warn(
+              resolved.logger?.warn(
                 { inFlight },
                 'closing the database with statements still running',
               );
@@ -428,27 +468,4 @@ export async function createDatabase<Client = never>(
     },
   };
   return attachDriver(db, driver);
-}
-
-function checkPool(pool: PoolOptions | undefined): void {
-  if (pool === undefined) return;
-  if (typeof pool !== 'object' || pool === null) {
-    throw new InvalidArgumentError(
-      'pool must be an object: { max?, idleTimeoutMs?, statementTimeoutMs?, connectionTimeoutMs?, applicationName? }',
-    );
-  }
-  if (pool.max !== undefined && !(Number.isInteger(pool.max) && pool.max >= 1)) {
-    throw new InvalidArgumentError(`pool.max must be an integer >= 1, got ${String(pool.max)}`);
-  }
-  for (const key of ['idleTimeoutMs', 'statementTimeoutMs', 'connectionTimeoutMs'] as const) {
-    const value = pool[key];
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
-      throw new InvalidArgumentError(
-        `pool.${key} must be an integer number of ms >= 0, got ${String(value)}`,
-      );
-    }
-  }
-  if (pool.applicationName !== undefined && typeof pool.applicationName !== 'string') {
-    throw new InvalidArgumentError('pool.applicationName must be a string');
-  }
 }

@@ -1,17 +1,15 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { InvalidArgumentError, NotFoundError } from '@vsa/common-errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrismaNotConfiguredError, TransactionClosedError } from './admin/index.js';
 import {
   ConnectionUnavailableError,
   createDatabase,
   ForeignKeyViolationError,
-  InvalidArgumentError,
-  NotFoundError,
-  PrismaNotConfiguredError,
   QueryTimeoutError,
   SerializationFailureError,
   sqlFragment,
   sqlIdentifier,
-  TransactionClosedError,
   TransactionTimeoutError,
   UniqueViolationError,
 } from './index.js';

@@ -28,6 +28,13 @@ describe('dbSettings', () => {
     expect(dbSettings.safeParse({ DB_POOL_MAX: 'many' }).success).toBe(false);
   });
 
+  it('refuses a postgres URL that does not parse, such as a port above 65535', () => {
+    const result = dbSettings.safeParse({ DATABASE_URL: 'postgres://u@h:99999/db' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toContain('port is between 1 and 65535');
+    expect(dbSettings.safeParse({ DATABASE_URL: 'postgres://u@h:5432/db' }).success).toBe(true);
+  });
+
   it('marks every variable with meta; DATABASE_URL is a production-required secret', () => {
     for (const [name, schema] of Object.entries(dbSettings.shape)) {
       const meta = (schema as { meta(): Record<string, unknown> | undefined }).meta();

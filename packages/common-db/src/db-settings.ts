@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidArgumentError } from './errors.js';
+import { invalidArgument } from './errors.js';
 import type { PoolOptions } from './pg-driver.js';
 
 /**
@@ -17,6 +17,10 @@ export const dbSettings: z.ZodObject<{
   DATABASE_URL: z
     .string()
     .regex(/^(postgres(ql)?:\/\/|pglite:|memory:)/, 'use postgres://…, pglite:<folder> or memory:')
+    .refine(
+      isParsableUrl,
+      'not a valid URL: check the host, and that the port is between 1 and 65535',
+    )
     .optional()
     .meta({
       description:
@@ -54,6 +58,18 @@ export const dbSettings: z.ZodObject<{
   }),
 });
 
+// A postgres:// URL must parse (the WHATWG parser also refuses a port above 65535) so a typo
+// fails here, with the variable named, instead of at the first connection.
+function isParsableUrl(value: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(value)) return true;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parsed values of {@link dbSettings}. */
 export type DbSettings = z.output<typeof dbSettings>;
 
@@ -64,7 +80,7 @@ export function databaseOptionsFromSettings(settings: DbSettings): {
   pool: PoolOptions;
 } {
   if (typeof settings !== 'object' || settings === null) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       'databaseOptionsFromSettings(settings): pass the settings parsed with the dbSettings fragment',
     );
   }

@@ -6,6 +6,7 @@ import {
   mapDatabaseError,
   NotFoundError,
   QueryTimeoutError,
+  recordNotFound,
   SerializationFailureError,
   TransactionAbortedError,
   UniqueViolationError,
@@ -104,7 +105,7 @@ describe('mapDatabaseError', () => {
     expect(mapDatabaseError(plain)).toBe(plain);
     expect(mapDatabaseError('x')).toBe('x');
     expect(mapDatabaseError({ code: '22P02' })).toEqual({ code: '22P02' });
-    const mapped = new NotFoundError();
+    const mapped = recordNotFound();
     expect(mapDatabaseError(mapped)).toBe(mapped);
   });
 

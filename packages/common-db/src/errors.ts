@@ -1,17 +1,39 @@
-/** Base class of every error this package throws: a stable `code` and an HTTP `statusCode`. */
-export class DatabaseError extends Error {
-  /** Stable machine-readable code, `VSA_DB_*`. */
-  readonly code: string;
-  /** HTTP status the middleware answers with. */
-  readonly statusCode: number;
+import {
+  ConflictError,
+  InternalError,
+  InvalidArgumentError,
+  isVsaError,
+  NotFoundError,
+  UnavailableError,
+  VsaError,
+} from '@vsa/common-errors';
 
-  constructor(code: string, statusCode: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-    this.statusCode = statusCode;
+export { InvalidArgumentError, NotFoundError };
+
+/** Code of every argument and option error of this package. */
+export const DB_INVALID_ARGUMENT = 'VSA_DB_INVALID_ARGUMENT';
+
+/** An {@link InvalidArgumentError} with this package's code. */
+export function invalidArgument(
+  message: string,
+  options?: { cause?: unknown },
+): InvalidArgumentError {
+  return new InvalidArgumentError(DB_INVALID_ARGUMENT, message, options);
+}
+
+/**
+ * Any error this package throws: a `VsaError` whose code starts with `VSA_DB_`. The concrete
+ * classes extend the concept classes of `@vsa/common-errors` (so `instanceof NotFoundError`
+ * holds whichever package raised it); `instanceof DatabaseError` checks the code.
+ */
+export abstract class DatabaseError extends VsaError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isVsaError(value) && value.code.startsWith('VSA_DB_');
   }
 }
+
+/** Seconds after which retrying an unavailable database is worth it (the `Retry-After` header). */
+const RETRY_AFTER_SECONDS = 1;
 
 /** Details known about a constraint violation. */
 export interface ConstraintDetails {
@@ -20,8 +42,8 @@ export interface ConstraintDetails {
   readonly columns?: readonly string[];
 }
 
-/** Base of the constraint errors: what is known of the constraint that rejected the write. */
-export abstract class ConstraintViolationError extends DatabaseError {
+/** Base of the constraint errors (HTTP 409): what is known of the constraint that rejected the write. */
+export abstract class ConstraintViolationError extends ConflictError {
   readonly constraint: string | undefined;
   readonly table: string | undefined;
   readonly columns: readonly string[];
@@ -32,7 +54,7 @@ export abstract class ConstraintViolationError extends DatabaseError {
     details: ConstraintDetails,
     options?: { cause?: unknown },
   ) {
-    super(code, 409, message, options);
+    super(code, message, { ...options, details: { ...details } });
     this.constraint = details.constraint;
     this.table = details.table;
     this.columns = details.columns ?? [];
@@ -53,7 +75,12 @@ function constraintLabel(
 export class UniqueViolationError extends ConstraintViolationError {
   constructor(details: ConstraintDetails = {}, options?: { cause?: unknown }) {
     const label = constraintLabel('Unique constraint', details.constraint, details.columns);
-    super('VSA_DB_UNIQUE_VIOLATION', `${label} violated: the row already exists`, details, options);
+    super(
+      'VSA_DB_UNIQUE_VIOLATION',
+      `${label} violated: the row already exists; update it or write a different key`,
+      details,
+      options,
+    );
   }
 }
 
@@ -63,60 +90,63 @@ export class ForeignKeyViolationError extends ConstraintViolationError {
     const label = constraintLabel('Foreign key', details.constraint);
     super(
       'VSA_DB_FOREIGN_KEY_VIOLATION',
-      `${label} violated: the referenced row does not exist or is still referenced`,
+      `${label} violated: the referenced row does not exist or is still referenced; write or delete the rows in dependency order`,
       details,
       options,
     );
   }
 }
 
-/** The record an operation needed does not exist (Prisma P2025, or thrown by callers). */
-export class NotFoundError extends DatabaseError {
-  constructor(message = 'Record not found', options?: { cause?: unknown }) {
-    super('VSA_DB_NOT_FOUND', 404, message, options);
-  }
+/** The record an operation needed does not exist (Prisma P2025): `NotFoundError` with `VSA_DB_NOT_FOUND`. */
+export function recordNotFound(
+  message = 'Record not found',
+  options?: { cause?: unknown },
+): NotFoundError {
+  return new NotFoundError('VSA_DB_NOT_FOUND', message, options);
 }
 
 /**
  * A concurrent transaction conflicted (SQLSTATE 40001 serialization failure or 40P01
  * deadlock, Prisma P2034). Safe to retry the whole transaction: see `withRetry`.
  */
-export class SerializationFailureError extends DatabaseError {
+export class SerializationFailureError extends UnavailableError {
   /** `40001` or `40P01`. */
   readonly sqlState: string;
 
   constructor(sqlState: string, options?: { cause?: unknown }) {
     super(
       'VSA_DB_SERIALIZATION_FAILURE',
-      503,
       `Transaction conflicted with a concurrent one (SQLSTATE ${sqlState}); retry it (transaction(fn, { retry: true }))`,
-      options,
+      { ...options, details: { sqlState }, retryAfterSeconds: RETRY_AFTER_SECONDS },
     );
     this.sqlState = sqlState;
   }
 }
 
 /** The database cannot be reached, refused the connection, or was closed. */
-export class ConnectionUnavailableError extends DatabaseError {
+export class ConnectionUnavailableError extends UnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('VSA_DB_CONNECTION_UNAVAILABLE', 503, message, options);
+    super('VSA_DB_CONNECTION_UNAVAILABLE', message, {
+      ...options,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
   }
 }
 
 /** A statement ran into `statement_timeout` or was cancelled (SQLSTATE 57014). */
-export class QueryTimeoutError extends DatabaseError {
+export class QueryTimeoutError extends UnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('VSA_DB_QUERY_TIMEOUT', 503, message, options);
+    super('VSA_DB_QUERY_TIMEOUT', message, { ...options, retryAfterSeconds: RETRY_AFTER_SECONDS });
   }
 }
 
 /** A transaction ran longer than its `timeout` and was rolled back. */
-export class TransactionTimeoutError extends DatabaseError {
+export class TransactionTimeoutError extends UnavailableError {
   constructor(timeoutMs: number) {
     super(
       'VSA_DB_TRANSACTION_TIMEOUT',
-      503,
       `Transaction exceeded its timeout of ${timeoutMs} ms and was rolled back; keep transactions short or raise { timeout }`,
+      { details: { timeoutMs }, retryAfterSeconds: RETRY_AFTER_SECONDS },
     );
   }
 }
@@ -127,11 +157,10 @@ export class TransactionTimeoutError extends DatabaseError {
  * Thrown by `transaction()` instead of returning as if committed, and by statements sent after
  * the failure.
  */
-export class TransactionAbortedError extends DatabaseError {
+export class TransactionAbortedError extends InternalError {
   constructor(options?: { cause?: unknown }) {
     super(
       'VSA_DB_TRANSACTION_ABORTED',
-      500,
       "Transaction was rolled back, not committed: a statement in it failed, which aborts the whole PostgreSQL transaction, so none of its writes were kept. Let the failed statement's error propagate out of the transaction function, or avoid the failure (upsert, ON CONFLICT DO NOTHING) or roll back to a savepoint taken before it",
       options,
     );
@@ -139,36 +168,27 @@ export class TransactionAbortedError extends DatabaseError {
 }
 
 /** A statement used a transaction handle after its transaction ended. */
-export class TransactionClosedError extends DatabaseError {
+export class TransactionClosedError extends InternalError {
   constructor() {
     super(
       'VSA_DB_TRANSACTION_CLOSED',
-      500,
       'This transaction already committed, rolled back or timed out; run statements inside the transaction function and await them',
     );
   }
 }
 
-/** Options or arguments were invalid. */
-export class InvalidArgumentError extends DatabaseError {
-  constructor(message: string) {
-    super('VSA_DB_INVALID_ARGUMENT', 500, message);
-  }
-}
-
 /** `db.prisma` / `tx.prisma` was used on a database created without `PrismaClient`. */
-export class PrismaNotConfiguredError extends DatabaseError {
+export class PrismaNotConfiguredError extends InternalError {
   constructor() {
     super(
       'VSA_DB_PRISMA_NOT_CONFIGURED',
-      500,
       'No Prisma client: pass the generated PrismaClient class to createDatabase({ PrismaClient })',
     );
   }
 }
 
 /** A migration failed to apply; `migration` names it. */
-export class MigrationFailedError extends DatabaseError {
+export class MigrationFailedError extends InternalError {
   readonly migration: string | undefined;
   readonly schema: string;
 
@@ -180,11 +200,10 @@ export class MigrationFailedError extends DatabaseError {
   ) {
     super(
       'VSA_DB_MIGRATION_FAILED',
-      500,
       migration
         ? `Migration ${migration} (schema ${schema}) failed: ${detail}. Fix the database or the migration, then mark it rolled back before retrying`
-        : `Applying migrations to schema ${schema} failed: ${detail}`,
-      options,
+        : `Applying migrations to schema ${schema} failed: ${detail}; fix the cause and run the migrations again`,
+      { ...options, details: { schema, ...(migration ? { migration } : {}) } },
     );
     this.migration = migration;
     this.schema = schema;
@@ -225,7 +244,7 @@ function details(e: PgLikeError, columns?: readonly string[]): ConstraintDetails
   };
 }
 
-function fromSqlState(state: string, e: PgLikeError, cause: unknown): DatabaseError | undefined {
+function fromSqlState(state: string, e: PgLikeError, cause: unknown): VsaError | undefined {
   switch (state) {
     case '23505':
       return new UniqueViolationError(details(e), { cause });
@@ -280,7 +299,7 @@ function constraintFromMessage(driver: DriverCause | undefined): string | undefi
     : undefined;
 }
 
-function fromPrisma(e: PrismaLikeError, cause: unknown): DatabaseError | undefined {
+function fromPrisma(e: PrismaLikeError, cause: unknown): VsaError | undefined {
   const driver = e.meta?.driverAdapterError?.cause;
   const table = typeof e.meta?.modelName === 'string' ? { table: e.meta.modelName } : {};
   switch (e.code) {
@@ -310,10 +329,9 @@ function fromPrisma(e: PrismaLikeError, cause: unknown): DatabaseError | undefin
       );
     }
     case 'P2025':
-      return new NotFoundError(
-        typeof e.meta?.cause === 'string' ? e.meta.cause : 'Record not found',
-        { cause },
-      );
+      return recordNotFound(typeof e.meta?.cause === 'string' ? e.meta.cause : 'Record not found', {
+        cause,
+      });
     case 'P2034':
       return new SerializationFailureError(driver?.originalCode ?? '40001', { cause });
     case 'P1001':

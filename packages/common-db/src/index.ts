@@ -1,4 +1,7 @@
-export type { MigrationSet } from './cli.js';
+// What an application uses: open a database, run transactions and SQL, read its settings,
+// apply migrations at start-up, and the errors worth catching. Operator functions and the less
+// common types are in `@vsa/common-db/admin`, the backoff policy in `@vsa/common-db/backoff`,
+// test helpers in `@vsa/common-db/testing`.
 export {
   type CreateDatabaseOptions,
   createDatabase,
@@ -7,20 +10,11 @@ export {
 export { type DbSettings, databaseOptionsFromSettings, dbSettings } from './db-settings.js';
 export {
   ConnectionUnavailableError,
-  type ConstraintDetails,
-  ConstraintViolationError,
   DatabaseError,
   ForeignKeyViolationError,
-  InvalidArgumentError,
-  isRetryableTransactionError,
-  MigrationFailedError,
-  mapDatabaseError,
-  NotFoundError,
-  PrismaNotConfiguredError,
   QueryTimeoutError,
   SerializationFailureError,
   TransactionAbortedError,
-  TransactionClosedError,
   TransactionTimeoutError,
   UniqueViolationError,
 } from './errors.js';
@@ -28,51 +22,14 @@ export {
   type ApplyMigrationsResult,
   applyMigrations,
   type MigrationOptions,
-  type MigrationStatus,
-  migrationChecksum,
-  migrationStatus,
 } from './migrations/apply-migrations.js';
-export {
-  type CreateMigrationOptions,
-  type CreateMigrationResult,
-  createMigration,
-  defaultMigrationsDir,
-  diffMigrationsToSchema,
-} from './migrations/create-migration.js';
-export {
-  type LoadedMigrations,
-  type LoadMigrationsOptions,
-  loadMigrations,
-  type MigrationSource,
-} from './migrations/load-migrations.js';
-export type { MigrationInput } from './migrations/schema-engine.js';
-export type { PoolOptions } from './pg-driver.js';
-export { DEFAULT_PGLITE_DATA_DIR } from './resolve-url.js';
-export { backoffDelay, withRetry } from './retry.js';
-export {
-  type CompiledSql,
-  compileSql,
-  quoteIdentifier,
-  type SqlFragment,
-  sqlFragment,
-  sqlIdentifier,
-  sqlJoin,
-} from './sql.js';
+export { withRetry } from './retry.js';
+export { type SqlFragment, sqlFragment, sqlIdentifier, sqlJoin } from './sql.js';
 export type {
-  BackoffOptions,
   Database,
-  DatabaseKind,
-  DatabaseLogger,
-  HealthReport,
   IsolationLevel,
-  ListenOptions,
-  QueryOptions,
   QueryResult,
   RetryOptions,
   RunTransactionOptions,
-  SqlExecutor,
   Transaction,
-  TransactionClient,
-  TransactionOptions,
-  Unlisten,
 } from './types.js';

@@ -1,17 +1,22 @@
 // Every public entry point rejects bad input with VSA_DB_INVALID_ARGUMENT before it touches a
 // database, a file or the network. None of these calls needs a server.
+
+import { InvalidArgumentError } from '@vsa/common-errors';
 import { describe, expect, it } from 'vitest';
+import {
+  createMigration,
+  defaultMigrationsDir,
+  loadMigrations,
+  migrationChecksum,
+  migrationStatus,
+} from './admin/index.js';
 import {
   applyMigrations,
   createDatabase,
   databaseOptionsFromSettings,
-  defaultMigrationsDir,
-  InvalidArgumentError,
-  loadMigrations,
-  migrationChecksum,
-  migrationStatus,
   sqlFragment,
   sqlJoin,
+  withRetry,
 } from './index.js';
 import { createTestPostgresUrl } from './testing/index.js';
 
@@ -54,6 +59,43 @@ describe('input validation', () => {
       );
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(error).toMatchObject({ code: 'VSA_DB_INVALID_ARGUMENT' });
+  });
+
+  it('rejects unknown option keys naming the key and the accepted ones', async () => {
+    await expect(createDatabase({ url: unreachable, poool: {} } as never)).rejects.toThrow(
+      'createDatabase(options): unknown option "poool" (accepted: url, PrismaClient, logger, pool, dataDir, pglite, transactionTimeoutMs, closeTimeoutMs)',
+    );
+    await expect(createDatabase({ url: unreachable, pool: { maxx: 2 } } as never)).rejects.toThrow(
+      'pool: unknown option "maxx" (accepted: max, idleTimeoutMs,',
+    );
+    await expect(withRetry(async () => 1, { retrys: 2 } as never)).rejects.toThrow(
+      'withRetry(fn, options): unknown option "retrys" (accepted: retries, backoff, shouldRetry, onRetry)',
+    );
+    await expect(withRetry(async () => 1, { backoff: { jiter: 1 } } as never)).rejects.toThrow(
+      'backoff: unknown option "jiter" (accepted: initialMs, maxMs, factor, jitter)',
+    );
+    const db = await createDatabase({ url: 'memory:' });
+    try {
+      await expect(db.transaction(async () => 1, { timout: 5 } as never)).rejects.toThrow(
+        'transaction(fn, options): unknown option "timout" (accepted: isolationLevel, timeout, retry)',
+      );
+      await expect(
+        db.transaction(async () => 1, { retry: { retries: 1, onretry: () => {} } } as never),
+      ).rejects.toMatchObject({ code: 'VSA_DB_INVALID_ARGUMENT' });
+      await expect(applyMigrations(db, { migrations: [], schems: 'x' } as never)).rejects.toThrow(
+        'applyMigrations(db, options): unknown option "schems" (accepted: migrations, schema)',
+      );
+      await expect(migrationStatus(db, { migration: [] } as never)).rejects.toThrow(
+        'unknown option "migration" (accepted: migrations, schema)',
+      );
+      await expect(
+        createMigration(db, { schemaFile: 's', dir: 'd', name: 'n', aply: false } as never),
+      ).rejects.toThrow(
+        'createMigration(db, options): unknown option "aply" (accepted: schemaFile, dir, schema, name, apply, now)',
+      );
+    } finally {
+      await db.close();
+    }
   });
 
   it('names the missing folder and what to pass instead', async () => {

@@ -1,5 +1,5 @@
 import type { Driver } from './driver.js';
-import { InvalidArgumentError } from './errors.js';
+import { invalidArgument } from './errors.js';
 import type { Database } from './types.js';
 
 const INTERNALS: unique symbol = Symbol.for('vsa.common-db.internals');
@@ -17,9 +17,7 @@ export function driverOf(db: Database<unknown>): Driver {
       ? (db as unknown as Record<symbol, Driver | undefined>)[INTERNALS]
       : undefined;
   if (!driver) {
-    throw new InvalidArgumentError(
-      'Expected a Database created by createDatabase() from @vsa/common-db',
-    );
+    throw invalidArgument('Expected a Database created by createDatabase() from @vsa/common-db');
   }
   return driver;
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { invalidArgument } from './errors.js';
 
 /** Validates a LISTEN/NOTIFY channel name and quotes it as an identifier (case kept). */
 export function quoteChannel(channel: string): string {
@@ -8,7 +8,7 @@ export function quoteChannel(channel: string): string {
     channel.length > 63 ||
     channel.includes('\0')
   ) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       `Invalid channel ${JSON.stringify(channel)}: use a non-empty name of at most 63 characters`,
     );
   }

@@ -1,5 +1,7 @@
+import { InvalidArgumentError } from '@vsa/common-errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, type SqlExecutor, UniqueViolationError } from './index.js';
+import type { SqlExecutor } from './admin/index.js';
+import { UniqueViolationError } from './index.js';
 import { testSchemaMigrations } from './test-support/fixtures.js';
 import { PrismaClient } from './test-support/generated/prisma/client.js';
 import { createTestDatabase, type TestDatabase, testEngines } from './testing/index.js';

@@ -6,6 +6,7 @@ import {
   type SqlResultSet,
 } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
+import { delayFor, type ResolvedBackoff } from './backoff.js';
 import { type Driver, ISOLATION_SQL, type MigrationSession, type RawQueryable } from './driver.js';
 import {
   ConnectionUnavailableError,
@@ -16,7 +17,6 @@ import {
 } from './errors.js';
 import { quoteChannel } from './listen-quote.js';
 import { wrapAdapterFactory } from './prisma-adapter.js';
-import { backoffDelay } from './retry.js';
 import { quoteIdentifier } from './sql.js';
 import type {
   DatabaseLogger,
@@ -25,6 +25,15 @@ import type {
   QueryResult,
   Unlisten,
 } from './types.js';
+
+// Reconnecting the LISTEN connection: 100 ms plus a full-jitter delay of 100 ms doubling up to
+// 5 s, so listeners of a restarted server do not reconnect in lockstep.
+const LISTEN_RECONNECT_BACKOFF: ResolvedBackoff = Object.freeze({
+  initialMs: 100,
+  maxMs: 5_000,
+  factor: 2,
+  jitter: 1,
+});
 
 /** Pool settings; names follow the `dbSettings` fragment. */
 export interface PoolOptions {
@@ -314,7 +323,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
           scheduleReconnect(attempt + 1);
         }
       },
-      100 + backoffDelay(attempt, { initialMs: 100, maxMs: 5_000 }),
+      100 + delayFor(LISTEN_RECONNECT_BACKOFF, attempt, Math.random()),
     );
   }
 

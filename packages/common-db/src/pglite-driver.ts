@@ -1,5 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction as PGliteTransaction, types } from '@electric-sql/pglite';
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import type {
   SqlDriverAdapter,
   SqlMigrationAwareDriverAdapterFactory,
@@ -13,41 +12,11 @@ import {
   TransactionTimeoutError,
 } from './errors.js';
 import { quoteChannel } from './listen-quote.js';
+import { openPGlite } from './open-pglite.js';
+import { pgliteTemplate } from './pglite-template.js';
 import { wrapAdapterFactory } from './prisma-adapter.js';
 import { quoteIdentifier } from './sql.js';
 import type { IsolationLevel, ListenOptions, QueryResult, Unlisten } from './types.js';
-
-/** Where the PGlite data lives: a folder, or memory. */
-export type PGliteLocation =
-  | { readonly kind: 'memory' }
-  | { readonly kind: 'dir'; readonly dir: string };
-
-/** Options for opening PGlite. */
-export interface OpenPGliteOptions {
-  /** Start from a `dumpDataDir()` tarball instead of running initdb (~0.5 s instead of ~3-5 s). */
-  readonly loadDataDir?: Blob;
-}
-
-/**
- * Parsers that make PGlite return what `pg` returns: int8 as string (exact), not a lossy number.
- */
-const PG_COMPATIBLE_PARSERS = {
-  [types.INT8]: (value: string) => value,
-  1016: (value: string) => types.arrayParser(value, (v: string) => v, 1016),
-};
-
-/** Opens a PGlite instance with pg-compatible type parsing. */
-export async function openPGlite(
-  location: PGliteLocation,
-  options: OpenPGliteOptions = {},
-): Promise<PGlite> {
-  if (location.kind === 'dir') await mkdir(location.dir, { recursive: true });
-  return PGlite.create({
-    ...(location.kind === 'dir' ? { dataDir: location.dir } : {}),
-    parsers: PG_COMPATIBLE_PARSERS,
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-  });
-}
 
 type PGliteQuerier = Pick<PGlite, 'query'> | PGliteTransaction;
 
@@ -66,7 +35,6 @@ async function run<Row extends object>(
 
 /** A fresh in-memory PGlite as `migrate dev`'s shadow database; closed on dispose. */
 async function connectShadow(quotedSchema: string): Promise<SqlDriverAdapter> {
-  const { pgliteTemplate } = await import('./pglite-template.js');
   const shadow = await openPGlite({ kind: 'memory' }, { loadDataDir: await pgliteTemplate() });
   await shadow.exec(
     `create schema if not exists ${quotedSchema}; set search_path to ${quotedSchema}`,

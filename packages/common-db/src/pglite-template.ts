@@ -3,7 +3,7 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPGlite } from './pglite-driver.js';
+import { openPGlite } from './open-pglite.js';
 
 let template: Promise<Blob> | undefined;
 

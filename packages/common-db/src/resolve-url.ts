@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { InvalidArgumentError } from './errors.js';
-import type { PGliteLocation } from './pglite-driver.js';
+import { invalidArgument } from './errors.js';
+import type { PGliteLocation } from './open-pglite.js';
 
 /** Default PGlite folder when neither a URL nor `dataDir` is given. */
 export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
@@ -16,7 +16,7 @@ export type ResolvedTarget =
  */
 export function resolveTarget(url: string | undefined, dataDir?: string): ResolvedTarget {
   if (url !== undefined && typeof url !== 'string') {
-    throw new InvalidArgumentError('url must be a string');
+    throw invalidArgument('url must be a string');
   }
   const value = url?.trim() ?? '';
   if (value === '') {
@@ -29,7 +29,7 @@ export function resolveTarget(url: string | undefined, dataDir?: string): Resolv
     try {
       new URL(value);
     } catch {
-      throw new InvalidArgumentError('DATABASE_URL is not a valid postgres:// URL');
+      throw invalidArgument('DATABASE_URL is not a valid postgres:// URL');
     }
     return { kind: 'postgres', url: value };
   }
@@ -42,12 +42,11 @@ export function resolveTarget(url: string | undefined, dataDir?: string): Resolv
   }
   if (value.startsWith('pglite:')) {
     const dir = value.slice('pglite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (dir === '')
-      throw new InvalidArgumentError('pglite: URL needs a folder, e.g. pglite:./.data/pglite');
+    if (dir === '') throw invalidArgument('pglite: URL needs a folder, e.g. pglite:./.data/pglite');
     return { kind: 'pglite', location: { kind: 'dir', dir: resolve(dir) } };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       `Unsupported database URL scheme in ${value.split(':')[0]}://…: use postgres://, postgresql://, pglite:<folder> or memory:`,
     );
   }

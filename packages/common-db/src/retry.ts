@@ -1,42 +1,83 @@
-import { InvalidArgumentError, isRetryableTransactionError, mapDatabaseError } from './errors.js';
-import type { BackoffOptions, RetryOptions } from './types.js';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
+import {
+  type BackoffPolicy,
+  backoffSchema,
+  delayFor,
+  type ResolvedBackoff,
+  resolveBackoff,
+  TRANSACTION_RETRY_BACKOFF,
+} from './backoff.js';
+import {
+  DB_INVALID_ARGUMENT,
+  invalidArgument,
+  isRetryableTransactionError,
+  mapDatabaseError,
+} from './errors.js';
+import type { IsolationLevel, RetryOptions } from './types.js';
 
-function checkBackoff(options: BackoffOptions | undefined): void {
-  if (options === undefined) return;
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('backoff must be an object: { initialMs?, maxMs?, factor? }');
-  }
-  for (const key of ['initialMs', 'maxMs'] as const) {
-    const value = options[key];
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
-      throw new InvalidArgumentError(
-        `backoff.${key} must be a number of ms >= 0, got ${String(value)}`,
-      );
-    }
-  }
-  if (options.factor !== undefined && !(Number.isFinite(options.factor) && options.factor >= 1)) {
-    throw new InvalidArgumentError(
-      `backoff.factor must be a number >= 1, got ${String(options.factor)}`,
-    );
-  }
+const callback = <F>(what: string) =>
+  z.custom<F>((value) => typeof value === 'function', `${what} must be a function`);
+
+// The schema of RetryOptions: defaults 5 retries, TRANSACTION_RETRY_BACKOFF.
+const retryOptionsSchema = z.strictObject({
+  retries: z.int().min(0).default(5),
+  backoff: backoffSchema(TRANSACTION_RETRY_BACKOFF),
+  shouldRetry: callback<(error: unknown) => boolean>('shouldRetry').optional(),
+  onRetry: callback<(error: unknown, attempt: number) => void>('onRetry').optional(),
+});
+
+/** {@link RetryOptions} checked, with every default filled in. */
+export interface ResolvedRetryOptions {
+  readonly retries: number;
+  readonly backoff: ResolvedBackoff;
+  readonly shouldRetry?: ((error: unknown) => boolean) | undefined;
+  readonly onRetry?: ((error: unknown, attempt: number) => void) | undefined;
+}
+
+/** `transaction(fn, options)` options checked; `retry` resolved when it is an object. */
+export interface ResolvedTransactionOptions {
+  readonly isolationLevel?: IsolationLevel | undefined;
+  readonly timeout?: number | undefined;
+  readonly retry?: boolean | ResolvedRetryOptions | undefined;
+}
+
+// Parsed once per transaction() call; the resolved value goes to the driver and runWithRetry.
+const transactionOptionsSchema = z.strictObject({
+  isolationLevel: z.enum(['ReadCommitted', 'RepeatableRead', 'Serializable']).optional(),
+  timeout: z.number().positive().optional(),
+  retry: z.union([z.boolean(), retryOptionsSchema]).optional(),
+});
+
+/** The retry options of `transaction(fn, { retry: true })`. */
+export const DEFAULT_RETRY: ResolvedRetryOptions = retryOptionsSchema.parse({});
+
+/** Parses `withRetry` options once. */
+export function resolveRetryOptions(options: unknown, where: string): ResolvedRetryOptions {
+  return parseOptions(retryOptionsSchema, options ?? {}, { where, code: DB_INVALID_ARGUMENT });
+}
+
+/** Parses `transaction(fn, options)` options once. */
+export function resolveTransactionOptions(options: unknown): ResolvedTransactionOptions {
+  return parseOptions(transactionOptionsSchema, options ?? {}, {
+    where: 'transaction(fn, options)',
+    code: DB_INVALID_ARGUMENT,
+  });
 }
 
 /**
- * Delay in ms before attempt `attempt` (1-based): exponential with full jitter, a random
- * value in `[0, min(maxMs, initialMs * factor^(attempt - 1)))`.
+ * Delay in ms before attempt `attempt` (1-based) of a transaction retry: exponential with full
+ * jitter by default, a random value in `[0, min(maxMs, initialMs * factor^(attempt - 1))]`.
  *
  * @throws {InvalidArgumentError} `VSA_DB_INVALID_ARGUMENT` for an attempt below 1 or bad backoff options.
  */
-export function backoffDelay(attempt: number, options: RetryOptions['backoff'] = {}): number {
+export function backoffDelay(attempt: number, backoff?: BackoffPolicy): number {
   if (!Number.isInteger(attempt) || attempt < 1) {
-    throw new InvalidArgumentError(`attempt must be an integer >= 1, got ${String(attempt)}`);
+    throw invalidArgument(
+      `backoffDelay(attempt): attempt must be an integer >= 1, got ${String(attempt)}`,
+    );
   }
-  checkBackoff(options);
-  const initial = options.initialMs ?? 10;
-  const max = options.maxMs ?? 1000;
-  const factor = options.factor ?? 2;
-  const ceiling = Math.min(max, initial * factor ** (attempt - 1));
-  return Math.random() * ceiling;
+  return delayFor(resolveBackoff(backoff, TRANSACTION_RETRY_BACKOFF), attempt, Math.random());
 }
 
 /**
@@ -47,35 +88,30 @@ export function backoffDelay(attempt: number, options: RetryOptions['backoff'] =
  * @example
  * await withRetry(() => db.transaction(tx => transfer(tx), { isolationLevel: 'Serializable' }));
  * @throws {InvalidArgumentError} `VSA_DB_INVALID_ARGUMENT` (before calling `fn`) when `fn` is not
- * a function, `retries` is not an integer >= 0, `backoff` is out of range, or a callback is not a function.
+ * a function or an option is unknown or out of range.
  */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   if (typeof fn !== 'function') {
-    throw new InvalidArgumentError('withRetry(fn): fn must be a function returning a promise');
+    throw invalidArgument('withRetry(fn): fn must be a function returning a promise');
   }
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('withRetry(fn, options): options must be an object');
-  }
-  const retries = options.retries ?? 5;
-  if (!Number.isInteger(retries) || retries < 0) {
-    throw new InvalidArgumentError(`retries must be an integer >= 0, got ${String(retries)}`);
-  }
-  checkBackoff(options.backoff);
-  for (const key of ['shouldRetry', 'onRetry'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'function') {
-      throw new InvalidArgumentError(`${key} must be a function`);
-    }
-  }
+  return runWithRetry(fn, resolveRetryOptions(options, 'withRetry(fn, options)'));
+}
+
+/** {@link withRetry} on options already resolved by {@link resolveRetryOptions}. */
+export async function runWithRetry<T>(
+  fn: () => Promise<T>,
+  options: ResolvedRetryOptions,
+): Promise<T> {
   const shouldRetry = options.shouldRetry ?? isRetryableTransactionError;
+  const backoff: ResolvedBackoff = options.backoff;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= retries || !shouldRetry(error)) throw mapDatabaseError(error);
+      if (attempt >= options.retries || !shouldRetry(error)) throw mapDatabaseError(error);
       options.onRetry?.(error, attempt + 1);
-      await new Promise((resolve) =>
-        setTimeout(resolve, backoffDelay(attempt + 1, options.backoff)),
-      );
+      const delay = delayFor(backoff, attempt + 1, Math.random());
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { invalidArgument } from './errors.js';
 
 const FRAGMENT: unique symbol = Symbol('vsa.sqlFragment');
 
@@ -38,7 +38,7 @@ export function sqlFragment(
   ...values: readonly unknown[]
 ): SqlFragment {
   if (!Array.isArray(strings)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       'sqlFragment must be used as a tagged template (sqlFragment`status = <interpolated value>`), not called',
     );
   }
@@ -50,7 +50,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 /** Validates and double-quotes one identifier part. */
 export function quoteIdentifier(name: string): string {
   if (typeof name !== 'string' || !IDENTIFIER.test(name) || name.length > 63) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       `Invalid SQL identifier ${JSON.stringify(name)}: use letters, digits, _ or $ (not first), at most 63 characters`,
     );
   }
@@ -65,7 +65,7 @@ export function quoteIdentifier(name: string): string {
  */
 export function sqlIdentifier(...parts: readonly string[]): SqlFragment {
   if (parts.length === 0 || parts.length > 3) {
-    throw new InvalidArgumentError('sqlIdentifier takes 1 to 3 parts (schema, table, column)');
+    throw invalidArgument('sqlIdentifier takes 1 to 3 parts (schema, table, column)');
   }
   return makeFragment([parts.map(quoteIdentifier).join('.')], []);
 }
@@ -73,10 +73,10 @@ export function sqlIdentifier(...parts: readonly string[]): SqlFragment {
 /** Joins fragments (or values, which become parameters) with a separator such as `, `. */
 export function sqlJoin(items: readonly unknown[], separator = ', '): SqlFragment {
   if (!Array.isArray(items)) {
-    throw new InvalidArgumentError('sqlJoin(items, separator?): items must be an array');
+    throw invalidArgument('sqlJoin(items, separator?): items must be an array');
   }
   if (typeof separator !== 'string' || !/^[\s,]*(and|or)?[\s,]*$/i.test(separator)) {
-    throw new InvalidArgumentError('sqlJoin separator may only be commas, whitespace, AND or OR');
+    throw invalidArgument('sqlJoin separator may only be commas, whitespace, AND or OR');
   }
   if (items.length === 0) return makeFragment([''], []);
   const strings = [''];
@@ -106,7 +106,7 @@ function append(
 /** Compiles a tagged template (with nested fragments) into text + parameters. */
 export function compileSql(strings: readonly string[], values: readonly unknown[]): CompiledSql {
   if (!Array.isArray(strings)) {
-    throw new InvalidArgumentError('sql must be used as a tagged template, e.g. db.sql`select 1`');
+    throw invalidArgument('sql must be used as a tagged template, e.g. db.sql`select 1`');
   }
   // Fast path: no fragments, the common case on hot paths.
   if (!values.some(isFragment)) {

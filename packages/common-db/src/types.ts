@@ -1,3 +1,4 @@
+import type { BackoffPolicy } from './backoff.js';
 /** Rows and count returned by one statement. */
 export interface QueryResult<Row> {
   readonly rows: Row[];
@@ -88,15 +89,8 @@ export interface Transaction<Client = never> extends SqlExecutor {
   readonly prisma: TransactionClient<Client>;
 }
 
-/** Backoff for {@link RetryOptions}. */
-export interface BackoffOptions {
-  /** First delay in ms (default 10). */
-  readonly initialMs?: number;
-  /** Upper bound of one delay in ms (default 1000). */
-  readonly maxMs?: number;
-  /** Growth factor per attempt (default 2). */
-  readonly factor?: number;
-}
+/** Backoff for {@link RetryOptions} (defaults: `TRANSACTION_RETRY_BACKOFF`, 10 ms doubling to 1 s, full jitter). */
+export type BackoffOptions = BackoffPolicy;
 
 /** Options of `withRetry` and of `transaction(fn, { retry })`. */
 export interface RetryOptions {

@@ -187,6 +187,11 @@ describe.each(testEngines())('event bus on %s', (engine) => {
       /^createEventBus: logger must be a pino-compatible logger.*missing debug, warn, error/,
     );
     expect(() => createEventBus(undefined as never)).toThrow(InvalidArgumentError);
+    expect(() =>
+      createEventBus({ db: t.db, catalog: testCatalog, tickIntervalMS: 5 } as never),
+    ).toThrow(
+      /createEventBus\(options\): unknown option "tickIntervalMS" \(accepted: db, catalog, schema, logger, tickIntervalMs, buffer, consumers\)/,
+    );
     expect(() => createEventBus({ db: {} as never, catalog: testCatalog })).toThrow('db must be');
     expect(() => createEventBus({ db: t.db, catalog: {} as never })).toThrow('catalog must');
     expect(() => createEventBus({ db: t.db, catalog: testCatalog, schema: 'X' })).toThrow('schema');

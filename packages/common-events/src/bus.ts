@@ -4,6 +4,8 @@ import type {
   RunTransactionOptions,
   Transaction,
 } from '@vsa/common-db';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import type { EventCatalog } from './catalog/define-catalog.js';
 import type { AnyEventDefinition, EventOf } from './catalog/define-event.js';
 import { type BusConsumers, createBusConsumers } from './consumer/bus-consumers.js';
@@ -28,9 +30,12 @@ import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js';
 import { createTicker, type Ticker } from './ticker/ticker.js';
 
 /** Options of {@link createEventBus}. */
-export interface EventBusOptions<D extends AnyEventDefinition> {
-  /** The @vsa/common-db database (PostgreSQL or PGlite). */
-  readonly db: Database<unknown>;
+export interface EventBusOptions<D extends AnyEventDefinition, Client = unknown> {
+  /**
+   * The @vsa/common-db database (PostgreSQL or PGlite). Its client type (e.g. a PrismaClient)
+   * types `tx.prisma` in `bus.transaction` and in transactional handlers.
+   */
+  readonly db: Database<Client>;
   /** Every event this application publishes or reads. */
   readonly catalog: EventCatalog<D>;
   /** Postgres schema of the bus's tables (default `vsa_events`). */
@@ -54,17 +59,15 @@ export interface BusPublishOptions {
 }
 
 /** The event bus of one application: publish, buffer, read, ticks, installation. */
-export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition> {
+export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition, Client = unknown> {
   readonly schema: string;
   readonly catalog: EventCatalog<D>;
-  readonly db: Database<unknown>;
+  readonly db: Database<Client>;
   readonly ticker: Ticker;
   /** Batched publishing outside business transactions (validated against the catalog). */
   readonly buffer: EventBuffer;
-  // --- consumer groups (part 2, src/consumer) ---
   /** Durable consumer groups: `subscribe`, status, dead letters, replay, retention. */
-  readonly consumers: BusConsumers;
-  // --- end consumer groups ---
+  readonly consumers: BusConsumers<Client>;
   /** Creates or upgrades the bus's tables (idempotent, safe to run from many processes). */
   install(): Promise<ApplyMigrationsResult>;
   /**
@@ -86,7 +89,7 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition> {
    * reach consumers with the least latency.
    */
   transaction<T>(
-    fn: (tx: Transaction<unknown>) => Promise<T>,
+    fn: (tx: Transaction<Client>) => Promise<T>,
     options?: RunTransactionOptions,
   ): Promise<T>;
   /** Reads a channel in delivery order (see `getEventsByChannel`), upcasting old versions. */
@@ -99,6 +102,17 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition> {
   /** Flushes and closes the buffer, stops the ticker. Call before `db.close()`. */
   stop(): Promise<void>;
 }
+
+/** The keys `createEventBus` accepts (their values are checked below, with their own messages). */
+const busOptionKeys = z.strictObject({
+  db: z.unknown().optional(),
+  catalog: z.unknown().optional(),
+  schema: z.unknown().optional(),
+  logger: z.unknown().optional(),
+  tickIntervalMs: z.unknown().optional(),
+  buffer: z.unknown().optional(),
+  consumers: z.unknown().optional(),
+});
 
 function consumerDefaults(value: unknown): Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'> {
   if (value === undefined) return {};
@@ -133,12 +147,16 @@ function consumerDefaults(value: unknown): Pick<SubscribeOptions, 'listen' | 'po
  *   await bus.publish(tx, OrderPlaced.create({ orderId: id, total }, { key: id }));
  * });
  */
-export function createEventBus<const D extends AnyEventDefinition>(
-  options: EventBusOptions<D>,
-): EventBus<D> {
+export function createEventBus<const D extends AnyEventDefinition, Client = unknown>(
+  options: EventBusOptions<D, Client>,
+): EventBus<D, Client> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('createEventBus takes { db, catalog, schema?, logger? }');
   }
+  parseOptions(busOptionKeys, options, {
+    where: 'createEventBus(options)',
+    code: 'VSA_EVENTS_INVALID_ARGUMENT',
+  });
   const { db, catalog } = options;
   const logger = validateLogger(options.logger, 'createEventBus: logger');
   if (typeof db !== 'object' || db === null || typeof db.transaction !== 'function') {
@@ -161,14 +179,14 @@ export function createEventBus<const D extends AnyEventDefinition>(
     catalog,
     onCommit: () => ticker.signal(),
   });
-  const consumers = createBusConsumers({
+  const consumers = createBusConsumers<Client>({
     db,
     schema,
     catalog,
     ticker,
     logger,
     defaults: consumerDefaults(options.consumers),
-  }); // part 2
+  });
   // Transactions opened by bus.transaction: their commit is observed, no need to watch.
   const observed = new WeakSet<object>();
 
@@ -196,9 +214,9 @@ export function createEventBus<const D extends AnyEventDefinition>(
     buffer,
     consumers,
     install: () => installEventStore(db, { schema }),
-    publish: publish as EventBus<D>['publish'],
+    publish: publish as EventBus<D, Client>['publish'],
     async transaction<T>(
-      fn: (tx: Transaction<unknown>) => Promise<T>,
+      fn: (tx: Transaction<Client>) => Promise<T>,
       txOptions?: RunTransactionOptions,
     ): Promise<T> {
       const result = await db.transaction(async (tx) => {
@@ -221,7 +239,7 @@ export function createEventBus<const D extends AnyEventDefinition>(
       await ticker.tick();
     },
     async stop() {
-      await consumers.stopAll(); // part 2: graceful stop of consumer groups first
+      await consumers.stopAll(); // graceful stop of consumer groups first
       await buffer.close();
       await ticker.stop();
     },

@@ -108,7 +108,7 @@ describe.each(testEngines())('random interleavings of publishers on %s (fast-che
                 actions.push(async () => {
                   r.held = await holdTransaction(db);
                   // An early business write takes an xid before any key lock: the case where
-                  // the later committer of a key holds the lower xid (research 2.13 #2).
+                  // the later committer of a key holds the lower xid.
                   if (r.plan.earlyXid)
                     await r.held.tx.query('insert into public.scratch values (1)');
                 });

@@ -1,4 +1,4 @@
-import type { MigrationSet } from '@vsa/common-db';
+import type { MigrationSet } from '@vsa/common-db/admin';
 import { eventMigrations } from './migrations/index.js';
 import { DEFAULT_SCHEMA } from './schema-name.js';
 

@@ -36,126 +36,117 @@ const order = (id: string, key = id) => OrderPlaced.create({ orderId: id, total:
 const ids = (events: StoredEvent[]) =>
   events.map((e) => (e.payload as { orderId: string }).orderId);
 
-// Tests 1 and 2 of the research need transactions open at the same time: PostgreSQL only.
+// These tests need transactions open at the same time: PostgreSQL only.
 const concurrentEngines = testEngines().filter((e) => e === 'postgres');
 
-describe.runIf(concurrentEngines.length > 0)(
-  'commit-order delivery on postgres (research 5.2)',
-  () => {
-    let t: TestDatabase;
-    let db: Database<unknown>;
+describe.runIf(concurrentEngines.length > 0)('commit-order delivery on postgres', () => {
+  let t: TestDatabase;
+  let db: Database<unknown>;
 
-    beforeAll(async () => {
-      t = await createTestDatabase({ engine: 'postgres' });
-      db = t.db;
-      await installEventStore(db, { schema });
-      await db.query('create table public.orders_biz (id text primary key, status text not null)');
-      await db.query('create table public.other_biz (n int)');
-    });
-    afterAll(async () => {
-      await t?.drop();
-    });
+  beforeAll(async () => {
+    t = await createTestDatabase({ engine: 'postgres' });
+    db = t.db;
+    await installEventStore(db, { schema });
+    await db.query('create table public.orders_biz (id text primary key, status text not null)');
+    await db.query('create table public.other_biz (n int)');
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
 
-    it('1: a transaction committing after a later one is not skipped', async () => {
-      const a = await holdTransaction(db);
-      await publishEvent(a.tx, order('A1'), { schema });
-      const b = await holdTransaction(db);
-      await publishEvent(b.tx, order('B1'), { schema });
-      await b.commit();
-      await tick(db);
-      const first = await readAll(db, 'orders');
-      expect(ids(first.events)).toEqual(['B1']); // A1 (lower seq) is still in flight
-      await a.commit();
-      await tick(db);
-      const second = await readAll(db, 'orders', first.cursor);
-      expect(ids(second.events)).toEqual(['A1']);
-      expect(second.events[0]?.seq).toBeLessThan(first.events[0]?.seq ?? 0); // the late committer
-    });
+  it('1: a transaction committing after a later one is not skipped', async () => {
+    const a = await holdTransaction(db);
+    await publishEvent(a.tx, order('A1'), { schema });
+    const b = await holdTransaction(db);
+    await publishEvent(b.tx, order('B1'), { schema });
+    await b.commit();
+    await tick(db);
+    const first = await readAll(db, 'orders');
+    expect(ids(first.events)).toEqual(['B1']); // A1 (lower seq) is still in flight
+    await a.commit();
+    await tick(db);
+    const second = await readAll(db, 'orders', first.cursor);
+    expect(ids(second.events)).toEqual(['A1']);
+    expect(second.events[0]?.seq).toBeLessThan(first.events[0]?.seq ?? 0); // the late committer
+  });
 
-    async function sameKeyScenario(tickBetween: boolean, pinXmin: boolean): Promise<string[]> {
-      const channelKey = `ord-${tickBetween}-${pinXmin}`;
-      await db.query('insert into public.orders_biz values ($1, $2)', [channelKey, 'new']);
-      const before = await readAll(db, 'orders');
-      // A takes its xid first (a business write), so it holds the lower xid.
-      const a = await holdTransaction(db);
-      await a.tx.query('insert into public.other_biz values (1)');
-      // C (xid between A and B) stays open and pins xmin; it publishes nothing.
-      const c = pinXmin ? await holdTransaction(db) : null;
-      await c?.tx.query('insert into public.other_biz values (2)');
-      const b = await holdTransaction(db);
-      await b.tx.query('select 1 from public.orders_biz where id = $1 for update', [channelKey]);
-      await publishEvent(b.tx, order(`${channelKey}-E1`, channelKey), { schema });
-      await b.commit();
-      if (tickBetween) await tick(db);
-      // A locks the same key after B committed, then publishes: commit order E1, E2.
-      await a.tx.query('select 1 from public.orders_biz where id = $1 for update', [channelKey]);
-      await publishEvent(a.tx, order(`${channelKey}-E2`, channelKey), { schema });
-      await a.commit();
+  async function sameKeyScenario(tickBetween: boolean, pinXmin: boolean): Promise<string[]> {
+    const channelKey = `ord-${tickBetween}-${pinXmin}`;
+    await db.query('insert into public.orders_biz values ($1, $2)', [channelKey, 'new']);
+    const before = await readAll(db, 'orders');
+    // A takes its xid first (a business write), so it holds the lower xid.
+    const a = await holdTransaction(db);
+    await a.tx.query('insert into public.other_biz values (1)');
+    // C (xid between A and B) stays open and pins xmin; it publishes nothing.
+    const c = pinXmin ? await holdTransaction(db) : null;
+    await c?.tx.query('insert into public.other_biz values (2)');
+    const b = await holdTransaction(db);
+    await b.tx.query('select 1 from public.orders_biz where id = $1 for update', [channelKey]);
+    await publishEvent(b.tx, order(`${channelKey}-E1`, channelKey), { schema });
+    await b.commit();
+    if (tickBetween) await tick(db);
+    // A locks the same key after B committed, then publishes: commit order E1, E2.
+    await a.tx.query('select 1 from public.orders_biz where id = $1 for update', [channelKey]);
+    await publishEvent(a.tx, order(`${channelKey}-E2`, channelKey), { schema });
+    await a.commit();
+    await tick(db);
+    const seen = await readAll(db, 'orders', before.cursor);
+    await c?.commit();
+    await tick(db);
+    const rest = await readAll(db, 'orders', seen.cursor);
+    return [...ids(seen.events), ...ids(rest.events)];
+  }
+
+  it('2: same key, later committer with the lower xid: delivered in commit order', async () => {
+    expect(await sameKeyScenario(true, false)).toEqual(['ord-true-false-E1', 'ord-true-false-E2']);
+    expect(await sameKeyScenario(false, false)).toEqual([
+      'ord-false-false-E1',
+      'ord-false-false-E2',
+    ]);
+  });
+
+  it('2b: ... while a third transaction pins xmin: still commit order, nothing held back', async () => {
+    expect(await sameKeyScenario(true, true)).toEqual(['ord-true-true-E1', 'ord-true-true-E2']);
+    expect(await sameKeyScenario(false, true)).toEqual(['ord-false-true-E1', 'ord-false-true-E2']);
+  });
+
+  it('1b: an open transaction with events delays only itself, later commits flow', async () => {
+    const before = await readAll(db, 'orders');
+    const slow = await holdTransaction(db);
+    await publishEvent(slow.tx, order('slow'), { schema });
+    for (const id of ['f1', 'f2', 'f3']) {
+      await publishEvent(db, order(id), { schema }); // auto-commit
       await tick(db);
-      const seen = await readAll(db, 'orders', before.cursor);
-      await c?.commit();
-      await tick(db);
-      const rest = await readAll(db, 'orders', seen.cursor);
-      return [...ids(seen.events), ...ids(rest.events)];
     }
+    const mid = await readAll(db, 'orders', before.cursor);
+    expect(ids(mid.events)).toEqual(['f1', 'f2', 'f3']);
+    await slow.commit();
+    await tick(db);
+    expect(ids((await readAll(db, 'orders', mid.cursor)).events)).toEqual(['slow']);
+  });
 
-    it('2: same key, later committer with the lower xid: delivered in commit order', async () => {
-      expect(await sameKeyScenario(true, false)).toEqual([
-        'ord-true-false-E1',
-        'ord-true-false-E2',
-      ]);
-      expect(await sameKeyScenario(false, false)).toEqual([
-        'ord-false-false-E1',
-        'ord-false-false-E2',
-      ]);
-    });
-
-    it('2b: ... while a third transaction pins xmin: still commit order, nothing held back', async () => {
-      expect(await sameKeyScenario(true, true)).toEqual(['ord-true-true-E1', 'ord-true-true-E2']);
-      expect(await sameKeyScenario(false, true)).toEqual([
-        'ord-false-true-E1',
-        'ord-false-true-E2',
-      ]);
-    });
-
-    it('1b: an open transaction with events delays only itself, later commits flow', async () => {
-      const before = await readAll(db, 'orders');
-      const slow = await holdTransaction(db);
-      await publishEvent(slow.tx, order('slow'), { schema });
-      for (const id of ['f1', 'f2', 'f3']) {
-        await publishEvent(db, order(id), { schema }); // auto-commit
-        await tick(db);
-      }
-      const mid = await readAll(db, 'orders', before.cursor);
-      expect(ids(mid.events)).toEqual(['f1', 'f2', 'f3']);
-      await slow.commit();
-      await tick(db);
-      expect(ids((await readAll(db, 'orders', mid.cursor)).events)).toEqual(['slow']);
-    });
-
-    it('3: rolled back between two committed: never delivered, does not stall', async () => {
-      const before = await readAll(db, 'orders');
-      const first = await holdTransaction(db);
-      await publishEvent(first.tx, order('c1'), { schema });
-      const rolled = await holdTransaction(db);
-      await publishEvent(rolled.tx, order('rb'), { schema });
-      const last = await holdTransaction(db);
-      await publishEvent(last.tx, order('c2'), { schema });
-      await first.commit();
-      await tick(db);
-      const mid = await readAll(db, 'orders', before.cursor);
-      expect(ids(mid.events)).toEqual(['c1']);
-      await last.commit();
-      await tick(db);
-      const after = await readAll(db, 'orders', mid.cursor);
-      expect(ids(after.events)).toEqual(['c2']); // not stalled by the open 'rb'
-      await rolled.rollback();
-      await tick(db);
-      const end = await readAll(db, 'orders', after.cursor);
-      expect(end.events).toEqual([]);
-    });
-  },
-);
+  it('3: rolled back between two committed: never delivered, does not stall', async () => {
+    const before = await readAll(db, 'orders');
+    const first = await holdTransaction(db);
+    await publishEvent(first.tx, order('c1'), { schema });
+    const rolled = await holdTransaction(db);
+    await publishEvent(rolled.tx, order('rb'), { schema });
+    const last = await holdTransaction(db);
+    await publishEvent(last.tx, order('c2'), { schema });
+    await first.commit();
+    await tick(db);
+    const mid = await readAll(db, 'orders', before.cursor);
+    expect(ids(mid.events)).toEqual(['c1']);
+    await last.commit();
+    await tick(db);
+    const after = await readAll(db, 'orders', mid.cursor);
+    expect(ids(after.events)).toEqual(['c2']); // not stalled by the open 'rb'
+    await rolled.rollback();
+    await tick(db);
+    const end = await readAll(db, 'orders', after.cursor);
+    expect(end.events).toEqual([]);
+  });
+});
 
 describe.each(testEngines())('rollback and visibility on %s', (engine) => {
   let t: TestDatabase;

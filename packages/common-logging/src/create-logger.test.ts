@@ -5,6 +5,7 @@ import { capture } from './capture.fixture.js';
 import { createLogger } from './create-logger.js';
 import { LoggingError } from './errors.js';
 import { bindLogContext, withLogContext } from './log-context.js';
+import { loggerOptions } from './logger-options.js';
 
 describe('createLogger output', () => {
   it('writes one JSON line per call with name, level, time and msg', () => {
@@ -54,6 +55,18 @@ describe('createLogger output', () => {
     }
     expect(() => createLogger({ level: 'verbose' as 'info' })).toThrow(
       /level must be one of fatal, error/,
+    );
+  });
+
+  it('rejects an unknown option naming it and the accepted ones', () => {
+    expect(() => createLogger({ levl: 'debug' } as never)).toThrow(
+      'createLogger(options): unknown option "levl" (accepted: name, level, pretty, redact, redactKeys, base, destination)',
+    );
+    expect(() => loggerOptions({ prety: true } as never)).toThrow(
+      expect.objectContaining({
+        code: 'VSA_LOGGING_INVALID_ARGUMENT',
+        message: expect.stringContaining('loggerOptions(config): unknown option "prety"'),
+      }),
     );
   });
 

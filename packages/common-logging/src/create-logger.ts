@@ -1,8 +1,12 @@
 import { Writable } from 'node:stream';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
-import { LoggingError } from './errors.js';
-import { type LoggerConfig, loggerOptions, PRETTY_OPTIONS } from './logger-options.js';
+import {
+  type LoggerConfig,
+  PRETTY_OPTIONS,
+  pinoOptions,
+  resolveCreateLoggerOptions,
+} from './logger-options.js';
 
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions extends LoggerConfig {
@@ -26,17 +30,8 @@ export interface CreateLoggerOptions extends LoggerConfig {
  * @throws {LoggingError} `VSA_LOGGING_INVALID_ARGUMENT` for bad options.
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
-  const { destination, ...config } = options ?? {};
-  if (
-    destination !== undefined &&
-    typeof (destination as { write?: unknown })?.write !== 'function'
-  ) {
-    throw new LoggingError(
-      'VSA_LOGGING_INVALID_ARGUMENT',
-      'createLogger(): destination must be a stream with write(line)',
-    );
-  }
-  const { transport: _transport, ...base } = loggerOptions(config);
+  const { destination, ...config } = resolveCreateLoggerOptions(options);
+  const { transport: _transport, ...base } = pinoOptions(config);
   if (config.pretty === true) {
     // In-process pino-pretty: synchronous, and it can write to any destination stream.
     const colorize = destination === undefined && process.stdout.isTTY === true;

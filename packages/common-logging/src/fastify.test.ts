@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capture } from './capture.fixture.js';
@@ -102,5 +103,37 @@ describe('Fastify 5 with the same options', () => {
     const plain: FastifyInstance = server;
     app = plain;
     await exercise(app, out);
+  });
+});
+
+describe('a request the HTTP parser rejects (clientError)', () => {
+  it('at level trace logs no raw bytes of it: rawPacket held the Authorization header', async () => {
+    const out = capture();
+    app = Fastify({ logger: { ...loggerOptions({ name: 'api', level: 'trace' }), stream: out } });
+    app.get('/', async () => 'ok');
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        // A header line without a colon makes Node's parser reject the request.
+        socket.write(`GET / HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}\r\nbroken header\r\n\r\n`);
+      });
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += String(chunk);
+      });
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(response).toMatch(/^HTTP\/1.1 400/);
+    const clientError = out
+      .lines()
+      .find((line) => (line.err as { rawPacket?: unknown } | undefined)?.rawPacket !== undefined);
+    expect(clientError?.err).toMatchObject({
+      rawPacket: expect.stringMatching(/bytes not logged/),
+    });
+    const raw = out.raw.join('\n');
+    expect(raw).not.toContain(TOKEN);
+    expect(raw).not.toContain('"data":[');
   });
 });

@@ -8,4 +8,4 @@ export { loggingSettings } from './logging-settings.js';
 export { CENSOR } from './scrub.js';
 export { scrubUrlCredentials } from './scrub-url.js';
 export { DEFAULT_REDACT_KEYS } from './sensitive-keys.js';
-export { createErrorSerializer, type SerializedError } from './serialize-error.js';
+export { createErrorSerializer, type SerializedError, serializeError } from './serialize-error.js';

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type LevelWithSilent, type LoggerOptions, symbols } from 'pino';
+import { InvalidArgumentError, parseOptions } from '@vsa/common-errors';
+import { type DestinationStream, type LevelWithSilent, type LoggerOptions, symbols } from 'pino';
+import { z } from 'zod';
 import { LoggingError } from './errors.js';
 import { getLogScope } from './log-context.js';
 import { scrubFields, scrubValue } from './scrub.js';
@@ -45,50 +47,60 @@ export const DEFAULT_REDACT_PATHS: readonly string[] = [
   'res.headers.authorization',
 ];
 
-const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-function validate(config: LoggerConfig, caller: string): void {
-  if (typeof config !== 'object' || config === null) {
-    throw new LoggingError(
-      'VSA_LOGGING_INVALID_ARGUMENT',
-      `${caller} needs an options object: { name?, level?, pretty? }`,
-    );
-  }
-  if (config.level !== undefined && !LEVELS.has(config.level)) {
-    throw new LoggingError(
-      'VSA_LOGGING_INVALID_ARGUMENT',
-      `${caller}: level must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(config.level)}`,
-    );
-  }
-  for (const key of ['redact', 'redactKeys'] as const) {
-    const list = config[key];
-    if (
-      list !== undefined &&
-      (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item === ''))
-    ) {
-      throw new LoggingError(
-        'VSA_LOGGING_INVALID_ARGUMENT',
-        `${caller}: ${key} must be an array of non-empty strings`,
-      );
-    }
-  }
-  if (config.name !== undefined && typeof config.name !== 'string') {
-    throw new LoggingError('VSA_LOGGING_INVALID_ARGUMENT', `${caller}: name must be a string`);
-  }
-  if (config.pretty !== undefined && typeof config.pretty !== 'boolean') {
-    throw new LoggingError(
-      'VSA_LOGGING_INVALID_ARGUMENT',
-      `${caller}: pretty must be a boolean (parse "false" with loggingSettings' LOG_PRETTY), got ${typeof config.pretty}`,
-    );
-  }
-  if (
-    config.base !== undefined &&
-    (typeof config.base !== 'object' || config.base === null || Array.isArray(config.base))
-  ) {
-    throw new LoggingError(
-      'VSA_LOGGING_INVALID_ARGUMENT',
-      `${caller}: base must be an object of fields, e.g. { service: 'api' }`,
-    );
+const nonEmptyStrings = z.array(z.string().min(1, 'must not be empty'), {
+  error: 'must be an array of non-empty strings',
+});
+
+// The schema of LoggerConfig: a strict object, so a misspelt option is refused.
+const loggerConfigSchema = z.strictObject({
+  name: z.string().optional(),
+  level: z.enum(LEVELS, { error: `level must be one of ${LEVELS.join(', ')}` }).optional(),
+  pretty: z
+    .boolean({ error: 'must be a boolean (parse "false" with loggingSettings\' LOG_PRETTY)' })
+    .optional(),
+  redact: nonEmptyStrings.optional(),
+  redactKeys: nonEmptyStrings.optional(),
+  base: z
+    .record(z.string(), z.unknown(), {
+      error: "must be an object of fields, e.g. { service: 'api' }",
+    })
+    .optional(),
+});
+
+const createLoggerSchema = loggerConfigSchema.extend({
+  destination: z
+    .custom<DestinationStream>(
+      (value) => typeof (value as { write?: unknown } | null)?.write === 'function',
+      'must be a stream with write(line)',
+    )
+    .optional(),
+});
+
+/** `createLogger` options parsed once: unknown keys and bad values refused. */
+export function resolveCreateLoggerOptions(
+  input: unknown,
+): LoggerConfig & { readonly destination?: DestinationStream } {
+  return parseLoggingOptions(createLoggerSchema, input, 'createLogger(options)') as LoggerConfig & {
+    readonly destination?: DestinationStream;
+  };
+}
+
+function parseLoggingOptions<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: string,
+): z.output<S> {
+  try {
+    return parseOptions(schema, input ?? {}, { where, code: 'VSA_LOGGING_INVALID_ARGUMENT' });
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    const e = error;
+    throw new LoggingError('VSA_LOGGING_INVALID_ARGUMENT', e.message, {
+      cause: e,
+      ...(e.details ? { details: { ...e.details } } : {}),
+    });
   }
 }
 
@@ -102,7 +114,13 @@ function validate(config: LoggerConfig, caller: string): void {
  * a non-string name, a non-boolean pretty or a non-object base.
  */
 export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
-  validate(config, 'loggerOptions()');
+  return pinoOptions(
+    parseLoggingOptions(loggerConfigSchema, config, 'loggerOptions(config)') as LoggerConfig,
+  );
+}
+
+/** {@link loggerOptions} for a config already parsed with {@link loggerConfigSchema}. */
+export function pinoOptions(config: LoggerConfig): LoggerOptions {
   const keys = sensitiveKeys(config.redactKeys);
   const options: LoggerOptions = {
     level: config.level ?? 'info',

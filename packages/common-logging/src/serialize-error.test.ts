@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { capture } from './capture.fixture.js';
 import { createLogger } from './create-logger.js';
 import { scrubUrlCredentials } from './scrub-url.js';
-import { createErrorSerializer } from './serialize-error.js';
+import { createErrorSerializer, serializeError } from './serialize-error.js';
 
 class DbError extends Error {
   readonly code = 'VSA_DB_CONNECT';
@@ -169,6 +169,27 @@ describe('createErrorSerializer and scrubUrlCredentials used directly', () => {
       b: 'x@y',
       c: '/p?token=***\\"q',
       d: 'e',
+    });
+  });
+});
+
+describe('serializeError', () => {
+  it('scrubs like the logger outside a logger: no URL password, no secret field, no raw bytes', () => {
+    const err = Object.assign(
+      new Error('connect postgres://u:S3cret@h/db failed', {
+        cause: new Error('inner postgres://u:S3cret@h/db'),
+      }),
+      { code: 'E_DB', password: 'S3cret', rawPacket: Buffer.from('Authorization: S3cret') },
+    );
+    const serialized = serializeError(err);
+    expect(JSON.stringify(serialized)).not.toContain('S3cret');
+    expect(serialized).toMatchObject({
+      type: 'Error',
+      code: 'E_DB',
+      message: 'connect postgres://u:***@h/db failed',
+      password: '[Redacted]',
+      rawPacket: '[21 bytes not logged]',
+      cause: { message: 'inner postgres://u:***@h/db' },
     });
   });
 });

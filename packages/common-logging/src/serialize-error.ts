@@ -1,3 +1,4 @@
+import { errWithCause } from 'pino-std-serializers';
 import { LoggingError } from './errors.js';
 import { CENSOR, scrubValue } from './scrub.js';
 import { scrubUrls } from './scrub-url.js';
@@ -22,6 +23,18 @@ export interface SerializedError {
 }
 
 const MAX_CAUSES = 10;
+
+// Node's `clientError` puts the bytes the client sent on `err.rawPacket`: request line and
+// headers, Authorization included. Raw bytes are never logged, whatever the key.
+const RAW_BYTES_KEYS = new Set(['rawPacket']);
+
+function binaryNote(value: ArrayBufferView | ArrayBuffer): string {
+  return `[${value.byteLength} bytes not logged]`;
+}
+
+function isBinary(value: unknown): value is ArrayBufferView | ArrayBuffer {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer;
+}
 
 function isErrorLike(value: unknown): value is Error {
   return (
@@ -52,47 +65,74 @@ export function createErrorSerializer(keys: ReadonlySet<string>): (err: unknown)
 
 /** {@link createErrorSerializer} with the logger's own key rule (shared with its scrubber). */
 export function errorSerializer(keys: SensitiveKeys): (err: unknown) => unknown {
-  const serialize = (err: unknown, seen: Set<unknown>, depth: number): unknown => {
-    if (!isErrorLike(err)) return scrubValue(err, keys);
-    if (seen.has(err)) return '[Circular]';
-    seen.add(err);
-    const ctor = (err as { constructor?: { name?: unknown } }).constructor;
+  // pino-std-serializers' errWithCause walks the error (type, message, stack, own and inherited
+  // enumerable fields, nested `cause` and `errors`); this pass then hides URL credentials,
+  // censors sensitive keys and raw bytes, and keeps a cause that is not an error.
+  const scrub = (base: Record<string, unknown>, raw: unknown, depth: number): SerializedError => {
     const out: SerializedError = {
-      type: typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : String(err.name),
-      message: scrubUrls(err.message),
+      type: String(base.type),
+      message: scrubUrls(String(base.message)),
     };
-    if (typeof err.stack === 'string') out.stack = scrubUrls(err.stack);
+    if (typeof base.stack === 'string') out.stack = scrubUrls(base.stack);
     // `code` may live on the prototype (or be non-enumerable): read it explicitly.
-    const code = (err as { code?: unknown }).code;
+    const code = (raw as { code?: unknown }).code;
     if (code !== undefined) out.code = code;
-    for (const key in err) {
-      if (key === 'cause' || key === 'errors' || key in out) continue;
-      const value = (err as unknown as Record<string, unknown>)[key];
+    for (const key of Object.keys(base)) {
+      if (key === 'raw' || key === 'cause' || key === 'aggregateErrors' || key in out) continue;
+      if (key === 'errors' && Array.isArray((raw as { errors?: unknown }).errors)) continue;
+      const value = base[key];
       if (value === undefined || typeof value === 'function') continue;
-      out[key] = keys.has(key)
-        ? CENSOR
-        : isErrorLike(value)
-          ? serialize(value, seen, depth + 1)
-          : scrubValue(value, keys);
+      const nested = value as { raw?: unknown };
+      out[key] =
+        keys.has(key) || RAW_BYTES_KEYS.has(key)
+          ? isBinary(value)
+            ? binaryNote(value)
+            : CENSOR
+          : isBinary(value)
+            ? binaryNote(value)
+            : isErrorLike(nested?.raw)
+              ? scrub(value as Record<string, unknown>, nested.raw, depth + 1)
+              : scrubValue(value, keys);
     }
-    const errors = (err as { errors?: unknown }).errors;
-    if (Array.isArray(errors))
-      out.aggregateErrors = errors.map(
-        (inner) => serialize(inner, seen, depth + 1) as SerializedError,
+    if (Array.isArray(base.aggregateErrors)) {
+      out.aggregateErrors = (base.aggregateErrors as Record<string, unknown>[]).map((inner) =>
+        scrub(inner, inner.raw, depth + 1),
       );
-    const cause = (err as { cause?: unknown }).cause;
+    }
+    const cause = (raw as { cause?: unknown }).cause;
     if (cause !== undefined) {
+      const serializedCause = base.cause as Record<string, unknown> | undefined;
       out.cause =
-        depth >= MAX_CAUSES ? '[cause chain truncated]' : serialize(cause, seen, depth + 1);
+        depth >= MAX_CAUSES
+          ? '[cause chain truncated]'
+          : serializedCause !== undefined
+            ? scrub(serializedCause, serializedCause.raw, depth + 1)
+            : isErrorLike(cause)
+              ? '[Circular]'
+              : scrubValue(cause, keys);
     }
     return out;
   };
   return (err: unknown) => {
     try {
-      return serialize(err, new Set(), 0);
+      if (!isErrorLike(err)) return scrubValue(err, keys);
+      return scrub(errWithCause(err) as unknown as Record<string, unknown>, err, 0);
     } catch {
       // A serializer must never throw (it would lose the log line): fall back to the basics.
       return { type: 'Error', message: '[unserializable error]' };
     }
   };
 }
+
+/**
+ * Serializes an error as the logger does (scrubbed: URL credentials hidden, sensitive keys and
+ * raw bytes censored), for storing or sending it outside a log line, e.g. a dead letter.
+ *
+ * @example
+ * await tx.sql`insert into failures (error) values (${serializeError(err)})`;
+ */
+export function serializeError(err: unknown): unknown {
+  return defaultSerializer(err);
+}
+
+const defaultSerializer = errorSerializer(sensitiveKeys(new Set()));

@@ -19,8 +19,21 @@ import { buildTestApp, type LogLine, linesFor } from './test-support.js';
 
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
+// The statuses @vsa/common-db's errors declare; the handler reads them from the error.
+const DB_STATUS: Record<string, number> = {
+  VSA_DB_UNIQUE_VIOLATION: 409,
+  VSA_DB_NOT_FOUND: 404,
+  VSA_DB_FOREIGN_KEY_VIOLATION: 409,
+  VSA_DB_SERIALIZATION_FAILURE: 503,
+  VSA_DB_CONNECTION_UNAVAILABLE: 503,
+};
+
 function dbError(code: string, message = `db said ${code}`): Error {
-  return Object.assign(new Error(message), { code });
+  const statusCode = DB_STATUS[code];
+  return Object.assign(
+    new Error(message),
+    statusCode === undefined ? { code } : { code, statusCode },
+  );
 }
 
 /** Every error of the application family, its status and code. */
@@ -33,9 +46,13 @@ const family = [
   [new GoneError('gone'), 410, 'VSA_HTTP_GONE'],
   [new PreconditionFailedError('stale'), 412, 'VSA_HTTP_PRECONDITION_FAILED'],
   [new UnprocessableEntityError('rule'), 422, 'VSA_HTTP_UNPROCESSABLE_ENTITY'],
-  [new TooManyRequestsError('slow down', { retryAfter: 30 }), 429, 'VSA_HTTP_TOO_MANY_REQUESTS'],
   [
-    new ServiceUnavailableError('maintenance', { retryAfter: 2.5, cause: new Error('x') }),
+    new TooManyRequestsError('slow down', { retryAfterSeconds: 30 }),
+    429,
+    'VSA_HTTP_TOO_MANY_REQUESTS',
+  ],
+  [
+    new ServiceUnavailableError('maintenance', { retryAfterSeconds: 2.5, cause: new Error('x') }),
     503,
     'VSA_HTTP_SERVICE_UNAVAILABLE',
   ],
@@ -233,7 +250,7 @@ describe('errorHandlerPlugin (inject)', () => {
     ['VSA_DB_FOREIGN_KEY_VIOLATION', 409],
     ['VSA_DB_SERIALIZATION_FAILURE', 503],
     ['VSA_DB_CONNECTION_UNAVAILABLE', 503],
-  ])('maps %s to %i by code', async (code, status) => {
+  ])('maps %s to %i by the statusCode it carries', async (code, status) => {
     const res = await app.inject({ url: `/db/${code}` });
     expect(res.statusCode).toBe(status);
     const problem = problemOf(res);
@@ -377,15 +394,24 @@ describe('application error family', () => {
 });
 
 describe('errorHandlerPlugin options', () => {
-  it('uses typeBaseUrl and statusByCode', async () => {
+  it('does not pick a status from a code alone: no second code-to-status table', async () => {
     const { app } = await buildTestApp({
-      errors: {
-        typeBaseUrl: 'https://errors.example.com/p/',
-        statusByCode: { ORDERS_LOCKED: 423 },
+      routes: (a) => {
+        a.get('/code-only', async () => {
+          throw Object.assign(new Error('x'), { code: 'VSA_DB_NOT_FOUND' });
+        });
       },
+    });
+    expect((await app.inject({ url: '/code-only' })).statusCode).toBe(500);
+    await app.close();
+  });
+
+  it('uses typeBaseUrl, and the status the error declares', async () => {
+    const { app } = await buildTestApp({
+      errors: { typeBaseUrl: 'https://errors.example.com/p/' },
       routes: (a) => {
         a.get('/locked', async () => {
-          throw Object.assign(new Error('locked'), { code: 'ORDERS_LOCKED' });
+          throw Object.assign(new Error('locked'), { code: 'ORDERS_LOCKED', statusCode: 423 });
         });
       },
     });
@@ -418,6 +444,18 @@ describe('errorHandlerPlugin options', () => {
     await app.close();
   });
 
+  it('keeps 404 for unknown paths when a catch-all OPTIONS * route (CORS preflight) exists', async () => {
+    const { app } = await buildTestApp({
+      routes: (a) => {
+        a.options('*', async () => '');
+        a.get('/only-get', async () => 'ok');
+      },
+    });
+    expect((await app.inject({ method: 'GET', url: '/nowhere' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/only-get' })).statusCode).toBe(405);
+    await app.close();
+  });
+
   it('answers 404 instead of 405 when methodNotAllowed is off', async () => {
     const { app } = await buildTestApp({
       errors: { methodNotAllowed: false },
@@ -433,10 +471,10 @@ describe('errorHandlerPlugin options', () => {
     [{ typeBaseUrl: 'not a url' }, /typeBaseUrl/],
     [{ typeBaseUrl: 'https://x.dev/no-slash' }, /end with/],
     [{ maxDetailLength: 0 }, /maxDetailLength/],
-    [{ statusByCode: { X: 200 } }, /statusByCode/],
+    [{ statusByCode: { X: 409 } }, /unknown option "statusByCode"/],
     [
       { exposeInternalError: true },
-      /unknown option "exposeInternalError"; the allowed options are typeBaseUrl, exposeInternalErrors, maxDetailLength, retryAfterSeconds, statusByCode, methodNotAllowed/,
+      /unknown option "exposeInternalError"; the allowed options are typeBaseUrl, exposeInternalErrors, maxDetailLength, retryAfterSeconds, methodNotAllowed/,
     ],
   ])('rejects bad options %j', async (errors, pattern) => {
     const attempt = buildTestApp({ errors: errors as never });

@@ -4,13 +4,9 @@ import { z } from 'zod';
 import { createMethodIndex } from './method-index.js';
 import { checkedOptions } from './option-keys.js';
 import { InvalidMiddlewareOptionsError } from './options-error.js';
+import { createOutageLog, type OutageLog, type OutageSummary } from './outage-log.js';
 import { runInRequestScope } from './request-scope.js';
-import {
-  DEFAULT_STATUS_BY_CODE,
-  type ProblemSettings,
-  type ResolvedProblem,
-  toProblem,
-} from './to-problem.js';
+import { type ProblemSettings, type ResolvedProblem, toProblem } from './to-problem.js';
 
 /** Options of {@link errorHandlerPlugin}. */
 export interface ErrorHandlerOptions {
@@ -30,8 +26,6 @@ export interface ErrorHandlerOptions {
   readonly maxDetailLength?: number;
   /** `Retry-After` seconds for a 503 whose error names none. Default 1. */
   readonly retryAfterSeconds?: number;
-  /** Extra `code → status` mappings, checked before an error's own `statusCode`. */
-  readonly statusByCode?: Readonly<Record<string, number>>;
   /** Answer 405 with `Allow` for a known path with another method (else 404). Default true. */
   readonly methodNotAllowed?: boolean;
 }
@@ -45,7 +39,6 @@ const optionsSchema = z.object({
   exposeInternalErrors: z.boolean().optional(),
   maxDetailLength: z.number().int().min(16).max(100_000).optional(),
   retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
-  statusByCode: z.record(z.string().min(1), z.number().int().min(400).max(599)).optional(),
   methodNotAllowed: z.boolean().optional(),
 });
 
@@ -66,10 +59,6 @@ const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) 
     exposeInternalErrors: options.exposeInternalErrors ?? (env === 'development' || env === 'test'),
     maxDetailLength: options.maxDetailLength ?? 1000,
     retryAfterSeconds: options.retryAfterSeconds ?? 1,
-    statusByCode: new Map([
-      ...DEFAULT_STATUS_BY_CODE,
-      ...Object.entries(options.statusByCode ?? {}),
-    ]),
   };
 
   const config = app.initialConfig;
@@ -90,9 +79,16 @@ const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) 
     app.addHook('onRoute', (route) => methodIndex.add(route.method, route.url));
   }
 
+  const outage = createOutageLog();
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 500) return;
+    const ended = outage.onSuccess();
+    if (ended !== undefined) logOutageEnd(request, ended);
+  });
+
   app.setErrorHandler((error: unknown, request, reply) => {
     const problem = safeProblem(error, request, reply);
-    return sendProblem(request, reply, problem);
+    return sendProblem(request, reply, problem, outage);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -122,7 +118,7 @@ const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) 
             base,
             settings,
           );
-    return sendProblem(request, reply, problem);
+    return sendProblem(request, reply, problem, outage);
   });
 
   function safeProblem(
@@ -155,8 +151,16 @@ function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   problem: ResolvedProblem,
+  outage: OutageLog,
 ): FastifyReply {
-  runInRequestScope(request, () => logProblem(request, problem));
+  runInRequestScope(request, () => {
+    if (problem.status !== 503) return logProblem(request, problem);
+    // An outage answers thousands of 503s: log its start in full, count the rest.
+    const decision = outage.on503(String(problem.logSummary.code ?? 'unknown'));
+    if (decision.kind === 'counted') return;
+    if (decision.ended !== undefined) logOutageEnd(request, decision.ended);
+    logProblem(request, problem, ' (outage started: further 503s with this code are counted)');
+  });
   // A string payload skips response serializers: a route's schema cannot reshape the problem.
   return reply
     .code(problem.status)
@@ -165,8 +169,15 @@ function sendProblem(
     .send(JSON.stringify(problem.body));
 }
 
-function logProblem(request: FastifyRequest, problem: ResolvedProblem): void {
-  const message = `request failed: ${problem.status} ${problem.body.title}`;
+function logOutageEnd(request: FastifyRequest, ended: OutageSummary): void {
+  request.log.warn(
+    { outage: ended },
+    `outage over: ${ended.answered503} requests answered 503 (${ended.code}) in ${ended.durationMs} ms`,
+  );
+}
+
+function logProblem(request: FastifyRequest, problem: ResolvedProblem, suffix = ''): void {
+  const message = `request failed: ${problem.status} ${problem.body.title}${suffix}`;
   const fields =
     problem.logErr === undefined
       ? { problem: problem.logSummary }

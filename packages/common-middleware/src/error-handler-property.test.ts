@@ -95,12 +95,12 @@ const secretThrown: fc.Arbitrary<unknown> = fc.oneof(
     expose: fc.constant(true),
   }),
   secret.map((message) => Object.assign(new AppBroken(message), { expose: true })),
-  secret.map((message) => new ServiceUnavailableError(message, { retryAfter: 5 })),
+  secret.map((message) => new ServiceUnavailableError(message, { retryAfterSeconds: 5 })),
   secret.map((message) =>
-    Object.assign(new Error(message), { code: 'VSA_DB_SERIALIZATION_FAILURE' }),
+    Object.assign(new Error(message), { code: 'VSA_DB_SERIALIZATION_FAILURE', statusCode: 503 }),
   ),
   secret.map((message) =>
-    Object.assign(new Error(message), { code: 'VSA_DB_CONNECTION_UNAVAILABLE' }),
+    Object.assign(new Error(message), { code: 'VSA_DB_CONNECTION_UNAVAILABLE', statusCode: 503 }),
   ),
   secret.map(circular),
   fc
@@ -243,7 +243,7 @@ describe('any thrown value becomes a valid problem', () => {
   });
 
   it('hides a 5xx detail even when the error sets expose: true, but keeps a declared code', async () => {
-    current = new ServiceUnavailableError('Back at noon', { retryAfter: 60 });
+    current = new ServiceUnavailableError('Back at noon', { retryAfterSeconds: 60 });
     const res = await app.inject({ url: '/throw-async' });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('60');

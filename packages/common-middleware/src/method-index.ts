@@ -35,6 +35,9 @@ export function createMethodIndex(options: MethodIndexOptions): MethodIndex {
 
   return {
     add(method, url) {
+      // A catch-all route (CORS preflight `OPTIONS *`) says nothing about which paths exist;
+      // indexing it would turn every unknown path into a 405.
+      if (url === '*' || url === '/*') return;
       for (const one of typeof method === 'string' ? [method] : method) {
         const upper = one.toUpperCase() as FindMyWay.HTTPMethod;
         try {

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createMethodIndex } from './method-index.js';
-import { DEFAULT_STATUS_BY_CODE, kebab, type ProblemSettings, toProblem } from './to-problem.js';
+import { kebab, type ProblemSettings, toProblem } from './to-problem.js';
 
 const settings: ProblemSettings = {
   typeBaseUrl: 'https://vsa.dev/problems/',
   exposeInternalErrors: false,
   maxDetailLength: 100,
   retryAfterSeconds: 7,
-  statusByCode: DEFAULT_STATUS_BY_CODE,
 };
 const request = { id: 'req-1', url: '/a/b?q=secret' };
 
@@ -65,7 +64,11 @@ describe('toProblem', () => {
   });
 
   it('sends Retry-After for 503 (default or the error own) and 429 only when given', () => {
-    const unavailable = toProblem({ code: 'VSA_DB_SERIALIZATION_FAILURE' }, request, settings);
+    const unavailable = toProblem(
+      { code: 'VSA_DB_SERIALIZATION_FAILURE', statusCode: 503 },
+      request,
+      settings,
+    );
     expect(unavailable.headers['retry-after']).toBe('7');
     const own = toProblem({ statusCode: 503, retryAfter: 1e12 }, request, settings);
     expect(own.headers['retry-after']).toBe('86400');

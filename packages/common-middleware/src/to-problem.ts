@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
+import { isVsaError } from '@vsa/common-errors';
 import { isFastifyError } from './http-errors.js';
 import type { ProblemDetails, ProblemFieldError } from './problem-details.js';
 
@@ -9,7 +10,6 @@ export interface ProblemSettings {
   readonly exposeInternalErrors: boolean;
   readonly maxDetailLength: number;
   readonly retryAfterSeconds: number;
-  readonly statusByCode: ReadonlyMap<string, number>;
 }
 
 /** The request facts a problem needs. @internal */
@@ -31,15 +31,6 @@ export interface ResolvedProblem {
   /** Logged under `problem` for every failure: status, code, error name, message; no stack. */
   readonly logSummary: Readonly<Record<string, unknown>>;
 }
-
-/** Codes of @vsa/common-db's typed errors, recognised without importing that package. */
-export const DEFAULT_STATUS_BY_CODE: ReadonlyMap<string, number> = new Map([
-  ['VSA_DB_UNIQUE_VIOLATION', 409],
-  ['VSA_DB_NOT_FOUND', 404],
-  ['VSA_DB_FOREIGN_KEY_VIOLATION', 409],
-  ['VSA_DB_SERIALIZATION_FAILURE', 503],
-  ['VSA_DB_CONNECTION_UNAVAILABLE', 503],
-]);
 
 const CODE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
 const CONTEXT_PATTERN = /^[a-z]{1,32}$/i;
@@ -65,9 +56,9 @@ export function toProblem(
   settings: ProblemSettings,
 ): ResolvedProblem {
   const code = readString(thrown, 'code');
-  const mapped = code === undefined ? undefined : settings.statusByCode.get(code);
+  // The error's own statusCode is the only mapping (VsaError: from its kind; Fastify's and
+  // @fastify/error's: declared with the code): no second code-to-status table to drift.
   const status =
-    mapped ??
     validStatus(read(thrown, 'statusCode')) ??
     validStatus(read(thrown, 'status')) ??
     validStatus(request.replyStatus) ??
@@ -81,7 +72,7 @@ export function toProblem(
   const publicCode =
     code !== undefined &&
     CODE_PATTERN.test(code) &&
-    (expose || mapped !== undefined || isFastifyError(thrown))
+    (expose || isVsaError(thrown) || isFastifyError(thrown) || code.startsWith('VSA_'))
       ? code
       : undefined;
 
@@ -100,7 +91,9 @@ export function toProblem(
   }
 
   const headers: Record<string, string> = { ...errorHeaders(thrown) };
-  const retryAfter = retryAfterSeconds(read(thrown, 'retryAfter'));
+  const retryAfter =
+    retryAfterSeconds(read(thrown, 'retryAfterSeconds')) ??
+    retryAfterSeconds(read(thrown, 'retryAfter'));
   if (retryAfter !== undefined && (status === 429 || status === 503)) {
     headers['retry-after'] = String(retryAfter);
   } else if (status === 503 && headers['retry-after'] === undefined) {

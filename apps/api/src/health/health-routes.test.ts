@@ -12,7 +12,7 @@ afterEach(async () => {
 async function serverWith(
   readiness: readonly ReadinessCheck[] = [],
   capture = captureLogger(),
-  settings: ServerDependencies['settings'] = testSettings,
+  settings: ServerDependencies['settings'] = { ...testSettings, EXPOSE_ERROR_DETAILS: true },
 ): Promise<ApiServer> {
   app = await buildServer({ settings, logger: capture.logger, readiness });
   return app;
@@ -48,7 +48,7 @@ describe('health routes', () => {
     expect(response.json().checks).toEqual([{ name: 'db', ok: false, detail: 'boom' }]);
   });
 
-  it('in production names the failing check but keeps its detail in the log only', async () => {
+  it('without EXPOSE_ERROR_DETAILS names the failing check but keeps its detail in the log only', async () => {
     const capture = captureLogger();
     const server = await serverWith(
       [
@@ -58,7 +58,7 @@ describe('health routes', () => {
         },
       ],
       capture,
-      { ...testSettings, NODE_ENV: 'production' },
+      { ...testSettings, NODE_ENV: 'production', EXPOSE_ERROR_DETAILS: false },
     );
     const response = await server.inject({ method: 'GET', url: '/health/ready' });
     expect(response.statusCode).toBe(503);

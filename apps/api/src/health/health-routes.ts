@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 
 /** What readiness depends on: each check resolves when its dependency can serve. */
 export interface ReadinessCheck {
@@ -23,28 +25,56 @@ export interface HealthRoutesOptions {
  * `{ status, checks }` format, not problem+json: a 503 here is a state, not a request error.
  */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (
-  app,
+  plain,
   { checks, exposeDetails },
 ) => {
-  app.get('/health/live', async () => ({ status: 'ok' }));
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+  app.get(
+    '/health/live',
+    {
+      schema: {
+        summary: 'Liveness: the process serves requests',
+        tags: ['health'],
+        response: { 200: liveSchema },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
-  app.get('/health/ready', async (request, reply) => {
-    const results = await Promise.all(
-      checks.map(async ({ name, check }) => {
-        try {
-          return { name, ...(await check()) };
-        } catch (error) {
-          return {
-            name,
-            ok: false,
-            detail: error instanceof Error ? error.message : String(error),
-          };
-        }
-      }),
-    );
-    const ok = results.every((result) => result.ok);
-    if (!ok) request.log.warn({ checks: results }, 'readiness check failed');
-    const shown = exposeDetails ? results : results.map(({ name, ok }) => ({ name, ok }));
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: shown });
-  });
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Readiness: every dependency (the database) can serve',
+        tags: ['health'],
+        response: { 200: readySchema, 503: readySchema },
+      },
+    },
+    async (request, reply) => {
+      const results = await Promise.all(
+        checks.map(async ({ name, check }) => {
+          try {
+            return { name, ...(await check()) };
+          } catch (error) {
+            return {
+              name,
+              ok: false,
+              detail: error instanceof Error ? error.message : String(error),
+            };
+          }
+        }),
+      );
+      const ok = results.every((result) => result.ok);
+      if (!ok) request.log.warn({ checks: results }, 'readiness check failed');
+      const shown = exposeDetails ? results : results.map(({ name, ok }) => ({ name, ok }));
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: shown });
+    },
+  );
 };
+
+const liveSchema = z.object({ status: z.literal('ok') });
+
+const readySchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
+});

@@ -1,13 +1,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InvalidArgumentError } from '@vsa/common-errors';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createDatabase,
-  InvalidArgumentError,
-  MigrationFailedError,
-  QueryTimeoutError,
-} from '../index.js';
+import { MigrationFailedError } from '../admin/index.js';
+import { createDatabase, QueryTimeoutError } from '../index.js';
 import {
   createTestDatabase,
   createTestPostgresUrl,

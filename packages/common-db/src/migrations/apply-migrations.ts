@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError, MigrationFailedError, mapDatabaseError } from '../errors.js';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
+import {
+  DB_INVALID_ARGUMENT,
+  invalidArgument,
+  MigrationFailedError,
+  mapDatabaseError,
+} from '../errors.js';
 import { driverOf } from '../internals.js';
 import { quoteIdentifier } from '../sql.js';
 import type { Database } from '../types.js';
@@ -35,13 +42,25 @@ export interface MigrationStatus {
   readonly upToDate: boolean;
 }
 
-function schemaOf(options: MigrationOptions): string {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('Expected options { migrations, schema? }');
-  }
-  const schema = options.schema ?? 'public';
-  quoteIdentifier(schema);
-  return schema;
+// Parsed once at applyMigrations / migrationStatus; loadMigrations checks the source itself.
+const migrationOptionsSchema = z.strictObject({
+  migrations: z.custom<MigrationSource>(
+    (value) => typeof value === 'object' && value !== null,
+    'pass [{ name, sql }] or { dir }',
+  ),
+  schema: z.string().min(1).default('public'),
+});
+
+function resolveMigrationOptions(
+  options: unknown,
+  where: string,
+): { migrations: MigrationSource; schema: string } {
+  const resolved = parseOptions(migrationOptionsSchema, options, {
+    where,
+    code: DB_INVALID_ARGUMENT,
+  });
+  quoteIdentifier(resolved.schema);
+  return resolved;
 }
 
 function failedName(message: string, logs: readonly string[]): string | undefined {
@@ -82,8 +101,8 @@ export async function applyMigrations(
   options: MigrationOptions,
 ): Promise<ApplyMigrationsResult> {
   driverOf(db);
-  const schema = schemaOf(options);
-  const loaded = await loadMigrations(options.migrations);
+  const { schema, migrations } = resolveMigrationOptions(options, 'applyMigrations(db, options)');
+  const loaded = await loadMigrations(migrations);
   if (loaded.migrations.length === 0) return { schema, applied: [] };
   const session = await driverOf(db).migrationSession(schema);
   let logs: string[] = [];
@@ -115,9 +134,7 @@ export async function applyMigrations(
 /** The checksum Prisma stores in `_prisma_migrations.checksum`: sha256 of the script, hex. */
 export function migrationChecksum(sql: string): string {
   if (typeof sql !== 'string') {
-    throw new InvalidArgumentError(
-      'migrationChecksum(sql): sql must be the migration script as a string',
-    );
+    throw invalidArgument('migrationChecksum(sql): sql must be the migration script as a string');
   }
   return createHash('sha256').update(sql).digest('hex');
 }
@@ -135,8 +152,8 @@ export async function migrationStatus(
   options: MigrationOptions,
 ): Promise<MigrationStatus> {
   driverOf(db);
-  const schema = schemaOf(options);
-  const loaded: LoadedMigrations = await loadMigrations(options.migrations);
+  const { schema, migrations } = resolveMigrationOptions(options, 'migrationStatus(db, options)');
+  const loaded: LoadedMigrations = await loadMigrations(migrations);
   const [exists] = await db.sql<{ exists: boolean }>`
     select to_regclass(${`${quoteIdentifier(schema)}._prisma_migrations`}) is not null as exists`;
   const rows = exists?.exists

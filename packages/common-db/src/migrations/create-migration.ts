@@ -1,12 +1,32 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { InvalidArgumentError, MigrationFailedError } from '../errors.js';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
+import {
+  DB_INVALID_ARGUMENT,
+  InvalidArgumentError,
+  invalidArgument,
+  MigrationFailedError,
+} from '../errors.js';
 import { driverOf } from '../internals.js';
 import { quoteIdentifier } from '../sql.js';
 import type { Database } from '../types.js';
 import { applyMigrations } from './apply-migrations.js';
 import { loadMigrations } from './load-migrations.js';
 import { migrationList, startEngine } from './schema-engine.js';
+
+// Parsed once at diffMigrationsToSchema / createMigration; inner steps take the result.
+const diffSchema = z.strictObject({
+  schemaFile: z.string().min(1, 'pass the path of schema.prisma'),
+  dir: z.string().min(1, 'pass the migrations folder'),
+  schema: z.string().min(1).default('public'),
+});
+
+const createMigrationSchema = diffSchema.extend({
+  name: z.string().regex(/^[A-Za-z0-9_]+$/, 'use letters, digits and _ only'),
+  apply: z.boolean().default(true),
+  now: z.date().optional(),
+});
 
 /** Options of {@link createMigration}. */
 export interface CreateMigrationOptions {
@@ -50,9 +70,7 @@ async function readSchema(schemaFile: string): Promise<string> {
   try {
     return await readFile(schemaFile, 'utf8');
   } catch (error) {
-    throw new InvalidArgumentError(
-      `Cannot read Prisma schema ${schemaFile}: ${(error as Error).message}`,
-    );
+    throw invalidArgument(`Cannot read Prisma schema ${schemaFile}: ${(error as Error).message}`);
   }
 }
 
@@ -64,7 +82,20 @@ export async function diffMigrationsToSchema(
   db: Database<unknown>,
   options: Pick<CreateMigrationOptions, 'schemaFile' | 'dir' | 'schema'>,
 ): Promise<string> {
-  const schema = options.schema ?? 'public';
+  return diffTo(
+    db,
+    parseOptions(diffSchema, options, {
+      where: 'diffMigrationsToSchema(db, options)',
+      code: DB_INVALID_ARGUMENT,
+    }),
+  );
+}
+
+async function diffTo(
+  db: Database<unknown>,
+  options: { schemaFile: string; dir: string; schema: string },
+): Promise<string> {
+  const schema = options.schema;
   quoteIdentifier(schema);
   const datamodel = await readSchema(options.schemaFile);
   const loaded = await loadMigrations({ dir: options.dir }, { missingDir: 'empty' });
@@ -113,38 +144,36 @@ export async function createMigration(
   db: Database<unknown>,
   options: CreateMigrationOptions,
 ): Promise<CreateMigrationResult> {
-  if (typeof options?.name !== 'string' || !/^[A-Za-z0-9_]+$/.test(options.name)) {
-    throw new InvalidArgumentError('migrate dev needs --name made of letters, digits and _');
-  }
-  const script = await diffMigrationsToSchema(db, options);
+  const resolved = parseOptions(createMigrationSchema, options, {
+    where: 'createMigration(db, options)',
+    code: DB_INVALID_ARGUMENT,
+  });
+  const script = await diffTo(db, resolved);
   let migration: string | undefined;
   let sql: string | undefined;
   if (hasStatements(script)) {
-    migration = `${timestamp(options.now ?? new Date())}_${options.name}`;
+    migration = `${timestamp(resolved.now ?? new Date())}_${resolved.name}`;
     sql = script.endsWith('\n') ? script : `${script}\n`;
-    await mkdir(join(options.dir, migration), { recursive: true });
-    await writeFile(join(options.dir, migration, 'migration.sql'), sql);
-    const lockPath = join(options.dir, 'migration_lock.toml');
+    await mkdir(join(resolved.dir, migration), { recursive: true });
+    await writeFile(join(resolved.dir, migration, 'migration.sql'), sql);
+    const lockPath = join(resolved.dir, 'migration_lock.toml');
     await readFile(lockPath).catch(() => writeFile(lockPath, LOCKFILE));
   }
-  const applied =
-    options.apply === false
-      ? []
-      : (
-          await applyMigrations(db, {
-            migrations: { dir: options.dir },
-            ...(options.schema ? { schema: options.schema } : {}),
-          })
-        ).applied;
+  const applied = !resolved.apply
+    ? []
+    : (
+        await applyMigrations(db, {
+          migrations: { dir: resolved.dir },
+          ...(resolved.schema ? { schema: resolved.schema } : {}),
+        })
+      ).applied;
   return { migration, sql, applied };
 }
 
 /** `prisma/schema.prisma` → `prisma/migrations` (the Prisma default layout). */
 export function defaultMigrationsDir(schemaFile: string): string {
   if (typeof schemaFile !== 'string' || schemaFile === '') {
-    throw new InvalidArgumentError(
-      'defaultMigrationsDir(schemaFile): pass the path of schema.prisma',
-    );
+    throw invalidArgument('defaultMigrationsDir(schemaFile): pass the path of schema.prisma');
   }
   return join(dirname(schemaFile), 'migrations');
 }

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import type { MigrationInput } from './schema-engine.js';
 
 /** Where migrations come from: strings compiled into a package, or a Prisma migrations folder. */
@@ -18,14 +18,14 @@ function validate(migrations: readonly MigrationInput[]): readonly MigrationInpu
   const seen = new Set<string>();
   for (const m of migrations) {
     if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || !NAME.test(m.name)) {
-      throw new InvalidArgumentError(
+      throw invalidArgument(
         `Invalid migration name ${JSON.stringify((m as { name?: unknown })?.name)}: use a folder-like name such as 20240101000000_init`,
       );
     }
     if (typeof m.sql !== 'string' || m.sql.trim() === '') {
-      throw new InvalidArgumentError(`Migration ${m.name} has no SQL`);
+      throw invalidArgument(`Migration ${m.name} has no SQL`);
     }
-    if (seen.has(m.name)) throw new InvalidArgumentError(`Migration ${m.name} is listed twice`);
+    if (seen.has(m.name)) throw invalidArgument(`Migration ${m.name} is listed twice`);
     seen.add(m.name);
   }
   return migrations;
@@ -54,7 +54,7 @@ export async function loadMigrations(
   if (Array.isArray(source)) return { migrations: validate(source), lockfile: null };
   const dir = (source as { dir?: unknown } | null | undefined)?.dir;
   if (typeof dir !== 'string' || dir === '') {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       'migrations must be an array of { name, sql } or { dir: "<prisma/migrations folder>" }',
     );
   }
@@ -65,7 +65,7 @@ export async function loadMigrations(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     if (options.missingDir === 'empty') return { migrations: [], lockfile: null };
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       `Migrations folder ${root} does not exist: pass the folder that holds <timestamp>_<name>/migration.sql (for Prisma, prisma/migrations next to schema.prisma), or create the first migration with \`vsa-db migrate-dev --name init\``,
     );
   }

@@ -1,4 +1,4 @@
-import { type MigrationInput, migrationChecksum } from '../index.js';
+import { type MigrationInput, migrationChecksum } from '../admin/index.js';
 
 /** The migration that creates test/prisma/schema.prisma's tables (as `migrate dev` writes it). */
 export const testSchemaMigrations: MigrationInput[] = [

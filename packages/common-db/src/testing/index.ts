@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDatabase, type PrismaClientConstructor } from '../create-database.js';
-import { InvalidArgumentError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { applyMigrations } from '../migrations/apply-migrations.js';
 import type { MigrationSource } from '../migrations/load-migrations.js';
-import { openPGlite } from '../pglite-driver.js';
+import { openPGlite } from '../open-pglite.js';
 import { pgliteTemplate } from '../pglite-template.js';
 
 export { pgliteTemplate };
@@ -28,9 +28,7 @@ export function testEngines(env: NodeJS.ProcessEnv = process.env): TestEngine[] 
   if (explicit?.length) {
     for (const e of explicit) {
       if (e !== 'postgres' && e !== 'pglite') {
-        throw new InvalidArgumentError(
-          `VSA_TEST_ENGINES: unknown engine ${e} (use postgres, pglite)`,
-        );
+        throw invalidArgument(`VSA_TEST_ENGINES: unknown engine ${e} (use postgres, pglite)`);
       }
     }
     return explicit as TestEngine[];
@@ -64,7 +62,7 @@ export async function createTestPostgresUrl(
   baseUrl: string = process.env.DATABASE_URL || DEFAULT_TEST_POSTGRES_URL,
 ): Promise<{ url: string; drop(): Promise<void> }> {
   if (typeof baseUrl !== 'string' || !/^postgres(ql)?:\/\//i.test(baseUrl)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       'createTestPostgresUrl(baseUrl): baseUrl must be a postgres:// URL (default DATABASE_URL)',
     );
   }
@@ -108,7 +106,7 @@ export async function createTestDatabase<Client = never>(
 ): Promise<TestDatabase<Client>> {
   const engine = options.engine ?? (process.env.DATABASE_URL ? 'postgres' : 'pglite');
   if (engine !== 'postgres' && engine !== 'pglite') {
-    throw new InvalidArgumentError(`engine must be postgres or pglite, got ${String(engine)}`);
+    throw invalidArgument(`engine must be postgres or pglite, got ${String(engine)}`);
   }
   const common = {
     ...(options.PrismaClient ? { PrismaClient: options.PrismaClient } : {}),

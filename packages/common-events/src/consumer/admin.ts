@@ -1,4 +1,5 @@
-import { EventBusError, InvalidArgumentError } from '../errors.js';
+import { ConflictError } from '@vsa/common-errors';
+import { InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
 import { encodeCursor } from '../read/cursor.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
@@ -55,14 +56,13 @@ export type DeadLetterSelection =
  * the retention of an earlier version, which did not keep them): they can never be delivered
  * again. Nothing was marked; discard these letters, then redrive the rest.
  */
-export class DeadLetterEventMissingError extends EventBusError {
+export class DeadLetterEventMissingError extends ConflictError {
   /** Ids of the letters whose event is gone. */
   readonly ids: readonly number[];
 
   constructor(ids: readonly number[]) {
     super(
       DEAD_LETTER_EVENT_MISSING,
-      409,
       `Dead letter(s) ${ids.join(', ')} cannot be redriven: their event no longer exists. Nothing was redriven; discard them with discardDeadLetters({ ids: [${ids.join(', ')}] }), then redrive again.`,
     );
     this.ids = ids;

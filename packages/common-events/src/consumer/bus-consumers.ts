@@ -23,9 +23,9 @@ type Selection =
   | { readonly group: string; readonly channel?: string };
 
 /** Consumer groups of one bus: subscribe plus the admin functions, bound to its schema. */
-export interface BusConsumers {
+export interface BusConsumers<Client = unknown> {
   /** A durable consumer group member on this bus (see `subscribe`); stopped by `bus.stop()`. */
-  subscribe(options: BusSubscribeOptions): Consumer;
+  subscribe(options: BusSubscribeOptions<Client>): Consumer;
   /** Lag, leases, dead-letter depth and blocking transactions (see `getConsumerStatus`). */
   status(options?: Omit<ConsumerStatusOptions, 'schema'>): Promise<ConsumerStatus>;
   listDeadLetters(options?: Omit<ListDeadLettersOptions, 'schema'>): Promise<DeadLetter[]>;
@@ -38,7 +38,7 @@ export interface BusConsumers {
 }
 
 /** Builds `bus.consumers`. @internal */
-export function createBusConsumers(context: {
+export function createBusConsumers<Client = unknown>(context: {
   readonly db: Database<unknown>;
   readonly schema: string;
   readonly catalog: EventCatalog;
@@ -46,7 +46,7 @@ export function createBusConsumers(context: {
   readonly logger: EventBusLogger | undefined;
   /** Subscribe options every subscription gets unless it gives its own. */
   readonly defaults?: Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
-}): BusConsumers {
+}): BusConsumers<Client> {
   const { db, schema } = context;
   const started = new Set<Consumer>();
   return {

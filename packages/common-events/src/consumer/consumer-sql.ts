@@ -42,6 +42,8 @@ export interface ConsumerSql {
   readonly advanceAndClear: string;
   /** $1 group, $2 channel, $3 partition, $4 epoch, $5 member → tick_id, seq (FOR UPDATE). */
   readonly lockPosition: string;
+  /** $1 group, $2 channel, $3 partition, $4 epoch, $5 member → tick_id, seq (no lock). */
+  readonly readPosition: string;
   /**
    * $1 group, $2 channel, $3 partition, $4 epoch, $5 member, $6 seq, $7 started increment,
    * $8 finished increment, $9 next attempt delay ms, $10 error → attempts, finished.
@@ -96,9 +98,16 @@ function missingEventError(d: string): string {
  * `events_tx_id`. With `types`, only the group's types count (lag); without, every event of
  * its partition does (what the position holds back from retention). @internal
  */
-export function unprocessedEventSql(options: { readonly types: boolean }): string {
-  return `e.channel = p.channel
-            and e.tx_id >= coalesce(pg_snapshot_xmin(pt.prev_snapshot), '0'::xid8)
+export function unprocessedEventSql(options: {
+  readonly types: boolean;
+  /** Bound `tx_id` below by the position's batch (default true); false when seq bounds it. */
+  readonly txRange?: boolean;
+}): string {
+  const txRange =
+    options.txRange === false
+      ? ''
+      : `\n            and e.tx_id >= coalesce(pg_snapshot_xmin(pt.prev_snapshot), '0'::xid8)`;
+  return `e.channel = p.channel${txRange}
             and pg_visible_in_snapshot(e.tx_id, last.snapshot)
             and (pt.tick_id is null
                  or not pg_visible_in_snapshot(e.tx_id, pt.snapshot)
@@ -175,6 +184,7 @@ export function consumerSql(schema: string): ConsumerSql {
                      and exists (select 1 from moved))
       select count(*)::integer as n from moved`,
     lockPosition: `select tick_id, seq from ${s}.consumer_positions where ${fence} for update`,
+    readPosition: `select tick_id, seq from ${s}.consumer_positions where ${fence}`,
     recordAttempt: `with fenced as (select 1 from ${s}.consumer_positions where ${fence})
       insert into ${s}.consumer_attempts
         (group_name, channel, seq, partition, attempts, finished, next_attempt_at, last_error, updated_at)

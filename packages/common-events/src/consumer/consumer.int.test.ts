@@ -422,7 +422,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     },
   );
 
-  it('runs every handler inside a log context (test 9 context, ids from metadata)', async () => {
+  it('runs every handler inside a log context (ids from metadata)', async () => {
     const group = nextGroup();
     const seen: unknown[] = [];
     await start({
@@ -445,7 +445,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     });
   });
 
-  it('test 3: a rolled-back publish is never delivered and does not stall the ones after it', async () => {
+  it('a rolled-back publish is never delivered and does not stall the ones after it', async () => {
     const c = collector();
     await start({ group: nextGroup(), channel: 'orders', startFrom: 'now', handler: c.handler });
     await db
@@ -498,7 +498,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(status.groups[0]?.local.failed).toBe(1);
   });
 
-  it('test 9 (park): retries with backoff, dead-letters, keeps flowing, redrive delivers once', async () => {
+  it('park: retries with backoff, dead-letters, keeps flowing, redrive delivers once', async () => {
     const group = nextGroup();
     const calls: string[] = [];
     let poisonHealed = false;
@@ -525,7 +525,8 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     poisonHealed = true;
     expect(await redriveDeadLetters(db, { schema, ids: [letters[0]?.id as number] })).toBe(1);
     await waitFor(() => calls.length === 6);
-    expect(calls[5]).toBe('p:2#4');
+    // A redrive starts the count again (the letter keeps the total).
+    expect(calls[5]).toBe('p:2#1');
     await waitFor(
       async () => (await listDeadLetters(db, { schema, group, status: 'redriven' })).length === 1,
     );
@@ -533,7 +534,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(calls).toHaveLength(6);
   });
 
-  it('test 9 (block): the partition stops at the poison event, reports it, and resumes on redrive or discard', async () => {
+  it('block: the partition stops at the poison event, reports it, and resumes on redrive or discard', async () => {
     const group = nextGroup();
     const calls: string[] = [];
     let heal = false;
@@ -577,6 +578,33 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(calls).toEqual(['b:6']);
   });
 
+  it.each(['park', 'block'] as const)(
+    'a redriven event is delivered as attempt 1 (onFailure %s), and the letter keeps the total',
+    async (onFailure) => {
+      const group = nextGroup();
+      const calls: string[] = [];
+      let heal = false;
+      await start({
+        group,
+        channel: 'orders',
+        startFrom: 'now',
+        maxAttempts: 3,
+        onFailure,
+        handler: (e, ctx) => {
+          calls.push(`${label(e)}#${ctx.attempt}`);
+          if (label(e) === `${onFailure}:1` && !heal) throw new Error('poison');
+        },
+      });
+      await publishOrders(db, schema, [{ key: onFailure, n: 1 }]);
+      await waitFor(async () => (await listDeadLetters(db, { schema, group })).length === 1);
+      expect(calls).toEqual([1, 2, 3].map((n) => `${onFailure}:1#${n}`));
+      heal = true;
+      expect(await redriveDeadLetters(db, { schema, group })).toBe(1);
+      await waitFor(() => calls.length === 4);
+      expect(calls[3]).toBe(`${onFailure}:1#1`);
+    },
+  );
+
   it('partitions: one key stays in order, every partition is served, positions are per partition', async () => {
     const group = nextGroup();
     const byKey = new Map<string, number[]>();
@@ -602,7 +630,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(status.groups[0]?.partitionStatus).toHaveLength(4);
   });
 
-  it('test 10: resetGroup replays exactly the events from a position, in order; other groups are unaffected', async () => {
+  it('resetGroup replays exactly the events from a position, in order; other groups are unaffected', async () => {
     const group = nextGroup();
     const a = collector();
     const b = collector();
@@ -635,7 +663,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     );
   });
 
-  it('test 10 (time): resetGroup to a time replays the events committed from then on', async () => {
+  it('time: resetGroup to a time replays the events committed from then on', async () => {
     const group = nextGroup();
     const c = collector();
     await start({ group, channel: 'orders', startFrom: 'now', handler: c.handler });
@@ -730,7 +758,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(await attemptRows(group)).toEqual([]);
   });
 
-  it('test 6 (in process): a fenced-out worker cannot move the position, which never goes backwards', async () => {
+  it('in process: a fenced-out worker cannot move the position, which never goes backwards', async () => {
     const group = nextGroup();
     let release!: () => void;
     const paused = new Promise<void>((r) => {
@@ -765,7 +793,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(after[0]).toMatchObject({ ...before[0], lease_owner: 'other' });
   });
 
-  it('test 8: poll-only mode and a failing LISTEN still deliver', async () => {
+  it('poll-only mode and a failing LISTEN still deliver', async () => {
     const polled = collector();
     await start({
       group: nextGroup(),
@@ -801,7 +829,7 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     await waitFor(() => polled.seen.length === 1 && fallback.seen.length === 1);
   });
 
-  it('test 11: pruneEvents keeps what a group has not passed and reports a stalled group', async () => {
+  it('pruneEvents keeps what a group has not passed and reports a stalled group', async () => {
     const group = nextGroup();
     const seen: number[] = [];
     const handler = (e: StoredEvent) => void seen.push((e.payload as { amount: number }).amount);

@@ -1,4 +1,9 @@
-import { EventBusError } from '../errors.js';
+import {
+  ConflictError,
+  InternalError,
+  InvalidArgumentError as InvalidArgumentConcept,
+  NotFoundError,
+} from '@vsa/common-errors';
 
 /** The `types` half of a {@link ConsumerConfigMismatchError}. */
 export interface ConsumerTypesMismatch {
@@ -22,7 +27,7 @@ const membersText = (members: readonly string[]): string =>
  * the count of a group cannot change while it keeps its positions; its types change when a
  * member joins with new ones and no other member is alive.
  */
-export class ConsumerConfigMismatchError extends EventBusError {
+export class ConsumerConfigMismatchError extends ConflictError {
   constructor(group: string, channel: string, stored: number, requested: number);
   constructor(group: string, channel: string, types: ConsumerTypesMismatch);
   constructor(
@@ -33,7 +38,6 @@ export class ConsumerConfigMismatchError extends EventBusError {
   ) {
     super(
       'VSA_EVENTS_CONSUMER_CONFIG_MISMATCH',
-      500,
       typeof stored === 'number'
         ? `Consumer group "${group}" on channel "${channel}" has ${stored} partition(s), subscribe asked for ${String(requested)}: keep ${stored}, or use a new group name (a new group can start from any position).`
         : `Consumer group "${group}" on channel "${channel}" delivers ${typesText(stored.stored)}, subscribe asked for ${typesText(stored.requested)}, and ${stored.liveMembers.length} other member(s) still run with the stored types (${membersText(stored.liveMembers)}): stop the old members first (a member with the new types then changes them when it starts), or use a new group name. resetGroup replays earlier events of added types afterwards; it does not stop members.`,
@@ -42,18 +46,17 @@ export class ConsumerConfigMismatchError extends EventBusError {
 }
 
 /** A consumer was started twice, or started after `stop()`. */
-export class ConsumerStateError extends EventBusError {
+export class ConsumerStateError extends InvalidArgumentConcept {
   constructor(message: string) {
-    super('VSA_EVENTS_CONSUMER_STATE', 500, message);
+    super('VSA_EVENTS_CONSUMER_STATE', message);
   }
 }
 
 /** An admin call named a consumer group that does not exist. */
-export class ConsumerGroupNotFoundError extends EventBusError {
+export class ConsumerGroupNotFoundError extends NotFoundError {
   constructor(group: string, channel?: string) {
     super(
       'VSA_EVENTS_CONSUMER_GROUP_NOT_FOUND',
-      404,
       `Consumer group "${group}"${channel === undefined ? '' : ` on channel "${channel}"`} does not exist: check the name, or subscribe once to create it.`,
     );
   }
@@ -63,22 +66,20 @@ export class ConsumerGroupNotFoundError extends EventBusError {
  * The handler of an event ran `maxAttempts` times without finishing: it threw each time, or
  * its process died while running it. Stored as the dead letter's error.
  */
-export class HandlerCrashedError extends EventBusError {
+export class HandlerCrashedError extends InternalError {
   constructor(started: number, finished: number) {
     super(
       'VSA_EVENTS_HANDLER_CRASHED',
-      500,
       `The handler was started ${started} time(s) and finished ${finished}: the process died while handling this event. Fix the handler, then redrive the dead letter.`,
     );
   }
 }
 
 /** Raised inside a consumer when its lease was taken over (fencing); never reaches users. @internal */
-export class LeaseLostError extends EventBusError {
+export class LeaseLostError extends ConflictError {
   constructor(group: string, partition: number) {
     super(
       'VSA_EVENTS_LEASE_LOST',
-      409,
       `Consumer group "${group}" lost the lease of partition ${partition} to another worker; its work since the last commit is redone there.`,
     );
   }

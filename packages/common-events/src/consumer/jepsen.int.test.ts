@@ -135,7 +135,7 @@ function verdict(report: HistoryReport): Record<string, unknown> {
   );
 }
 
-// Research test 7 / issue acceptance: 10,000 events over 100 keys, 4 worker processes with
+// 10,000 events over 100 keys, 4 worker processes with
 // random handler latency and random kill -9. Per key strictly ordered, nothing missing; a value
 // is delivered again only after the process that delivered it was killed, a replay restarts at
 // or before the first unacknowledged value and goes on one value at a time.

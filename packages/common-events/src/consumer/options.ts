@@ -1,4 +1,6 @@
 import type { Transaction } from '@vsa/common-db';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { StoredEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -29,14 +31,18 @@ export type FailurePolicy = 'park' | 'block';
 export interface HandlerContext {
   readonly group: string;
   readonly partition: number;
-  /** 1 on the first delivery; counts earlier failures and crashes of this event in this group. */
+  /**
+   * 1 on the first delivery, then counts the earlier failures and crashes of this event in
+   * this group. A redrive starts the count again: the first delivery after a redrive is
+   * attempt 1, in `park` and in `block` partitions alike.
+   */
   readonly attempt: number;
 }
 
 /** Context of a transactional handler: `tx` commits together with the group's position. */
-export interface TransactionalHandlerContext extends HandlerContext {
+export interface TransactionalHandlerContext<Client = unknown> extends HandlerContext {
   /** The transaction of this batch. Do not commit or roll it back yourself: throw to roll back. */
-  readonly tx: Transaction<unknown>;
+  readonly tx: Transaction<Client>;
 }
 
 /** Options every consumer takes. */
@@ -99,13 +105,18 @@ export interface PlainSubscribeOptions extends SubscribeOptionsBase {
  * A consumer whose handler writes in the batch's transaction: its writes and the position
  * advance commit together (exactly-once effects inside the database).
  */
-export interface TransactionalSubscribeOptions extends SubscribeOptionsBase {
+export interface TransactionalSubscribeOptions<Client = unknown> extends SubscribeOptionsBase {
   readonly mode: 'transactional';
-  readonly handler: (event: StoredEvent, context: TransactionalHandlerContext) => Promise<void>;
+  readonly handler: (
+    event: StoredEvent,
+    context: TransactionalHandlerContext<Client>,
+  ) => Promise<void>;
 }
 
-/** Options of `subscribe`. */
-export type SubscribeOptions = PlainSubscribeOptions | TransactionalSubscribeOptions;
+/** Options of `subscribe`; `Client` is the database client a transactional handler's `tx` carries. */
+export type SubscribeOptions<Client = unknown> =
+  | PlainSubscribeOptions
+  | TransactionalSubscribeOptions<Client>;
 
 /** Validated options with defaults applied. @internal */
 export interface ResolvedSubscribeOptions {
@@ -199,16 +210,6 @@ function validateCatalog(value: unknown): EventCatalog | undefined {
   return value as EventCatalog;
 }
 
-function int(what: string, value: unknown, fallback: number, min: number, max: number): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw new InvalidArgumentError(
-      `${what} must be an integer from ${min} to ${max}, got ${String(v)}.`,
-    );
-  }
-  return v;
-}
-
 /** Checks a {@link StartFrom}; throws `VSA_EVENTS_INVALID_ARGUMENT` / `VSA_EVENTS_INVALID_CURSOR`. */
 export function validateStartFrom(value: unknown, what = 'startFrom'): StartFrom {
   if (value === 'beginning' || value === 'now') return value;
@@ -227,63 +228,61 @@ export function validateStartFrom(value: unknown, what = 'startFrom'): StartFrom
   );
 }
 
-/** Validates `subscribe` options and fills in defaults. */
+const name = (what: string) =>
+  z.string().regex(NAME, `${what} must be 1-200 characters of letters, digits, _ . : @ / -`);
+const intIn = (min: number, max: number, fallback: number) =>
+  z.int().min(min).max(max).default(fallback);
+/** A value checked by one of this module's validators (they name what is wrong). */
+const checked = <T>(check: (value: unknown) => T) =>
+  z
+    .unknown()
+    .optional()
+    .transform((v) => check(v));
+
+/** `subscribe`'s options: parsed once at its entry; unknown keys are refused. */
+const subscribeOptionsSchema = z.strictObject({
+  group: name('group'),
+  channel: name('channel'),
+  types: z
+    .array(z.string().min(1))
+    .min(1, 'types must be a non-empty array of event type names')
+    .optional()
+    .transform((t) => (t === undefined ? null : [...t])),
+  mode: z.enum(['plain', 'transactional']).default('plain'),
+  handler: z.custom<ResolvedSubscribeOptions['handler']>(
+    (v) => typeof v === 'function',
+    'handler must be a function (event, context) => Promise<void>',
+  ),
+  batchSize: intIn(1, 10_000, 100),
+  partitions: intIn(1, 32_767, 1),
+  maxAttempts: intIn(1, 1_000, 5),
+  backoff: checked((v) => resolveBackoff(v as BackoffPolicy | undefined)),
+  onFailure: z.enum(['park', 'block']).default('park'),
+  startFrom: checked((v) => validateStartFrom(v ?? 'beginning')),
+  leaseMs: intIn(200, 3_600_000, 30_000),
+  pollIntervalMs: intIn(1, 600_000, 500),
+  listen: z.boolean().default(true),
+  memberId: name('memberId').optional(),
+  schema: checked((v) => validateSchemaName((v as string | undefined) ?? DEFAULT_SCHEMA)),
+  catalog: checked(validateCatalog),
+  ticker: checked(validateTicker),
+  logger: checked((v) => validateLogger(v)),
+});
+
+/**
+ * Parses `subscribe` options once (unknown keys refused, naming the accepted ones) and fills
+ * in defaults; the result flows inward unchecked.
+ */
 export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('subscribe takes { group, channel, handler, ... }.');
-  }
-  const mode = options.mode ?? 'plain';
-  if (mode !== 'plain' && mode !== 'transactional') {
-    throw new InvalidArgumentError(
-      `mode must be 'plain' or 'transactional', got ${JSON.stringify(mode)}.`,
-    );
-  }
-  if (typeof options.handler !== 'function') {
-    throw new InvalidArgumentError('handler must be a function (event, context) => Promise<void>.');
-  }
-  const types = options.types;
-  if (
-    types !== undefined &&
-    (!Array.isArray(types) ||
-      types.length === 0 ||
-      types.some((t) => typeof t !== 'string' || t === ''))
-  ) {
-    throw new InvalidArgumentError('types must be a non-empty array of event type names.');
-  }
-  const onFailure = options.onFailure ?? 'park';
-  if (onFailure !== 'park' && onFailure !== 'block') {
-    throw new InvalidArgumentError(
-      `onFailure must be 'park' or 'block', got ${JSON.stringify(onFailure)}.`,
-    );
-  }
-  if (options.listen !== undefined && typeof options.listen !== 'boolean') {
-    throw new InvalidArgumentError('listen must be a boolean.');
-  }
-  if (options.memberId !== undefined) validateName('memberId', options.memberId);
-  return {
-    group: validateName('group', options.group),
-    channel: validateName('channel', options.channel),
-    types: types === undefined ? null : [...types],
-    mode,
-    handler: options.handler as ResolvedSubscribeOptions['handler'],
-    batchSize: int('batchSize', options.batchSize, 100, 1, 10_000),
-    partitions: int('partitions', options.partitions, 1, 1, 32_767),
-    maxAttempts: int('maxAttempts', options.maxAttempts, 5, 1, 1_000),
-    backoff: resolveBackoff(options.backoff),
-    onFailure,
-    startFrom: validateStartFrom(options.startFrom ?? 'beginning'),
-    leaseMs: int('leaseMs', options.leaseMs, 30_000, 200, 3_600_000),
-    pollIntervalMs: int('pollIntervalMs', options.pollIntervalMs, 500, 1, 600_000),
-    listen: options.listen ?? true,
-    memberId: options.memberId,
-    schema: validateSchemaName(options.schema ?? DEFAULT_SCHEMA),
-    catalog: validateCatalog(options.catalog),
-    ticker: validateTicker(options.ticker),
-    logger: validateLogger(options.logger),
-  };
+  const parsed = parseOptions(subscribeOptionsSchema, options, {
+    where: 'subscribe(db, options)',
+    code: 'VSA_EVENTS_INVALID_ARGUMENT',
+  });
+  // An absent memberId stays a present key holding undefined (exactOptionalPropertyTypes).
+  return { ...parsed, memberId: parsed.memberId };
 }
 
 /** Options of `bus.subscribe`: the bus fills in `schema`, `catalog`, `ticker` (and `logger`). */
-export type BusSubscribeOptions =
+export type BusSubscribeOptions<Client = unknown> =
   | Omit<PlainSubscribeOptions, 'schema' | 'catalog' | 'ticker'>
-  | Omit<TransactionalSubscribeOptions, 'schema' | 'catalog' | 'ticker'>;
+  | Omit<TransactionalSubscribeOptions<Client>, 'schema' | 'catalog' | 'ticker'>;

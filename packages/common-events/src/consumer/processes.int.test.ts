@@ -17,7 +17,7 @@ import { listDeadLetters } from './admin.js';
 import { getConsumerStatus } from './status.js';
 import { type Consumer, subscribe } from './subscribe.js';
 
-// Research tests that need real sessions and real processes: PostgreSQL only.
+// Tests that need real sessions and real processes: PostgreSQL only.
 const schema = 'proc_test';
 
 describe.runIf(testEngines().includes('postgres'))(
@@ -88,7 +88,7 @@ describe.runIf(testEngines().includes('postgres'))(
       await t?.drop();
     });
 
-    it('test 1: an event committed after a later one is delivered, never skipped', async () => {
+    it('an event committed after a later one is delivered, never skipped', async () => {
       const seen = await collect('t1');
       const a = await holdTransaction(db);
       await publishEvent(a.tx, OrderPlaced.create({ orderId: 'x1', total: 1 }, { key: 'x1' }), {
@@ -104,7 +104,7 @@ describe.runIf(testEngines().includes('postgres'))(
       expect(seen).toEqual(['x2:1', 'x1:1']);
     });
 
-    it('test 2: same key, the later committer holds the lower xid and a third transaction pins xmin: commit order', async () => {
+    it('same key, the later committer holds the lower xid and a third transaction pins xmin: commit order', async () => {
       const seen = await collect('t2');
       const a = await holdTransaction(db);
       await a.tx.query('select pg_current_xact_id()');
@@ -127,7 +127,7 @@ describe.runIf(testEngines().includes('postgres'))(
       await c.rollback();
     });
 
-    it('test 4: a long write transaction loses nothing, is reported with its pid, and delivery resumes after it', async () => {
+    it('a long write transaction loses nothing, is reported with its pid, and delivery resumes after it', async () => {
       const seen = await collect('t4');
       const long = await holdTransaction(db);
       const [{ pid }] = (await long.tx.sql<{ pid: number }>`select pg_backend_pid() as pid`) as [
@@ -149,7 +149,7 @@ describe.runIf(testEngines().includes('postgres'))(
       expect(seen).toEqual(['short:1', 'long:1']);
     });
 
-    it('test 8: after pg_terminate_backend of the listener, the consumer re-polls at once on reconnect', async () => {
+    it('after pg_terminate_backend of the listener, the consumer re-polls at once on reconnect', async () => {
       // A poll interval far beyond the test: only wake-ups can deliver.
       const seen = await collect('t8', { pollIntervalMs: 600_000 });
       await publishOrders(db, schema, [{ key: 'l', n: 1 }]);
@@ -164,7 +164,7 @@ describe.runIf(testEngines().includes('postgres'))(
       expect(seen).toEqual(['l:1', 'l:2']);
     });
 
-    it('test 5: kill -9 after the handler wrote: write and position roll back, one redelivery, same idempotency key', async () => {
+    it('kill -9 after the handler wrote: write and position roll back, one redelivery, same idempotency key', async () => {
       const base = {
         group: 't5',
         behaviour: 'effects',
@@ -276,7 +276,7 @@ describe.runIf(testEngines().includes('postgres'))(
       expect(await listDeadLetters(db, { schema, group: 'tb' })).toEqual([]);
     });
 
-    it('test 6: a paused worker loses its lease; its late position write is rejected; the position never goes back', async () => {
+    it('a paused worker loses its lease; its late position write is rejected; the position never goes back', async () => {
       const base = { group: 't6', behaviour: 'pause', leaseMs: 600 };
       const a = worker({ ...base, handlerMs: 500 });
       await registered(a);
@@ -319,7 +319,7 @@ describe.runIf(testEngines().includes('postgres'))(
       expect((await getConsumerStatus(db, { schema, group: 't6' })).groups[0]?.lagEvents).toBe(0);
     });
 
-    it('test 9 (crashes): a handler that kills its process is counted by started/finished and dead-lettered', async () => {
+    it('crashes: a handler that kills its process is counted by started/finished and dead-lettered', async () => {
       const base = {
         group: 't9',
         behaviour: 'crash',

@@ -1,4 +1,4 @@
-import type { Consumer } from './subscribe.js';
+import type { Consumer } from './runtime/types.js';
 
 const registry = new WeakMap<object, Map<string, Set<Consumer>>>();
 

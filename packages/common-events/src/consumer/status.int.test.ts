@@ -15,7 +15,7 @@ import { holdTransaction } from '../test-support/held-transaction.js';
 import { tickSql } from '../ticker/ticker.js';
 import { discardDeadLetters, listDeadLetters } from './admin.js';
 import type { SubscribeOptions } from './options.js';
-import { getConsumerStatus } from './status.js';
+import { getConsumerStatus, LAG_COUNT_LIMIT } from './status.js';
 import { type Consumer, subscribe } from './subscribe.js';
 
 const schema = 'status_test';
@@ -72,6 +72,34 @@ describe.each(testEngines())('getConsumerStatus on %s', (engine) => {
   afterAll(async () => {
     for (const c of consumers) await c.stop();
     await t?.drop();
+  });
+
+  it('lag above LAG_COUNT_LIMIT is estimated from the position, within a tenth of the true count', async () => {
+    const consumer = await start({
+      group: 'big-lag',
+      channel: 'orders',
+      partitions: 2,
+      startFrom: 'now',
+      handler: () => {},
+    });
+    await consumer.stop();
+    const total = LAG_COUNT_LIMIT * 3;
+    const items = Array.from({ length: total }, (_, i) => ({ key: `big${i}`, n: i }));
+    for (let i = 0; i < total; i += 500) await publishOrders(db, schema, items.slice(i, i + 500));
+    const { rows } = await db.query<{ part: number; n: number }>(
+      `select key_hash % 2 as part, count(*)::integer as n from status_test.events
+        where key like 'big%' group by 1 order by 1`,
+    );
+    const after = await status('big-lag');
+    after.group.partitionStatus.forEach((p, i) => {
+      const exact = rows[i]?.n ?? 0;
+      expect(exact).toBeGreaterThan(LAG_COUNT_LIMIT);
+      expect(Math.abs(p.lagEvents - exact)).toBeLessThanOrEqual(exact / 10);
+      expect(p.oldestUnprocessedAgeSeconds).not.toBeNull();
+    });
+    expect(after.group.lagEvents).toBe(
+      after.group.partitionStatus.reduce((n, p) => n + p.lagEvents, 0),
+    );
   });
 
   it('a stopped group reports its pending events per partition, their age and its lag in seconds', async () => {

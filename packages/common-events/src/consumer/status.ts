@@ -87,9 +87,16 @@ export interface ConsumerStatusOptions {
 }
 
 /**
+ * Lag up to this many events is counted exactly; above it, `lagEvents` is estimated from the
+ * position's seq range and the density of the first events in it, so a status costs the same
+ * with any lag (and while a long transaction pins the xmin). @internal
+ */
+export const LAG_COUNT_LIMIT = 1000;
+
+/**
  * Lag, dead-letter depth, leases and what holds delivery back, per group and partition, for
- * an API's status and metrics endpoints. Lag counts cost a scan of the unprocessed events of
- * each partition (indexed by `tx_id`): poll it every few seconds, not per request.
+ * an API's status and metrics endpoints. `lagEvents` is exact up to 1,000 events per partition
+ * and estimated above (from the position's seq range), so the cost does not grow with the lag.
  *
  * @example
  * app.get('/status/consumers', async () => getConsumerStatus(db));
@@ -139,7 +146,10 @@ export async function getConsumerStatus(
   }>(
     `with last as (select tick_id, snapshot, created_at from ${s}.ticks order by tick_id desc limit 1)
      select p.group_name, p.channel, p.partition, p.tick_id, p.seq, p.lease_owner, p.lease_until,
-            p.lease_epoch, p.blocked_seq, g.partitions, g.types, l.n as lag_events,
+            p.lease_epoch, p.blocked_seq, g.partitions, g.types,
+            case when l.n <= ${LAG_COUNT_LIMIT} then l.n
+                 else round(l.n::numeric * (b.hi - b.lo + 1) / greatest(1, l.hi_seen - b.lo + 1))::integer
+            end as lag_events,
             extract(epoch from (now() - l.oldest))::double precision as oldest_age,
             case when l.n = 0 then 0
                  else extract(epoch from (last.created_at - pt.created_at))::double precision end as lag_seconds,
@@ -151,9 +161,18 @@ export async function getConsumerStatus(
        cross join last
        left join ${s}.ticks pt on pt.tick_id = p.tick_id
        cross join lateral (
-         select count(*)::integer as n, min(e.recorded_at) as oldest
-           from ${s}.events e
-          where ${unprocessedEventSql({ types: true })}) l
+         -- The seq range the unprocessed events lie in: the rest of the position's batch and
+         -- every later batch (a late committer's seq may be lower than the position's).
+         select least(p.seq + 1, min(k.min_seq)) as lo,
+                greatest(coalesce(max(k.max_seq), 0), coalesce(pt.max_seq, 0)) as hi
+           from ${s}.ticks k where k.tick_id > p.tick_id) b
+       cross join lateral (
+         select count(*)::integer as n, min(u.recorded_at) as oldest, max(u.seq) as hi_seen
+           from (select e.seq, e.recorded_at from ${s}.events e
+                  where e.seq >= b.lo and e.seq <= b.hi
+                    and ${unprocessedEventSql({ types: true, txRange: false })}
+                  order by e.seq
+                  limit ${LAG_COUNT_LIMIT + 1}) u) l
       where ($1::text is null or p.group_name = $1) and ($2::text is null or p.channel = $2)
       order by p.group_name, p.channel, p.partition`,
     [group, channel],

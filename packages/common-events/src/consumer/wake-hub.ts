@@ -1,4 +1,5 @@
-import type { Database, Unlisten } from '@vsa/common-db';
+import type { Database } from '@vsa/common-db';
+import type { Unlisten } from '@vsa/common-db/admin';
 import type { EventBusLogger } from '../logger.js';
 import { tickChannel } from '../ticker/ticker.js';
 

@@ -1,5 +1,5 @@
 /**
- * Migration 0002: the consumer-group tables part 2 (`src/consumer/`) builds on: positions with
+ * Migration 0002: the consumer-group tables (`src/consumer/`) build on: positions with
  * leases and fencing epochs, per-event attempts, dead letters. See DESIGN.md section 2.
  *
  * @param schema - a validated schema name (see `validateSchemaName`).

@@ -23,7 +23,7 @@ async function storedIds(db: Database<unknown>, prefix: string): Promise<string[
   return rows.map((r) => r.id);
 }
 
-describe.each(testEngines())('event buffer on %s (research test 12)', (engine) => {
+describe.each(testEngines())('event buffer on %s', (engine) => {
   let t: TestDatabase;
   let db: Database<unknown>;
 

@@ -15,7 +15,7 @@ export const OrderPlaced = defineEvent({
   payload: z.object({
     orderId: z.uuid(),
     customer: z.string().min(1),
-    total: z.int().nonnegative(),
+    lines: z.array(z.object({ sku: z.string().min(1), quantity: z.int().positive() })).min(1),
   }),
 });
 

@@ -1,9 +1,13 @@
 import type { Database } from '@vsa/common-db';
 import type { EventBus } from '@vsa/common-events';
+import type { AnyEventDefinition } from '@vsa/common-events/admin';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
 /** What the orders slice touches, and nothing more. */
 export interface OrdersSliceOptions {
   readonly db: Database<PrismaClient>;
-  readonly bus: Pick<EventBus, 'publish' | 'transaction'>;
+  readonly bus: Pick<
+    EventBus<AnyEventDefinition, PrismaClient>,
+    'publish' | 'transaction' | 'consumers'
+  >;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { problemResponses } from '@vsa/common-middleware';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -5,41 +6,107 @@ import { z } from 'zod';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { OrderPlaced } from './contract.js';
 import type { OrdersSliceOptions } from './deps.js';
-import { orderView, orderViewSchema } from './order-view.js';
+import { IdempotencyKeyReusedError } from './errors.js';
+import {
+  noNul,
+  type OrderView,
+  orderLineSchema,
+  orderView,
+  orderViewSchema,
+} from './order-view.js';
 
 const placeOrderBody = z.object({
-  customer: z.string().trim().min(1).max(200),
-  total: z.int().nonnegative().max(100_000_000),
+  customer: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine(noNul, { message: 'must not contain the NUL character (\\u0000)' }),
+  lines: z
+    .array(orderLineSchema)
+    .min(1)
+    .max(100)
+    .refine((lines) => new Set(lines.map((line) => line.sku)).size === lines.length, {
+      message: 'each SKU appears in one line only',
+    }),
 });
 
+const placeOrderHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(255).refine(noNul).optional().meta({
+    description:
+      'Retry-safe key (IETF httpapi-idempotency-key): a retry replays the first response',
+  }),
+});
+
+/** SHA-256 of the validated body: what "the same request" means for an Idempotency-Key. */
+function fingerprint(body: z.output<typeof placeOrderBody>): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+}
+
 /**
- * `POST /` : stores the order and publishes OrderPlaced in ONE transaction, so the row and
- * the event become visible together or not at all.
+ * `POST /` : stores the order and its lines and publishes OrderPlaced in ONE transaction.
+ * With an `Idempotency-Key`, the key row is inserted first (ON CONFLICT DO NOTHING): a
+ * concurrent duplicate waits on that row until the first commits, then replays its response;
+ * if the first rolled back, the duplicate places the order. So one key makes one order.
  */
 export const placeOrderRoute: FastifyPluginAsync<OrdersSliceOptions> = async (app, { bus }) => {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/',
     {
       schema: {
+        tags: ['orders'],
+        summary: 'Place an order (publishes OrderPlaced)',
+        headers: placeOrderHeaders,
         body: placeOrderBody,
-        response: { 201: orderViewSchema, ...problemResponses(400, 413, 415, 500, 503) },
+        response: { 201: orderViewSchema, ...problemResponses(400, 413, 415, 422, 500, 503) },
       },
     },
     async (request, reply) => {
-      const order = await bus.transaction(async (tx) => {
-        const prisma = tx.prisma as PrismaClient;
-        const created = await prisma.order.create({ data: request.body });
-        await bus.publish(
-          tx,
-          OrderPlaced.create(
-            { orderId: created.id, customer: created.customer, total: created.total },
-            { key: created.id },
-          ),
-        );
-        return created;
-      });
-      request.log.info({ orderId: order.id }, 'order placed');
-      return reply.code(201).send(orderView(order));
+      const key = request.headers['idempotency-key'];
+      const body = request.body;
+      const result = await bus.transaction(
+        async (tx): Promise<{ replayed: boolean; status: number; view: OrderView }> => {
+          const prisma = tx.prisma as PrismaClient;
+          const print = fingerprint(body);
+          if (key !== undefined) {
+            const { count } = await prisma.idempotencyKey.createMany({
+              data: [{ key, fingerprint: print, status: 0, response: {} }],
+              skipDuplicates: true,
+            });
+            if (count === 0) {
+              const first = await prisma.idempotencyKey.findUniqueOrThrow({ where: { key } });
+              if (first.fingerprint !== print) throw new IdempotencyKeyReusedError();
+              return { replayed: true, status: first.status, view: first.response as OrderView };
+            }
+          }
+          const created = await prisma.order.create({
+            data: { customer: body.customer, lines: { create: body.lines } },
+            include: { lines: true },
+          });
+          const view = orderView(created);
+          await bus.publish(
+            tx,
+            OrderPlaced.create(
+              { orderId: created.id, customer: created.customer, lines: view.lines },
+              { key: created.id },
+            ),
+          );
+          if (key !== undefined) {
+            await prisma.idempotencyKey.update({
+              where: { key },
+              data: { status: 201, response: view },
+            });
+          }
+          return { replayed: false, status: 201, view };
+        },
+      );
+      if (result.replayed) {
+        reply.header('idempotent-replayed', 'true');
+        request.log.info({ orderId: result.view.id }, 'order request replayed');
+      } else {
+        request.log.info({ orderId: result.view.id }, 'order placed');
+      }
+      return reply.code(201).send(result.view);
     },
   );
 };

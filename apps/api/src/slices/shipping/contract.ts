@@ -5,11 +5,11 @@ import { z } from 'zod';
 /** Channel of every event the shipping slice publishes. */
 export const SHIPPING_CHANNEL = 'shipping';
 
-/** A shipment was scheduled for a placed order. */
+/** A shipment was scheduled for an order whose stock was reserved. */
 export const ShipmentScheduled = defineEvent({
   channel: SHIPPING_CHANNEL,
   type: 'ShipmentScheduled',
   version: 1,
-  description: 'A shipment was scheduled for a placed order',
+  description: 'A shipment was scheduled for an order whose stock was reserved',
   payload: z.object({ shipmentId: z.uuid(), orderId: z.uuid() }),
 });

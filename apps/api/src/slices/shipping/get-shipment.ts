@@ -24,6 +24,8 @@ export const getShipmentRoute: FastifyPluginAsync<ShippingSliceOptions> = async 
     '/:orderId',
     {
       schema: {
+        tags: ['shipping'],
+        summary: "An order's shipment, once scheduled",
         params: z.object({ orderId: z.uuid() }),
         response: { 200: shipmentViewSchema, ...problemResponses(400, 404, 500, 503) },
       },

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ShippingSliceOptions } from './deps.js';
 import { getShipmentRoute } from './get-shipment.js';
-import { scheduleShipmentConsumer } from './on-order-placed.js';
+import { scheduleShipmentConsumer } from './on-inventory-reserved.js';
 
 export type { ShippingSliceOptions } from './deps.js';
 
 /**
- * Shipping slice: schedules a shipment for every placed order (it hears of orders only through
- * the orders channel) and serves `GET /:orderId`.
+ * Shipping slice: schedules a shipment for every order whose stock was reserved (it hears of
+ * them only through the inventory channel) and serves `GET /:orderId`.
  */
 export const shippingSlice: FastifyPluginAsync<ShippingSliceOptions> = async (app, { db, bus }) => {
   await app.register(getShipmentRoute, { db, bus });

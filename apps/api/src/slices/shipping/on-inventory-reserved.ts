@@ -1,15 +1,15 @@
 import type { Consumer } from '@vsa/common-events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import { OrderPlaced } from '../orders/contract.js';
+import { InventoryReserved } from '../inventory/contract.js';
 import { ShipmentScheduled } from './contract.js';
 import type { ShippingSliceOptions } from './deps.js';
 
-/** The consumer group: its position in the orders channel is independent of every other group. */
+/** The consumer group: its position in the inventory channel is independent of every other group. */
 export const SCHEDULE_SHIPMENT_GROUP = 'shipping.schedule-shipment';
 
 /**
- * Schedules a shipment for each placed order. Transactional: the shipment row, the
+ * Schedules a shipment for each order whose stock was reserved. Transactional: the shipment row, the
  * ShipmentScheduled event and the group's position commit together, so a crash or a retry
  * never schedules twice (the unique orderId is a second guard).
  */
@@ -19,12 +19,12 @@ export function scheduleShipmentConsumer(
 ): Consumer {
   return bus.consumers.subscribe({
     group: SCHEDULE_SHIPMENT_GROUP,
-    channel: OrderPlaced.channel,
-    types: [OrderPlaced.type],
+    channel: InventoryReserved.channel,
+    types: [InventoryReserved.type],
     mode: 'transactional',
     partitions: 4,
     async handler(event, { tx }) {
-      const { orderId } = OrderPlaced.parse(event.payload);
+      const { orderId } = InventoryReserved.parse(event.payload);
       const prisma = tx.prisma as PrismaClient;
       const existing = await prisma.shipment.findUnique({ where: { orderId } });
       if (existing) return;

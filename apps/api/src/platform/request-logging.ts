@@ -1,0 +1,38 @@
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { AppInstance } from './app-instance.js';
+
+/** Paths of the orchestrator's probes, logged at debug: they arrive every few seconds. */
+const PROBE_PREFIX = '/health/';
+
+/**
+ * Fastify's `childLoggerFactory` without the `reqId` binding: the request-context plugin puts
+ * `requestId` and `correlationId` on every line of a request (the logger's context mixin), so
+ * each id is logged once under one name.
+ */
+export const childLoggerWithoutReqId: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
+  logger,
+  _bindings,
+  options,
+) => logger.child({}, options);
+
+/**
+ * The request log lines, written from hooks that run inside the request's log context (so
+ * they carry its ids), replacing Fastify's own (`disableRequestLogging: true`), which are
+ * written before any hook and would carry only `reqId`. Probes go at debug, the rest at info.
+ * Register after the request-context plugin.
+ */
+export function registerRequestLogging(app: AppInstance): void {
+  app.addHook('onRequest', async (request) => {
+    request.log[levelFor(request)]({ req: request }, 'incoming request');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log[levelFor(request)](
+      { res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    );
+  });
+}
+
+function levelFor(request: FastifyRequest): 'debug' | 'info' {
+  return request.url.startsWith(PROBE_PREFIX) ? 'debug' : 'info';
+}

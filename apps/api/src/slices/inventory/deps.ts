@@ -1,0 +1,9 @@
+import type { Database } from '@vsa/common-db';
+import type { EventBus } from '@vsa/common-events';
+import type { PrismaClient } from '../../generated/prisma/client.js';
+
+/** What the inventory slice touches, and nothing more. */
+export interface InventorySliceOptions {
+  readonly db: Database<PrismaClient>;
+  readonly bus: Pick<EventBus, 'publish' | 'consumers'>;
+}

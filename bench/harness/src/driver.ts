@@ -1,0 +1,475 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { PrivateCluster } from './cluster.js';
+
+/** The systems the driver knows, by adapter entry file. */
+export const SYSTEMS = {
+  'vsa-bus': fileURLToPath(new URL('./adapters/vsa-bus.ts', import.meta.url)),
+  'pg-boss': fileURLToPath(new URL('./adapters/pg-boss.ts', import.meta.url)),
+} as const;
+
+/** A system name of {@link SYSTEMS}. */
+export type SystemName = keyof typeof SYSTEMS;
+
+/** Phase lengths and load of one profile. */
+export interface Profile {
+  readonly name: 'quick' | 'full';
+  readonly baselineS: number;
+  readonly chaosS: number;
+  readonly recoveryS: number;
+  /** Length of the idle_in_tx stress phase (30 min in the full profile). */
+  readonly idleInTxS: number;
+  readonly rate: number;
+  readonly drainTimeoutS: number;
+}
+
+/** The quick profile (CI) and the long one. */
+export const PROFILES: Record<'quick' | 'full', Profile> = {
+  quick: {
+    name: 'quick',
+    baselineS: 3,
+    chaosS: 4,
+    recoveryS: 4,
+    idleInTxS: 4,
+    rate: 150,
+    drainTimeoutS: 10,
+  },
+  full: {
+    name: 'full',
+    baselineS: 60,
+    chaosS: 120,
+    recoveryS: 120,
+    idleInTxS: 1800,
+    rate: 300,
+    drainTimeoutS: 900,
+  },
+};
+
+/** Every scenario, in run order. */
+export const SCENARIOS = [
+  'clean',
+  'postgres_restart',
+  'pg_backend_kill',
+  'pool_exhaustion',
+  'crash_recovery',
+  'repeated_kills',
+  'idle_in_tx',
+  'sustained_high_load',
+  'active_readers',
+  'event_burst',
+] as const;
+
+/** A scenario name. */
+export type Scenario = (typeof SCENARIOS)[number];
+
+const CHAOS = new Set<Scenario>([
+  'postgres_restart',
+  'pg_backend_kill',
+  'pool_exhaustion',
+  'crash_recovery',
+  'repeated_kills',
+]);
+
+/** One cell of the result table. */
+export interface CellResult {
+  readonly scenario: Scenario;
+  readonly system: SystemName;
+  readonly kind: 'clean' | 'chaos' | 'pressure';
+  /** Completion rate (jobs/s) of the baseline (chaos) or clean (pressure) phase. */
+  readonly baselineRate: number;
+  readonly enqueueRate: number;
+  /** recovery/baseline (chaos) or stress/clean (pressure) completion rate. */
+  readonly ratio: number | null;
+  readonly claimP50Ms: number | null;
+  readonly claimP95Ms: number | null;
+  readonly claimP99Ms: number | null;
+  readonly maxQueueDepth: number;
+  readonly produced: number;
+  readonly jobsLost: number;
+  readonly duplicates: number;
+  /** Seconds from the end of the chaos until every job produced before it was done; null: never. */
+  readonly recoveryS: number | null;
+  /** What went wrong, in words (adapter exits, stop over 5 s, undrained jobs). */
+  readonly notes: readonly string[];
+}
+
+interface Replica {
+  readonly name: string;
+  child: ChildProcess;
+  exits: { code: number | null; signal: string | null; at: number }[];
+  readonly env: Record<string, string>;
+}
+
+function startReplica(
+  system: SystemName,
+  name: string,
+  env: Record<string, string>,
+  log: string[],
+): Replica {
+  const replica: Replica = { name, child: undefined as never, exits: [], env };
+  const launch = (): void => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SYSTEMS[system]], {
+      env: { ...process.env, ...env, REPLICA_ID: name },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim()) log.push(`${name}: ${line}`);
+    });
+    child.on('exit', (code, signal) => replica.exits.push({ code, signal, at: Date.now() }));
+    replica.child = child;
+  };
+  launch();
+  (replica as { restart?: () => void }).restart = launch;
+  return replica;
+}
+
+function restart(replica: Replica): void {
+  (replica as unknown as { restart: () => void }).restart();
+}
+
+function alive(replica: Replica): boolean {
+  return replica.child.exitCode === null && replica.child.signalCode === null;
+}
+
+/** SIGTERM, then waits; returns the ms it took, or null when it had to be killed after 5 s. */
+async function terminate(replica: Replica): Promise<number | null> {
+  if (!alive(replica)) return 0;
+  const t0 = Date.now();
+  const exited = new Promise<void>((r) => replica.child.once('exit', () => r()));
+  replica.child.kill('SIGTERM');
+  const ok = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+  if (!ok) {
+    replica.child.kill('SIGKILL');
+    await exited;
+    return null;
+  }
+  return Date.now() - t0;
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function tryQuery<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T | null> {
+  try {
+    return await withClient(url, fn);
+  } catch {
+    return null;
+  }
+}
+
+async function completionRate(url: string, from: number, to: number): Promise<number> {
+  const n = await withClient(url, async (c) => {
+    const { rows } = await c.query<{ n: number }>(
+      'select count(distinct job_id)::int as n from harness_effects where done_at >= $1 and done_at < $2',
+      [new Date(from), new Date(to)],
+    );
+    return rows[0]?.n ?? 0;
+  });
+  return n / ((to - from) / 1000);
+}
+
+/** Runs one scenario against one system on a fresh database of the private cluster. */
+export async function runCell(
+  cluster: PrivateCluster,
+  system: SystemName,
+  scenario: Scenario,
+  profile: Profile,
+  log: string[],
+): Promise<CellResult> {
+  const url = await cluster.createDatabase(
+    `${scenario}_${system.replace('-', '_')}_${Date.now() % 100000}`,
+  );
+  const notes: string[] = [];
+  const base = {
+    DATABASE_URL: url,
+    SCENARIO: scenario,
+    PRODUCER_MODE: 'fixed',
+    PRODUCER_BATCH_MAX: '128',
+    PRODUCER_BATCH_MS: '50',
+    JOB_PAYLOAD_BYTES: '256',
+    JOB_WORK_MS: '1',
+    SAMPLE_EVERY_S: '1',
+  };
+  const twoReplicas = scenario === 'crash_recovery' || scenario === 'repeated_kills';
+  const replicas: Replica[] = [];
+  const extra: Replica[] = [];
+  const held: pg.Client[] = [];
+  let stopChaos = false;
+  const background: Promise<unknown>[] = [];
+  try {
+    // Schema first (one worker replica installs it), then the producer.
+    const workers = twoReplicas ? ['w1', 'w2'] : ['w1'];
+    for (const name of workers) {
+      replicas.push(
+        startReplica(
+          system,
+          `${system}-${name}`,
+          { ...base, PRODUCER_RATE: '0', WORKER_COUNT: twoReplicas ? '2' : '4' },
+          log,
+        ),
+      );
+    }
+    const ready = async (): Promise<boolean> =>
+      (await tryQuery(url, (c) => c.query('select 1 from harness_effects limit 1'))) !== null;
+    for (let i = 0; i < 100 && !(await ready()); i++) await sleep(200);
+    await sleep(1500); // workers joined
+    const producer = startReplica(
+      system,
+      `${system}-producer`,
+      { ...base, PRODUCER_RATE: String(profile.rate), WORKER_COUNT: '0' },
+      log,
+    );
+    // Warm-up, not measured: until the producer's first jobs are done, then one second more.
+    const firstDone = async (): Promise<boolean> =>
+      ((await tryQuery(url, (c) => c.query('select 1 from harness_effects limit 1')))?.rowCount ??
+        0) > 0;
+    for (let i = 0; i < 100 && !(await firstDone()); i++) await sleep(100);
+    await sleep(1000);
+    const t0 = Date.now();
+    await sleep(profile.baselineS * 1000);
+    const t1 = Date.now();
+    // When the chaos itself is over (server back, replica restarted): recovery counts from here.
+    let chaosOver: number | null = null;
+    const stressS = scenario === 'idle_in_tx' ? profile.idleInTxS : profile.chaosS;
+    // --- the chaos or the pressure ---
+    switch (scenario) {
+      case 'clean':
+        break;
+      case 'postgres_restart':
+        await cluster.stop();
+        await sleep((stressS * 1000) / 2);
+        await cluster.start();
+        chaosOver = Date.now();
+        break;
+      case 'pg_backend_kill':
+        background.push(
+          (async () => {
+            while (!stopChaos) {
+              await tryQuery(cluster.url(), (c) =>
+                c.query(
+                  `select pg_terminate_backend(pid) from pg_stat_activity
+                    where datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend'
+                    order by random() limit 1`,
+                  [url.split('/').pop()],
+                ),
+              );
+              await sleep(250);
+            }
+          })(),
+        );
+        break;
+      case 'pool_exhaustion':
+        for (let i = 0; i < 300; i++) {
+          const c = new pg.Client({ connectionString: url });
+          c.on('error', () => undefined);
+          try {
+            await c.connect();
+            held.push(c);
+          } catch {
+            break;
+          }
+        }
+        notes.push(`${held.length} idle connections held`);
+        break;
+      case 'crash_recovery': {
+        const victim = replicas[0] as Replica;
+        victim.child.kill('SIGKILL');
+        await sleep(1000);
+        restart(victim);
+        chaosOver = Date.now();
+        break;
+      }
+      case 'repeated_kills':
+        background.push(
+          (async () => {
+            let i = 0;
+            while (!stopChaos) {
+              const victim = replicas[i++ % replicas.length] as Replica;
+              victim.child.kill('SIGKILL');
+              await sleep(500);
+              restart(victim);
+              await sleep(2000);
+            }
+          })(),
+        );
+        break;
+      case 'idle_in_tx': {
+        const c = new pg.Client({ connectionString: url });
+        c.on('error', () => undefined);
+        await c.connect();
+        await c.query('begin');
+        await c.query('select txid_current()');
+        held.push(c);
+        break;
+      }
+      case 'sustained_high_load':
+        extra.push(
+          startReplica(
+            system,
+            `${system}-producer-2`,
+            { ...base, PRODUCER_RATE: String(profile.rate), WORKER_COUNT: '0' },
+            log,
+          ),
+        );
+        break;
+      case 'active_readers':
+        for (let r = 0; r < 4; r++) {
+          background.push(
+            (async () => {
+              await sleep(r * 400);
+              while (!stopChaos) {
+                await tryQuery(url, async (c) => {
+                  await c.query('begin isolation level repeatable read');
+                  await c.query('select count(*) from harness_effects');
+                  await c.query('select count(*) from harness_produced');
+                  await sleep(1500);
+                  await c.query('commit');
+                });
+              }
+            })(),
+          );
+        }
+        break;
+      case 'event_burst':
+        extra.push(
+          startReplica(
+            system,
+            `${system}-burst`,
+            { ...base, PRODUCER_RATE: String(profile.rate * 10), WORKER_COUNT: '0' },
+            log,
+          ),
+        );
+        background.push(sleep(1500).then(() => Promise.all(extra.map(terminate))));
+        break;
+    }
+    const chaosEndTarget = t1 + stressS * 1000;
+    if (Date.now() < chaosEndTarget) await sleep(chaosEndTarget - Date.now());
+    const kind = scenario === 'clean' ? 'clean' : CHAOS.has(scenario) ? 'chaos' : 'pressure';
+    // Pressure: the stress phase is measured while the pressure lasts.
+    const t2 = Date.now();
+    let stressRate: number | null = null;
+    if (kind === 'pressure') stressRate = await completionRate(url, t1, t2);
+    stopChaos = true;
+    for (const c of held.splice(0)) await c.end().catch(() => undefined);
+    await Promise.all(background);
+    await Promise.all(extra.map(terminate));
+    if (kind === 'chaos') await sleep(profile.recoveryS * 1000);
+    const t3 = Date.now();
+    // Drain: the producer stops, the workers must finish everything acknowledged.
+    const producerStop = await terminate(producer);
+    if (producerStop === null) notes.push('producer did not exit within 5 s of SIGTERM');
+    const depth = async (): Promise<number> =>
+      (await tryQuery(url, async (c) => {
+        const { rows } = await c.query<{ n: number }>(
+          `select count(*)::int as n from harness_produced p
+            where not exists (select 1 from harness_effects e where e.job_id = p.job_id)`,
+        );
+        return rows[0]?.n ?? 0;
+      })) ?? Number.POSITIVE_INFINITY;
+    const drainUntil = Date.now() + profile.drainTimeoutS * 1000;
+    let left = await depth();
+    while (left > 0 && Date.now() < drainUntil) {
+      await sleep(500);
+      left = await depth();
+    }
+    for (const r of replicas) {
+      for (const e of r.exits) {
+        if (e.signal !== 'SIGKILL')
+          notes.push(`${r.name} exited by itself (code ${e.code}, signal ${e.signal})`);
+      }
+      const ms = await terminate(r);
+      if (ms === null) notes.push(`${r.name} did not exit within 5 s of SIGTERM`);
+    }
+    const baselineRate = await completionRate(url, t0, t1);
+    const figures = await withClient(url, async (c) => {
+      const lat = await c.query<{ p50: number | null; p95: number | null; p99: number | null }>(
+        `select percentile_cont(0.5) within group (order by claim_ms) as p50,
+                percentile_cont(0.95) within group (order by claim_ms) as p95,
+                percentile_cont(0.99) within group (order by claim_ms) as p99
+           from harness_effects where done_at >= $1 and done_at < $2`,
+        [new Date(t0), new Date(t3)],
+      );
+      const acc = await c.query<{ produced: number; lost: number; dups: number; enq: number }>(
+        `select (select count(*)::int from harness_produced) as produced,
+                (select count(*)::int from harness_produced p
+                  where not exists (select 1 from harness_effects e where e.job_id = p.job_id)) as lost,
+                (select count(*)::int from (select job_id from harness_effects group by job_id having count(*) > 1) d) as dups,
+                (select count(*)::int from harness_produced where enqueued_at >= $1 and enqueued_at < $2) as enq`,
+        [new Date(t0), new Date(t1)],
+      );
+      const rec = await c.query<{ s: number | null; undone: number }>(
+        `select extract(epoch from max(e.done_at) - $1::timestamptz)::float8 as s,
+                count(*) filter (where e.job_id is null)::int as undone
+           from harness_produced p left join lateral
+                (select job_id, min(done_at) as done_at from harness_effects x where x.job_id = p.job_id group by job_id) e on true
+          where p.enqueued_at < $1`,
+        [new Date(chaosOver ?? t2)],
+      );
+      const depthMax = await c.query<{ n: number }>(
+        `select coalesce(max(d), 0)::int as n from (
+           select (select count(*) from harness_produced p where p.enqueued_at < g)
+                - (select count(distinct job_id) from harness_effects e where e.done_at < g) as d
+             from generate_series($1::timestamptz, $2::timestamptz, interval '1 second') g) x`,
+        [new Date(t0), new Date(t3)],
+      );
+      return {
+        lat: lat.rows[0],
+        acc: acc.rows[0],
+        rec: rec.rows[0],
+        depthMax: depthMax.rows[0]?.n ?? 0,
+      };
+    });
+    const recoveryRate = kind === 'chaos' ? await completionRate(url, t2, t3) : null;
+    const ratio =
+      baselineRate === 0
+        ? null
+        : kind === 'chaos'
+          ? (recoveryRate ?? 0) / baselineRate
+          : kind === 'pressure'
+            ? (stressRate ?? 0) / baselineRate
+            : 1;
+    const lost = figures.acc?.lost ?? 0;
+    if (lost > 0)
+      notes.push(
+        `${lost} acknowledged jobs never completed within the ${profile.drainTimeoutS} s drain`,
+      );
+    const recoveryS =
+      kind !== 'chaos' || (figures.rec?.undone ?? 0) > 0
+        ? kind === 'chaos'
+          ? null
+          : null
+        : Math.max(0, figures.rec?.s ?? 0);
+    return {
+      scenario,
+      system,
+      kind,
+      baselineRate,
+      enqueueRate: (figures.acc?.enq ?? 0) / ((t1 - t0) / 1000),
+      ratio,
+      claimP50Ms: figures.lat?.p50 ?? null,
+      claimP95Ms: figures.lat?.p95 ?? null,
+      claimP99Ms: figures.lat?.p99 ?? null,
+      maxQueueDepth: figures.depthMax,
+      produced: figures.acc?.produced ?? 0,
+      jobsLost: lost,
+      duplicates: figures.acc?.dups ?? 0,
+      recoveryS,
+      notes,
+    };
+  } finally {
+    stopChaos = true;
+    for (const c of held) await c.end().catch(() => undefined);
+    for (const r of [...replicas, ...extra]) if (alive(r)) r.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,43 @@
+import { ConflictError } from '@vsa/common-errors';
+
+/** Code of every invalid option of this package (an `InvalidArgumentError` from `parseOptions`). */
+export const INVALID_ARGUMENT_CODE = 'VSA_EVENTS_NATS_INVALID_ARGUMENT';
+
+/**
+ * An existing stream's configuration differs from the settings in a way that changes what the
+ * relay guarantees (subjects, retention, replicas, duplicate window).
+ */
+export class StreamConfigConflictError extends ConflictError {
+  constructor(stream: string, conflicts: readonly StreamConfigConflict[]) {
+    const list = conflicts
+      .map(
+        (c) =>
+          `${c.field}: stream has ${JSON.stringify(c.actual)}, settings want ${JSON.stringify(c.expected)}`,
+      )
+      .join('; ');
+    super(
+      'VSA_EVENTS_NATS_STREAM_CONFLICT',
+      `JetStream stream "${stream}" exists with another configuration (${list}); change the settings to match, or update the stream (nats stream edit) and restart`,
+      { details: { stream, conflicts } },
+    );
+  }
+}
+
+/** One field of {@link StreamConfigConflictError}. */
+export interface StreamConfigConflict {
+  readonly field: string;
+  readonly expected: unknown;
+  readonly actual: unknown;
+}
+
+/**
+ * The stream holds a message the relay did not write (no bus position as its message id), or
+ * lost messages the relay's cursor says it acknowledged: the relay stops rather than guess.
+ */
+export class RelayStreamMismatchError extends ConflictError {
+  constructor(stream: string, message: string, details: Record<string, unknown>) {
+    super('VSA_EVENTS_NATS_STREAM_MISMATCH', `JetStream stream "${stream}": ${message}`, {
+      details: { stream, ...details },
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import type { Database } from '@vsa/common-db';
+import type { Queryable } from '../../executor.js';
+import type { Position } from '../../read/cursor.js';
+import type { EventPage } from '../../read/get-events-by-channel.js';
+import type { ConsumerSql } from '../consumer-sql.js';
+import type { ResolvedSubscribeOptions } from '../options.js';
+
+/** Attempts of one event of a partition, as stored in `consumer_attempts`. @internal */
+export interface AttemptInfo {
+  attempts: number;
+  finished: number;
+  nextAt: number;
+  lastError: unknown;
+}
+
+/** The position commit in flight of a plain partition. @internal */
+export interface PendingCommit {
+  /** Position the commit starts from (durable when it was sent). */
+  readonly from: Position;
+  /** Attempt rows the commit deletes, restored locally when it fails. */
+  readonly cleared: ReadonlyMap<number, AttemptInfo>;
+  /** Resolves with the commit's error, or null once it is durable. */
+  readonly done: Promise<unknown>;
+}
+
+/** One partition this member holds a lease on. @internal */
+export interface PartitionState {
+  readonly partition: number;
+  readonly epoch: number;
+  /** Position delivery continues from (ahead of the durable one while a commit is in flight). */
+  pos: Position;
+  blockedSeq: number | null;
+  /** > 0 after an unclean takeover: events handled one by one with a started counter. */
+  guardedRemaining: number;
+  /** Transactional mode: handle only this many events next (the prefix before a failure). */
+  limitNext: number | null;
+  wakeAt: number;
+  /** Plain mode: the next page, read while the current one is handled and committed. */
+  prefetch: { readonly from: Position; readonly page: Promise<EventPage> } | null;
+  /** Plain mode: the position commit in flight. */
+  pending: PendingCommit | null;
+  /**
+   * Plain mode: a position commit failed without losing the lease, so whether it landed is
+   * unknown; the stored position is read back before the next batch.
+   */
+  resync: boolean;
+  releasing: boolean;
+  lost: boolean;
+  readonly attempts: Map<number, AttemptInfo>;
+}
+
+/** Handler counters of one consumer. @internal */
+export interface HandlerCounters {
+  handled: number;
+  failed: number;
+  deadLettered: number;
+  count: number;
+  total: number;
+  max: number;
+}
+
+/** The wake-up signal of the run loop. @internal */
+export interface WakeSignal {
+  /** A wake-up arrived while the loop was busy: the next wait returns at once. */
+  woken: boolean;
+  /** Resolves the wait in progress. */
+  waiter: (() => void) | null;
+}
+
+/** Lifecycle of a consumer. @internal */
+export type ConsumerPhase = 'new' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * Everything one consumer knows, in one object the runtime modules take: what it was
+ * configured with (`db`, `options`, `sql`, `memberId`), the partitions it `held`, its `phase`,
+ * its `counters`, its `wake` signal and when the next dead-letter check is due. @internal
+ */
+export interface ConsumerRuntime {
+  readonly db: Database<unknown>;
+  readonly q: Queryable;
+  readonly options: ResolvedSubscribeOptions;
+  readonly sql: ConsumerSql;
+  readonly memberId: string;
+  /** `[group, channel]`: the first two parameters of every consumer statement. */
+  readonly base: readonly [string, string];
+  readonly held: Map<number, PartitionState>;
+  phase: ConsumerPhase;
+  readonly counters: HandlerCounters;
+  readonly wake: WakeSignal;
+  /** Lease maintenance in flight, joined by overlapping timer ticks. */
+  maintaining: Promise<void> | null;
+  /** When the run loop next checks redrives and blocked partitions (ms since epoch). */
+  nextAdminAt: number;
+}
+
+/** A new runtime in phase `new`. @internal */
+export function createRuntime(init: {
+  readonly db: Database<unknown>;
+  readonly options: ResolvedSubscribeOptions;
+  readonly sql: ConsumerSql;
+  readonly memberId: string;
+}): ConsumerRuntime {
+  return {
+    ...init,
+    q: init.db,
+    base: [init.options.group, init.options.channel],
+    held: new Map(),
+    phase: 'new',
+    counters: { handled: 0, failed: 0, deadLettered: 0, count: 0, total: 0, max: 0 },
+    wake: { woken: false, waiter: null },
+    maintaining: null,
+    nextAdminAt: 0,
+  };
+}
+
+/** Whether two positions are the same. @internal */
+export const samePos = (a: Position, b: Position): boolean => a.tick === b.tick && a.seq === b.seq;
