@@ -1,30 +1,14 @@
+// The policy, its defaults and its arithmetic are common-db's (one backoff for db and events);
+// this module only checks a policy with this package's error code and messages.
+import {
+  type BackoffPolicy,
+  DEFAULT_BACKOFF,
+  delayFor,
+  type ResolvedBackoff,
+} from '@vsa/common-db/backoff';
 import { InvalidArgumentError } from '../errors.js';
 
-/** Retry delays of a consumer group: exponential growth with jitter, capped. */
-export interface BackoffPolicy {
-  /** Delay before the second attempt in ms (default 100). */
-  readonly initialMs?: number;
-  /** Upper bound of one delay in ms (default 30,000). */
-  readonly maxMs?: number;
-  /** Growth per attempt (default 2). */
-  readonly factor?: number;
-  /**
-   * Fraction of the delay that is random (default 0.5): `delay * (1 - jitter + random * jitter)`.
-   * 0 gives exact delays, 1 is "full jitter".
-   */
-  readonly jitter?: number;
-}
-
-/** A validated {@link BackoffPolicy} with every field set. */
-export type ResolvedBackoff = Required<BackoffPolicy>;
-
-/** The defaults of {@link BackoffPolicy}. */
-export const DEFAULT_BACKOFF: ResolvedBackoff = Object.freeze({
-  initialMs: 100,
-  maxMs: 30_000,
-  factor: 2,
-  jitter: 0.5,
-});
+export { type BackoffPolicy, DEFAULT_BACKOFF, delayFor, type ResolvedBackoff };
 
 /** Fills in and checks a backoff policy; throws `VSA_EVENTS_INVALID_ARGUMENT`. */
 export function resolveBackoff(policy: BackoffPolicy = {}): ResolvedBackoff {
@@ -84,19 +68,4 @@ export function retryDelay(
     );
   }
   return delayFor(p, failures, r);
-}
-
-/**
- * {@link retryDelay} without the checks, for a policy already resolved (`subscribe` resolves
- * it once) and `random` already drawn in [0, 1]. @internal
- */
-export function delayFor(policy: ResolvedBackoff, failures: number, random: number): number {
-  const exponent = Math.max(0, failures - 1);
-  // factor ** exponent overflows to Infinity for huge counts: min() caps it at maxMs, and a
-  // zero initialMs stays 0 (0 * Infinity would be NaN).
-  const base =
-    policy.initialMs === 0
-      ? 0
-      : Math.min(policy.maxMs, policy.initialMs * policy.factor ** exponent);
-  return Math.round(base * (1 - policy.jitter + random * policy.jitter));
 }
