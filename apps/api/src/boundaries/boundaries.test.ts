@@ -7,6 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
+// CI may force colours (FORCE_COLOR); the assertions read plain text.
+const plainEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, '');
 const appDir = fileURLToPath(new URL('../../', import.meta.url));
 const depcruise = join(appDir, 'node_modules/.bin/depcruise');
 const config = join(appDir, '.dependency-cruiser.cjs');
@@ -14,11 +17,14 @@ const config = join(appDir, '.dependency-cruiser.cjs');
 /** Runs the boundary check in `cwd` over `src`; resolves with its exit code and output. */
 async function check(cwd: string): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(depcruise, ['src', '--config', config], { cwd });
-    return { code: 0, output: stdout + stderr };
+    const { stdout, stderr } = await run(depcruise, ['src', '--config', config], {
+      cwd,
+      env: plainEnv,
+    });
+    return { code: 0, output: stripAnsi(stdout + stderr) };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, output: failed.stdout + failed.stderr };
+    return { code: failed.code, output: stripAnsi(failed.stdout + failed.stderr) };
   }
 }
 
