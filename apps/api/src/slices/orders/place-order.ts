@@ -3,7 +3,6 @@ import { problemResponses } from '@vsa/common-middleware';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { PrismaClient } from '../../generated/prisma/client.js';
 import { OrderPlaced } from './contract.js';
 import type { OrdersSliceOptions } from './deps.js';
 import { IdempotencyKeyReusedError } from './errors.js';
@@ -66,7 +65,7 @@ export const placeOrderRoute: FastifyPluginAsync<OrdersSliceOptions> = async (ap
       const body = request.body;
       const result = await bus.transaction(
         async (tx): Promise<{ replayed: boolean; status: number; view: OrderView }> => {
-          const prisma = tx.prisma as PrismaClient;
+          const prisma = tx.prisma;
           const print = fingerprint(body);
           if (key !== undefined) {
             const { count } = await prisma.idempotencyKey.createMany({
