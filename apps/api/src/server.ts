@@ -1,6 +1,7 @@
 import { errorHandlerPlugin, genReqId, requestContextPlugin } from '@vsa/common-middleware';
 import Fastify, {
   type FastifyInstance,
+  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -70,7 +71,9 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
     genReqId,
     // One id per line, under one name: see request-logging.ts.
     childLoggerFactory: childLoggerWithoutReqId,
-    disableRequestLogging: true,
+    // Fastify's own request lines are off (request-logging.ts writes them). Through a
+    // LogController: the top-level `disableRequestLogging` is deprecated (FSTDEP023).
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: fastifyTrustProxy(settings.TRUST_PROXY),
     bodyLimit: settings.BODY_LIMIT,
     // Timeouts: a client trickling its headers or body cannot hold a socket forever.
