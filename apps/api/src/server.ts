@@ -49,7 +49,7 @@ export { DOCS_PATH };
 /** Everything the server is built from; main.ts creates these, tests pass their own. */
 export interface ServerDependencies {
   readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT' | 'ADMIN_TOKEN'> &
-    Omit<PlatformSettings, 'DB_CONNECT_TIMEOUT_MS' | 'DB_START_RETRY_MS' | 'SHUTDOWN_TIMEOUT_MS'>;
+    Omit<PlatformSettings, 'DB_START_RETRY_MS' | 'SHUTDOWN_TIMEOUT_MS'>;
   readonly logger: Logger;
   readonly readiness?: readonly ReadinessCheck[];
   /** Database and event bus; without them only the health routes exist. */

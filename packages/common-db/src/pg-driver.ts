@@ -45,8 +45,18 @@ export interface PoolOptions {
   readonly statementTimeoutMs?: number;
   /** `application_name` shown in pg_stat_activity. */
   readonly applicationName?: string;
-  /** Give up connecting after this many ms (default 5000). */
+  /**
+   * Give up getting a connection after this many ms (default 5000): connecting, or waiting for a
+   * free pooled one when all `max` are taken. Fails with `VSA_DB_CONNECTION_UNAVAILABLE`.
+   */
   readonly connectionTimeoutMs?: number;
+  /**
+   * Client-side `query_timeout` of `pg` in ms (default: none): stop waiting for a statement's
+   * answer after this long, even when the server cannot answer at all (stopped, network cut),
+   * which `statementTimeoutMs` cannot catch. Fails with `VSA_DB_QUERY_TIMEOUT`; the connection
+   * is discarded. Keep it above `statementTimeoutMs` so the server's own cancel comes first.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 /** First key of the two-key advisory lock that serializes migrators (second: hashtext(schema)). */
@@ -144,9 +154,15 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     idleTimeoutMillis: pool.idleTimeoutMs ?? 10_000,
     connectionTimeoutMillis: pool.connectionTimeoutMs ?? 5_000,
     ...(pool.statementTimeoutMs ? { statement_timeout: pool.statementTimeoutMs } : {}),
+    ...(pool.queryTimeoutMs ? { query_timeout: pool.queryTimeoutMs } : {}),
     ...(pool.applicationName ? { application_name: pool.applicationName } : {}),
   };
-  const { statement_timeout: _poolStatementTimeout, ...migrationConfig } = config;
+  // Migrations wait for another migrator's lock and may run long: neither timeout applies.
+  const {
+    statement_timeout: _poolStatementTimeout,
+    query_timeout: _poolQueryTimeout,
+    ...migrationConfig
+  } = config;
   const pgPool = new pg.Pool(config);
   // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the process.
   pgPool.on('error', (err) => logger?.warn({ err }, 'idle database connection failed'));
