@@ -48,7 +48,15 @@ export { DOCS_PATH };
 
 /** Everything the server is built from; main.ts creates these, tests pass their own. */
 export interface ServerDependencies {
-  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT' | 'ADMIN_TOKEN'> &
+  readonly settings: Pick<
+    ApiSettings,
+    | 'NODE_ENV'
+    | 'TRUST_PROXY'
+    | 'BODY_LIMIT'
+    | 'ADMIN_TOKEN'
+    | 'IDEMPOTENCY_KEY_TTL_MS'
+    | 'IDEMPOTENCY_KEY_SWEEP_INTERVAL_MS'
+  > &
     Omit<PlatformSettings, 'DB_START_RETRY_MS' | 'SHUTDOWN_TIMEOUT_MS'>;
   readonly logger: Logger;
   readonly readiness?: readonly ReadinessCheck[];
@@ -132,7 +140,15 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   // Slices: encapsulated plugins that get exactly what they touch.
   if (infrastructure) {
     const { db, bus } = infrastructure;
-    await app.register(ordersSlice, { prefix: '/orders', db, bus });
+    await app.register(ordersSlice, {
+      prefix: '/orders',
+      db,
+      bus,
+      idempotencyKeys: {
+        ttlMs: settings.IDEMPOTENCY_KEY_TTL_MS,
+        sweepIntervalMs: settings.IDEMPOTENCY_KEY_SWEEP_INTERVAL_MS,
+      },
+    });
     await app.register(inventorySlice, { prefix: '/inventory', db, bus });
     await app.register(shippingSlice, { prefix: '/shipments', db, bus });
     await app.register(adminSlice, { prefix: '/admin', bus, token: deps.settings.ADMIN_TOKEN });
