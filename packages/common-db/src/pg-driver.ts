@@ -146,6 +146,30 @@ interface Registration {
   readonly options: ListenOptions;
 }
 
+/**
+ * pg's `query_timeout` stops waiting, but the statement keeps running on the connection, and
+ * a pooled connection released without an error (Prisma's transactions do so) would queue the
+ * next statement behind it. Closing the socket makes the pool drop that connection.
+ */
+function discardOnQueryTimeout(client: pg.PoolClient): void {
+  const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const patched = (...args: unknown[]): unknown => {
+    const result = send(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (!(error instanceof Error) || error.message !== 'Query read timeout') return;
+        // Discarded on purpose: its 'error' event must not reach the process.
+        client.on('error', () => {});
+        (
+          client as unknown as { connection: { stream: { destroy(): void } } }
+        ).connection.stream.destroy();
+      });
+    }
+    return result;
+  };
+  (client as unknown as { query: typeof patched }).query = patched;
+}
+
 /** Creates the `pg` driver: one Pool, one dedicated LISTEN connection on demand. */
 export function createPgDriver(url: string, pool: PoolOptions, logger?: DatabaseLogger): Driver {
   const config: pg.PoolConfig = {
@@ -164,6 +188,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     ...migrationConfig
   } = config;
   const pgPool = new pg.Pool(config);
+  if (pool.queryTimeoutMs) pgPool.on('connect', discardOnQueryTimeout);
   // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the process.
   pgPool.on('error', (err) => logger?.warn({ err }, 'idle database connection failed'));
   let adapter: PrismaPg | undefined;

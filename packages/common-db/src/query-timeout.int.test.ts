@@ -1,6 +1,7 @@
 import { createServer, type Server, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, QueryTimeoutError } from './index.js';
+import { PrismaClient } from './test-support/generated/prisma/client.js';
 import { createTestPostgresUrl, testEngines } from './testing/index.js';
 
 /**
@@ -86,6 +87,21 @@ describe.runIf(testEngines().includes('postgres'))('pool.queryTimeoutMs (pg quer
         code: 'VSA_DB_QUERY_TIMEOUT',
       });
       expect(await db.sql`select 1 as one`).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('maps the timeout of a statement sent through Prisma (db.prisma and tx.prisma) the same way', async () => {
+    const db = await createDatabase({ url, PrismaClient, pool: { queryTimeoutMs: 200 } });
+    try {
+      await expect(db.prisma.$queryRaw`select pg_sleep(20)`).rejects.toMatchObject({
+        code: 'VSA_DB_QUERY_TIMEOUT',
+      });
+      await expect(
+        db.transaction(async (tx) => tx.prisma.$queryRaw`select pg_sleep(20)`),
+      ).rejects.toMatchObject({ code: 'VSA_DB_QUERY_TIMEOUT' });
+      expect(await db.prisma.$queryRaw`select 1 as one`).toEqual([{ one: 1 }]);
     } finally {
       await db.close();
     }
