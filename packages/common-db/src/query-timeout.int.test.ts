@@ -86,6 +86,9 @@ describe.runIf(testEngines().includes('postgres'))('pool.queryTimeoutMs (pg quer
       await expect(db.sql`select pg_sleep(20)`).rejects.toMatchObject({
         code: 'VSA_DB_QUERY_TIMEOUT',
       });
+      await expect(db.transaction(async (tx) => tx.sql`select pg_sleep(20)`)).rejects.toMatchObject(
+        { code: 'VSA_DB_QUERY_TIMEOUT' },
+      );
       expect(await db.sql`select 1 as one`).toEqual([{ one: 1 }]);
     } finally {
       await db.close();
