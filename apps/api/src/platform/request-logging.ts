@@ -17,7 +17,7 @@ export const childLoggerWithoutReqId: NonNullable<FastifyServerOptions['childLog
 
 /**
  * The request log lines, written from hooks that run inside the request's log context (so
- * they carry its ids), replacing Fastify's own (`disableRequestLogging: true`), which are
+ * they carry its ids), replacing Fastify's own (`new LogController({ disableRequestLogging: true })`), which are
  * written before any hook and would carry only `reqId`. Probes go at debug, the rest at info.
  * Register after the request-context plugin.
  */

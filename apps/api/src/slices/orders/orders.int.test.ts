@@ -4,6 +4,7 @@ import type { Infrastructure } from '../../infrastructure.js';
 import { type ApiServer, buildServer } from '../../server.js';
 import { createTestInfrastructure } from '../../test-infrastructure.js';
 import { captureLogger, testSettings } from '../../test-support.js';
+import { deleteExpiredIdempotencyKeys } from './idempotency-keys.js';
 
 describe.each(testEngines())('orders slice on %s', (engine) => {
   let infrastructure: Infrastructure;
@@ -138,6 +139,63 @@ describe.each(testEngines())('orders slice on %s', (engine) => {
       n: string;
     }>`select count(*) as n from "Order" where customer = 'idem'`;
     expect(rows[0]?.n).toBe('1');
+  });
+
+  /** Moves a key's first use `ms` into the past, as if that much time had gone by. */
+  async function ageKey(key: string, ms: number): Promise<void> {
+    await infrastructure.db.prisma.idempotencyKey.update({
+      where: { key },
+      data: { createdAt: new Date(Date.now() - ms) },
+    });
+  }
+
+  it('treats an Idempotency-Key older than IDEMPOTENCY_KEY_TTL_MS as new: another body places a new order', async () => {
+    const headers = { 'idempotency-key': 'key-expired-1' };
+    const payload = { customer: 'expiry', lines: [{ sku: 'A-1', quantity: 1 }] };
+    const first = await app.inject({ method: 'POST', url: '/orders', headers, payload });
+    expect(first.statusCode).toBe(201);
+    await ageKey('key-expired-1', testSettings.IDEMPOTENCY_KEY_TTL_MS + 60_000);
+
+    const otherBody = { ...payload, lines: [{ sku: 'A-1', quantity: 3 }] };
+    const second = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers,
+      payload: otherBody,
+    });
+    expect(second.statusCode).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    expect(second.json().id).not.toBe(first.json().id);
+    // The key now belongs to the second request: a retry of it replays its response.
+    const retry = await app.inject({ method: 'POST', url: '/orders', headers, payload: otherBody });
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(second.json());
+    // A key just inside its lifetime still refuses another body.
+    await ageKey('key-expired-1', testSettings.IDEMPOTENCY_KEY_TTL_MS - 60_000);
+    const reused = await app.inject({ method: 'POST', url: '/orders', headers, payload });
+    expect(reused.statusCode).toBe(422);
+  });
+
+  it('deletes expired Idempotency-Keys in batches off the request path, keeping live ones', async () => {
+    const ttl = testSettings.IDEMPOTENCY_KEY_TTL_MS;
+    for (const key of ['sweep-old-1', 'sweep-old-2', 'sweep-old-3', 'sweep-live']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/orders',
+        headers: { 'idempotency-key': key },
+        payload: { customer: 'sweep', lines: [{ sku: 'A-1', quantity: 1 }] },
+      });
+      expect(response.statusCode).toBe(201);
+    }
+    for (const key of ['sweep-old-1', 'sweep-old-2', 'sweep-old-3']) await ageKey(key, ttl + 1);
+    // Batches of two: the loop goes on until a short batch.
+    expect(await deleteExpiredIdempotencyKeys(infrastructure.db, ttl, 2)).toBeGreaterThanOrEqual(3);
+    const left = await infrastructure.db.prisma.idempotencyKey.findMany({
+      where: { key: { startsWith: 'sweep-' } },
+      select: { key: true },
+    });
+    expect(left.map((row) => row.key)).toEqual(['sweep-live']);
+    expect(await deleteExpiredIdempotencyKeys(infrastructure.db, ttl)).toBe(0);
   });
 
   it('makes one order of concurrent requests with one Idempotency-Key', async () => {
