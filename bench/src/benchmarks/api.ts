@@ -22,6 +22,8 @@ const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_API_ROUNDS ?? 2);
 const WARMUP_SECONDS = Number(process.env.BENCH_API_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 32);
+/** `load`, `startup` or both (default): what to run. */
+const PARTS = (process.env.BENCH_API_PARTS ?? 'load,startup').split(',');
 const ORDER_BODY = JSON.stringify({ customer: 'ada', lines: [{ sku: 'SKU-1', quantity: 2 }] });
 
 /** Environment of every API child: production mode, quiet logs, no rate limit. */
@@ -212,116 +214,8 @@ export default defineBenchmark({
   description:
     'apps/api vs bare Fastify (+pg): /health/live vs hello, POST /orders consumers off/on, PGlite start',
   async run(ctx) {
-    const [bareUrl, offUrl, onUrl] = await Promise.all([
-      migratedDatabase(ctx, 'bare'),
-      ctx.pg('off').then((db) => db.url),
-      ctx.pg('on').then((db) => db.url),
-    ]);
-    const ready = /LISTENING (\d+)/;
-    const bare = await spawnServer(ctx, BARE_SERVER, apiEnv({ DATABASE_URL: bareUrl }), ready);
-    const off = await spawnServer(
-      ctx,
-      API_SERVER,
-      apiEnv({ DATABASE_URL: offUrl, BENCH_CONSUMERS: 'off' }),
-      ready,
-    );
-    const on = await spawnServer(ctx, API_SERVER, apiEnv({ DATABASE_URL: onUrl }), ready);
-
-    const lags: number[] = [];
-    const drains: number[] = [];
-    const runs: [string, number, string, 'GET' | 'POST'][] = [
-      ['hello', bare.port, '/hello', 'GET'],
-      ['health', off.port, '/health/live', 'GET'],
-      ['bare POST', bare.port, '/orders', 'POST'],
-      ['api POST off', off.port, '/orders', 'POST'],
-      ['api POST on', on.port, '/orders', 'POST'],
-    ];
-    // Warm-up (JIT, plan caches, pools), untimed.
-    for (const [, port, path, method] of runs) await load(port, path, method, WARMUP_SECONDS);
-    await drain(onUrl);
-
-    const figures = await ctx.sample(
-      'round',
-      async (run) => {
-        const values: Record<string, number> = {};
-        for (const [name, port, path, method] of runs) {
-          ctx.log(`  round ${run}: ${name} ${SECONDS}s`);
-          const result = await load(port, path, method, SECONDS);
-          values[`${name} req/s`] = result.rps;
-          values[`${name} p50`] = result.p50;
-          values[`${name} p99`] = result.p99;
-          if (name === 'api POST on') {
-            const drained = await drain(onUrl);
-            lags.push(drained.lagAtEnd);
-            drains.push(drained.drainMs);
-          }
-        }
-        return values;
-      },
-      {
-        runs: ROUNDS,
-        unit: Object.fromEntries(
-          runs.flatMap(([name]) => [
-            [`${name} req/s`, 'req/s'],
-            [`${name} p50`, 'ms'],
-            [`${name} p99`, 'ms'],
-          ]),
-        ),
-      },
-    );
-    const f = (key: string) => {
-      const figure = figures[key];
-      if (figure === undefined) throw new Error(`missing figure ${key}`);
-      return figure;
-    };
-    const health = ctx.ratio('health/live / hello', f('health req/s'), f('hello req/s'));
-    const offRatio = ctx.ratio(
-      'POST /orders consumers off / bare',
-      f('api POST off req/s'),
-      f('bare POST req/s'),
-    );
-    const onRatio = ctx.ratio(
-      'POST /orders consumers on / bare',
-      f('api POST on req/s'),
-      f('bare POST req/s'),
-    );
-    const p99Ratio = ctx.ratio(
-      'POST /orders p99 (off) / bare p99',
-      f('api POST off p99'),
-      f('bare POST p99'),
-    );
-    ctx.target('health/live ≥ 0.8× hello', health, 0.8, 'atLeast', { tolerance: 0.15 });
-    ctx.target('POST /orders off ≥ 0.6× bare', offRatio, 0.6, 'atLeast', { tolerance: 0.15 });
-    ctx.target('POST /orders on ≥ 0.5× bare', onRatio, 0.5, 'atLeast', { tolerance: 0.15 });
-    ctx.target('POST /orders p99 ≤ 2× bare', p99Ratio, 2, 'atMost', { tolerance: 0.15 });
-    ctx.figure('consumer lag at end of round (max)', Math.max(...lags), 'events');
-    ctx.figure('drain to lag 0 (max)', Math.max(...drains), 'ms');
-    await Promise.all([stopServer(bare.process), stopServer(off.process), stopServer(on.process)]);
-
-    // Start-up on PGlite: one cold start (initdb + migrations), then warm restarts.
-    const dataDir = await mkdtemp(join(tmpdir(), 'vsa-bench-api-pglite-'));
-    ctx.onCleanup(() => rm(dataDir, { recursive: true, force: true }));
-    ctx.log('  PGlite cold start');
-    const cold = await pgliteStart(ctx, dataDir);
-    ctx.figure('PGlite cold start to first 200', cold.ms, 'ms');
-    const warm: { ms: number; rss: number }[] = [];
-    for (let i = 0; i < Math.max(2, ROUNDS); i++) {
-      ctx.log(`  PGlite warm start ${i + 1}`);
-      warm.push(await pgliteStart(ctx, dataDir));
-    }
-    const warmMs = summarize(warm.map((w) => w.ms));
-    const warmRss = summarize(warm.map((w) => w.rss));
-    const warmFigure = ctx.figure('PGlite warm start to first 200', warmMs.median, 'ms');
-    Object.assign(warmFigure, { min: warmMs.min, max: warmMs.max, runs: warm.map((w) => w.ms) });
-    const rssFigure = ctx.figure('PGlite RSS after warm start', warmRss.median, 'MiB');
-    Object.assign(rssFigure, {
-      min: warmRss.min,
-      max: warmRss.max,
-      runs: warm.map((w) => w.rss),
-    });
-    ctx.target('PGlite warm start ≤ 2000 ms', warmFigure, 2000, 'atMost');
-    ctx.target('PGlite RSS after start ≤ 300 MiB', rssFigure, 300, 'atMost');
-
+    if (PARTS.includes('load')) await measureLoad(ctx);
+    if (PARTS.includes('startup')) await measureStartup(ctx);
     ctx.note(
       `autocannon ${CONNECTIONS} connections, ${SECONDS}s rounds × ${ROUNDS} (+${WARMUP_SECONDS}s warm-up per route), loopback; servers are child processes on the same 2 cores; NODE_ENV=production, LOG_LEVEL=warn, rate limit off.`,
     );
@@ -333,3 +227,117 @@ export default defineBenchmark({
     );
   },
 });
+
+async function measureLoad(ctx: BenchContext): Promise<void> {
+  const [bareUrl, offUrl, onUrl] = await Promise.all([
+    migratedDatabase(ctx, 'bare'),
+    ctx.pg('off').then((db) => db.url),
+    ctx.pg('on').then((db) => db.url),
+  ]);
+  const ready = /LISTENING (\d+)/;
+  const bare = await spawnServer(ctx, BARE_SERVER, apiEnv({ DATABASE_URL: bareUrl }), ready);
+  const off = await spawnServer(
+    ctx,
+    API_SERVER,
+    apiEnv({ DATABASE_URL: offUrl, BENCH_CONSUMERS: 'off' }),
+    ready,
+  );
+  const on = await spawnServer(ctx, API_SERVER, apiEnv({ DATABASE_URL: onUrl }), ready);
+
+  const lags: number[] = [];
+  const drains: number[] = [];
+  const runs: [string, number, string, 'GET' | 'POST'][] = [
+    ['hello', bare.port, '/hello', 'GET'],
+    ['health', off.port, '/health/live', 'GET'],
+    ['bare POST', bare.port, '/orders', 'POST'],
+    ['api POST off', off.port, '/orders', 'POST'],
+    ['api POST on', on.port, '/orders', 'POST'],
+  ];
+  // Warm-up (JIT, plan caches, pools), untimed.
+  for (const [, port, path, method] of runs) await load(port, path, method, WARMUP_SECONDS);
+  await drain(onUrl);
+
+  const figures = await ctx.sample(
+    'round',
+    async (run) => {
+      const values: Record<string, number> = {};
+      for (const [name, port, path, method] of runs) {
+        ctx.log(`  round ${run}: ${name} ${SECONDS}s`);
+        const result = await load(port, path, method, SECONDS);
+        values[`${name} req/s`] = result.rps;
+        values[`${name} p50`] = result.p50;
+        values[`${name} p99`] = result.p99;
+        if (name === 'api POST on') {
+          const drained = await drain(onUrl);
+          lags.push(drained.lagAtEnd);
+          drains.push(drained.drainMs);
+        }
+      }
+      return values;
+    },
+    {
+      runs: ROUNDS,
+      unit: Object.fromEntries(
+        runs.flatMap(([name]) => [
+          [`${name} req/s`, 'req/s'],
+          [`${name} p50`, 'ms'],
+          [`${name} p99`, 'ms'],
+        ]),
+      ),
+    },
+  );
+  const f = (key: string) => {
+    const figure = figures[key];
+    if (figure === undefined) throw new Error(`missing figure ${key}`);
+    return figure;
+  };
+  const health = ctx.ratio('health/live / hello', f('health req/s'), f('hello req/s'));
+  const offRatio = ctx.ratio(
+    'POST /orders consumers off / bare',
+    f('api POST off req/s'),
+    f('bare POST req/s'),
+  );
+  const onRatio = ctx.ratio(
+    'POST /orders consumers on / bare',
+    f('api POST on req/s'),
+    f('bare POST req/s'),
+  );
+  const p99Ratio = ctx.ratio(
+    'POST /orders p99 (off) / bare p99',
+    f('api POST off p99'),
+    f('bare POST p99'),
+  );
+  ctx.target('health/live ≥ 0.8× hello', health, 0.8, 'atLeast', { tolerance: 0.15 });
+  ctx.target('POST /orders off ≥ 0.6× bare', offRatio, 0.6, 'atLeast', { tolerance: 0.15 });
+  ctx.target('POST /orders on ≥ 0.5× bare', onRatio, 0.5, 'atLeast', { tolerance: 0.15 });
+  ctx.target('POST /orders p99 ≤ 2× bare', p99Ratio, 2, 'atMost', { tolerance: 0.15 });
+  ctx.figure('consumer lag at end of round (max)', Math.max(...lags), 'events');
+  ctx.figure('drain to lag 0 (max)', Math.max(...drains), 'ms');
+  await Promise.all([stopServer(bare.process), stopServer(off.process), stopServer(on.process)]);
+}
+
+async function measureStartup(ctx: BenchContext): Promise<void> {
+  // Start-up on PGlite: one cold start (initdb + migrations), then warm restarts.
+  const dataDir = await mkdtemp(join(tmpdir(), 'vsa-bench-api-pglite-'));
+  ctx.onCleanup(() => rm(dataDir, { recursive: true, force: true }));
+  ctx.log('  PGlite cold start');
+  const cold = await pgliteStart(ctx, dataDir);
+  ctx.figure('PGlite cold start to first 200', cold.ms, 'ms');
+  const warm: { ms: number; rss: number }[] = [];
+  for (let i = 0; i < Math.max(2, ROUNDS); i++) {
+    ctx.log(`  PGlite warm start ${i + 1}`);
+    warm.push(await pgliteStart(ctx, dataDir));
+  }
+  const warmMs = summarize(warm.map((w) => w.ms));
+  const warmRss = summarize(warm.map((w) => w.rss));
+  const warmFigure = ctx.figure('PGlite warm start to first 200', warmMs.median, 'ms');
+  Object.assign(warmFigure, { min: warmMs.min, max: warmMs.max, runs: warm.map((w) => w.ms) });
+  const rssFigure = ctx.figure('PGlite RSS after warm start', warmRss.median, 'MiB');
+  Object.assign(rssFigure, {
+    min: warmRss.min,
+    max: warmRss.max,
+    runs: warm.map((w) => w.rss),
+  });
+  ctx.target('PGlite warm start ≤ 2000 ms', warmFigure, 2000, 'atMost');
+  ctx.target('PGlite RSS after start ≤ 300 MiB', rssFigure, 300, 'atMost');
+}
