@@ -59,6 +59,13 @@ export function loadSchemaEngine(): Promise<EngineModule> {
   return loading;
 }
 
+let engineStarts = 0;
+
+/** How many engines this process started (a test checks an up-to-date run starts none). @internal */
+export function schemaEngineStarts(): number {
+  return engineStarts;
+}
+
 /** A schema engine over `adapter`, with the log lines it wrote. */
 export interface EngineHandle {
   readonly engine: SchemaEngine;
@@ -71,6 +78,7 @@ export async function startEngine(
   datamodel = 'datasource db {\n  provider = "postgresql"\n}\n',
 ): Promise<EngineHandle> {
   const bg = await loadSchemaEngine();
+  engineStarts++;
   const logs: string[] = [];
   const engine = await bg.SchemaEngine.new(
     { datamodels: [['schema.prisma', datamodel]] },

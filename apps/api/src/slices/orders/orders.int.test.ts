@@ -1,4 +1,5 @@
 import { testEngines } from '@vsa/common-db/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Infrastructure } from '../../infrastructure.js';
 import { type ApiServer, buildServer } from '../../server.js';
@@ -67,6 +68,48 @@ describe.each(testEngines())('orders slice on %s', (engine) => {
       metadata: { correlationId: 'req-order-1' },
     });
   });
+
+  it.skipIf(engine !== 'postgres')(
+    'writes the order and its lines with two INSERTs and reads nothing back',
+    async () => {
+      // A driver hook, not a mock: every statement still runs; this only records the text.
+      const statements: string[] = [];
+      const query = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const first = args[0];
+        statements.push(
+          typeof first === 'string' ? first : String((first as { text?: string })?.text),
+        );
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      let response: Awaited<ReturnType<typeof app.inject>>;
+      try {
+        response = await app.inject({
+          method: 'POST',
+          url: '/orders',
+          payload: {
+            customer: 'grace',
+            lines: [
+              { sku: 'B-2', quantity: 1 },
+              { sku: 'A-1', quantity: 2 },
+            ],
+          },
+        });
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+      expect(response.statusCode).toBe(201);
+      expect(response.json().lines).toEqual([
+        { sku: 'A-1', quantity: 2 },
+        { sku: 'B-2', quantity: 1 },
+      ]);
+      const orderTables = statements.filter((sql) => /"public"\."(Order|OrderLine)"/.test(sql));
+      expect(orderTables.filter((sql) => /^\s*select/i.test(sql))).toEqual([]);
+      expect(orderTables.filter((sql) => /^\s*insert/i.test(sql))).toHaveLength(2);
+      const fetched = await app.inject({ method: 'GET', url: `/orders/${response.json().id}` });
+      expect({ ...fetched.json(), status: 'placed' }).toEqual(response.json());
+    },
+  );
 
   it('rejects a bad body with a 400 problem listing every field, and writes nothing', async () => {
     const before = (await orderEvents()).length;
