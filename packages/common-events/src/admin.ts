@@ -1,6 +1,7 @@
 // Operator functions (dead letters, redrive, reset, prune, status, installation) and the
 // building blocks under the bus (reads, buffer, ticker, cursors, executors, ids), with the
-// errors they throw. An application's own code needs the root entry point only.
+// errors they throw, and the metrics recorder interface an app wires to its metrics library.
+// An application's own code needs the root entry point only.
 export type {
   AsyncApiDocument,
   AsyncApiInfo,
@@ -75,6 +76,7 @@ export { installEventStore } from './install.js';
 export type { EventBusLogger } from './logger.js';
 export { migrationSet } from './migration-set.js';
 export { type EventMigration, eventMigrations } from './migrations/index.js';
+export type { EventBusMetrics, HandlerLabels, PoolUsageSample } from './observability/metrics.js';
 export {
   createEventBuffer,
   type EventBuffer,

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type {
   ApplyMigrationsResult,
   Database,
@@ -12,15 +13,18 @@ import { type BusConsumers, createBusConsumers } from './consumer/bus-consumers.
 import { type SubscribeOptions, validateLogger } from './consumer/options.js';
 import type { PublishedEvent } from './envelope.js';
 import { InvalidArgumentError } from './errors.js';
-import type { EventExecutor } from './executor.js';
+import { type EventExecutor, toQueryable } from './executor.js';
 import { installEventStore } from './install.js';
 import type { EventBusLogger } from './logger.js';
+import { type EventBusMetrics, validateMetrics } from './observability/metrics.js';
+import { sampleBusMetrics } from './observability/sample.js';
+import { resolveTracer } from './observability/tracing.js';
 import {
   createEventBuffer,
   type EventBuffer,
   type EventBufferOptions,
 } from './publish/event-buffer.js';
-import { publishEvent } from './publish/publish-event.js';
+import { publishTraced } from './publish/publish-event.js';
 import {
   type EventPage,
   getEventsByChannel,
@@ -50,6 +54,16 @@ export interface EventBusOptions<D extends AnyEventDefinition, Client = unknown>
    * false` makes every consumer of this process poll only, e.g. behind PgBouncer.
    */
   readonly consumers?: Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
+  /**
+   * Where to report counters, durations and sampled gauges (see `EventBusMetrics`); the app
+   * wires it to its metrics library. Default: nothing is recorded.
+   */
+  readonly metrics?: EventBusMetrics;
+  /**
+   * OpenTelemetry tracer of the publish and delivery spans. Default: the global provider's
+   * `@vsa/common-events` tracer, a no-op until an SDK is registered.
+   */
+  readonly tracer?: Tracer;
 }
 
 /** Options of `bus.publish`. */
@@ -97,6 +111,13 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition, Cli
     channel: D['channel'],
     options?: Omit<ReadOptions, 'schema' | 'catalog'>,
   ): Promise<EventPage>;
+  /**
+   * Reports the sampled gauges to `metrics`: lag in events and seconds per group and
+   * partition, age of the oldest transaction holding events back, buffer depth and pool
+   * usage. One status query (see `getConsumerStatus`); call it when metrics are scraped.
+   * Does nothing without `metrics`.
+   */
+  sampleMetrics(): Promise<void>;
   /** Starts the ticker (takes one tick at once). */
   start(): Promise<void>;
   /** Flushes and closes the buffer, stops the ticker. Call before `db.close()`. */
@@ -112,6 +133,8 @@ const busOptionKeys = z.strictObject({
   tickIntervalMs: z.unknown().optional(),
   buffer: z.unknown().optional(),
   consumers: z.unknown().optional(),
+  metrics: z.unknown().optional(),
+  tracer: z.unknown().optional(),
 });
 
 function consumerDefaults(value: unknown): Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'> {
@@ -166,6 +189,8 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     throw new InvalidArgumentError('createEventBus: catalog must come from defineCatalog([...]).');
   }
   const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const metrics = validateMetrics(options.metrics, 'createEventBus: metrics');
+  const tracer = resolveTracer(options.tracer, 'createEventBus: tracer');
   const ticker = createTicker({
     db,
     schema,
@@ -178,6 +203,7 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     schema,
     catalog,
     onCommit: () => ticker.signal(),
+    ...(metrics === undefined ? {} : { metrics }),
   });
   const consumers = createBusConsumers<Client>({
     db,
@@ -185,6 +211,8 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     catalog,
     ticker,
     logger,
+    metrics,
+    tracer,
     defaults: consumerDefaults(options.consumers),
   });
   // Transactions opened by bus.transaction: their commit is observed, no need to watch.
@@ -195,11 +223,15 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     events: EventOf<D> | readonly EventOf<D>[],
     publishOptions: BusPublishOptions = {},
   ): Promise<PublishedEvent | PublishedEvent[]> {
-    const result = await publishEvent(tx, events as never, {
+    toQueryable(tx); // fail on an unsupported executor before validating anything
+    const published = await publishTraced(tx, events, {
       schema,
       catalog,
-      ...(publishOptions.lockKeys === undefined ? {} : { lockKeys: publishOptions.lockKeys }),
+      lockKeys: publishOptions.lockKeys === true,
+      tracer,
+      metrics,
     });
+    const result = Array.isArray(events) ? published : published[0];
     if (tx === db)
       ticker.signal(); // auto-commit: durable already
     else if (!observed.has(tx)) ticker.watch();
@@ -233,6 +265,9 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
         catalog,
         tick: readOptions.tick ?? !ticker.running,
       });
+    },
+    async sampleMetrics() {
+      if (metrics !== undefined) await sampleBusMetrics(db, schema, buffer, metrics);
     },
     async start() {
       ticker.start();

@@ -1,6 +1,8 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Database } from '@vsa/common-db';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { EventBusLogger } from '../logger.js';
+import type { EventBusMetrics } from '../observability/metrics.js';
 import type { Ticker } from '../ticker/ticker.js';
 import {
   type DeadLetter,
@@ -44,6 +46,8 @@ export function createBusConsumers<Client = unknown>(context: {
   readonly catalog: EventCatalog;
   readonly ticker: Ticker;
   readonly logger: EventBusLogger | undefined;
+  readonly metrics: EventBusMetrics | undefined;
+  readonly tracer: Tracer;
   /** Subscribe options every subscription gets unless it gives its own. */
   readonly defaults?: Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
 }): BusConsumers<Client> {
@@ -54,11 +58,14 @@ export function createBusConsumers<Client = unknown>(context: {
       // `??`, not spreads: an option given as undefined keeps the bus default (a spread
       // would replace it with undefined, e.g. turn EVENTS_LISTEN=false back into listening).
       const logger = options.logger ?? context.logger;
+      const metrics = options.metrics ?? context.metrics;
       const listen = options.listen ?? context.defaults?.listen;
       const pollIntervalMs = options.pollIntervalMs ?? context.defaults?.pollIntervalMs;
       const consumer = subscribe(db, {
         ...options,
         ...(logger === undefined ? {} : { logger }),
+        ...(metrics === undefined ? {} : { metrics }),
+        tracer: options.tracer ?? context.tracer,
         ...(listen === undefined ? {} : { listen }),
         ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
         schema,

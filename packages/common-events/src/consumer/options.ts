@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Transaction } from '@vsa/common-db';
 import { parseOptions } from '@vsa/common-errors';
 import { z } from 'zod';
@@ -5,6 +6,8 @@ import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { StoredEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { EventBusLogger } from '../logger.js';
+import { type EventBusMetrics, validateMetrics } from '../observability/metrics.js';
+import { resolveTracer } from '../observability/tracing.js';
 import { decodeCursor } from '../read/cursor.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import type { Ticker } from '../ticker/ticker.js';
@@ -93,6 +96,10 @@ export interface SubscribeOptionsBase {
   /** The in-process ticker: its ticks wake the consumer without a NOTIFY round trip. */
   readonly ticker?: Ticker;
   readonly logger?: EventBusLogger;
+  /** Where to report handled, failed, retried and dead-lettered events (see `EventBusMetrics`). */
+  readonly metrics?: EventBusMetrics;
+  /** Tracer of the delivery spans (default: the global provider's `@vsa/common-events` tracer). */
+  readonly tracer?: Tracer;
 }
 
 /** A consumer whose handler runs outside any transaction: the position advances after it returns. */
@@ -142,6 +149,8 @@ export interface ResolvedSubscribeOptions {
   readonly catalog: EventCatalog | undefined;
   readonly ticker: Ticker | undefined;
   readonly logger: EventBusLogger | undefined;
+  readonly metrics: EventBusMetrics | undefined;
+  readonly tracer: Tracer;
 }
 
 const NAME = /^[\w.:@/-]{1,200}$/;
@@ -267,6 +276,8 @@ const subscribeOptionsSchema = z.strictObject({
   catalog: checked(validateCatalog),
   ticker: checked(validateTicker),
   logger: checked((v) => validateLogger(v)),
+  metrics: checked((v) => validateMetrics(v)),
+  tracer: checked((v) => resolveTracer(v)),
 });
 
 /**

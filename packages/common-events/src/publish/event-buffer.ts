@@ -3,6 +3,7 @@ import type { EventEnvelope, PublishedEvent } from '../envelope.js';
 import { EventBufferClosedError, EventBufferFlushError, InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, toQueryable } from '../executor.js';
 import { keyHash } from '../ids.js';
+import { countPublished, type EventBusMetrics, validateMetrics } from '../observability/metrics.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { insertEvents, prepareEvents } from './publish-event.js';
 
@@ -31,6 +32,11 @@ export interface EventBufferOptions {
    * keys. `maxPending` is shared out between the lanes.
    */
   readonly lanes?: number;
+  /**
+   * Where to report each batch written (`bufferFlushed`: size, seconds, ok) and the events
+   * published (`published`, after commit). See `EventBusMetrics`.
+   */
+  readonly metrics?: EventBusMetrics;
 }
 
 /** Batches events written outside a business transaction. */
@@ -130,6 +136,7 @@ function createLane(options: EventBufferOptions): EventBuffer {
     );
   }
   const catalog = options.catalog;
+  const metrics = validateMetrics(options.metrics, 'createEventBuffer: metrics');
 
   const queue: Entry[] = [];
   let head = 0; // queue[head..] are waiting; compacted lazily
@@ -234,6 +241,7 @@ function createLane(options: EventBufferOptions): EventBuffer {
   async function write(batch: Entry[]): Promise<void> {
     let published: PublishedEvent[] | null = null;
     let failure: unknown = null;
+    const started = metrics === undefined ? 0 : performance.now();
     try {
       published = await insertEvents(
         db,
@@ -245,6 +253,18 @@ function createLane(options: EventBufferOptions): EventBuffer {
       failure = error;
     }
     const lastNo = (batch[batch.length - 1] as Entry).no;
+    if (metrics !== undefined) {
+      try {
+        metrics.bufferFlushed?.(
+          batch.length,
+          (performance.now() - started) / 1000,
+          published !== null,
+        );
+        if (published !== null) countPublished(metrics, published);
+      } catch {
+        // A faulty recorder must not fail published events.
+      }
+    }
     if (published !== null) {
       for (let i = 0; i < batch.length; i++)
         settle(batch[i] as Entry, published[i] as PublishedEvent, null);

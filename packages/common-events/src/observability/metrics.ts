@@ -1,0 +1,126 @@
+import { InvalidArgumentError } from '../errors.js';
+
+/** Labels of one handler call. */
+export interface HandlerLabels {
+  readonly group: string;
+  readonly channel: string;
+  readonly type: string;
+}
+
+/** Connections of a database pool at one moment (see `Database.poolUsage`). */
+export interface PoolUsageSample {
+  /** Most connections the pool opens. */
+  readonly max: number;
+  /** Connections open now (idle + in use). */
+  readonly total: number;
+  readonly idle: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+}
+
+/**
+ * Where the bus reports what it does, for an app to forward to its metrics library
+ * (prom-client, OpenTelemetry metrics, StatsD). Every method is optional and called
+ * synchronously on the hot path: keep them to a counter increment or a histogram observe.
+ * Counters are reported as they happen; the gauges (lag, oldest transaction, buffer depth,
+ * pool) when `bus.sampleMetrics()` runs, typically once per scrape. Without `metrics` the bus
+ * calls nothing and measures nothing extra.
+ *
+ * @example
+ * const published = new promClient.Counter({ name: 'events_published_total', help: '…', labelNames: ['channel', 'type'] });
+ * createEventBus({ db, catalog, metrics: { published: (channel, type, n) => published.inc({ channel, type }, n) } });
+ */
+export interface EventBusMetrics {
+  /** `count` events of `type` inserted on `channel` (in a transaction, counted at insert). */
+  published?(channel: string, type: string, count: number): void;
+  /** A handler call returned after `seconds`. */
+  handled?(labels: HandlerLabels, seconds: number): void;
+  /** A handler call threw after `seconds`. */
+  failed?(labels: HandlerLabels, seconds: number): void;
+  /** A failed event was scheduled for another attempt. */
+  retried?(group: string, channel: string): void;
+  /** An event ran out of attempts and was stored as a dead letter. */
+  deadLettered?(group: string, channel: string): void;
+  /** The event buffer wrote a batch of `events` in `seconds` (`ok` false: the batch failed). */
+  bufferFlushed?(events: number, seconds: number, ok: boolean): void;
+  /** Sampled: events not yet processed by a group's partition, and the lag in seconds. */
+  consumerLag?(
+    group: string,
+    channel: string,
+    partition: number,
+    events: number,
+    seconds: number,
+  ): void;
+  /** Sampled: age in seconds of the oldest open transaction holding events back (0: none). */
+  oldestTransactionAge?(seconds: number): void;
+  /** Sampled: events the buffer holds (queued, in flight, waiting for room). */
+  bufferDepth?(events: number): void;
+  /** Sampled: the database pool (not reported on PGlite, which has one connection). */
+  poolUsage?(usage: PoolUsageSample): void;
+}
+
+const METHODS = [
+  'published',
+  'handled',
+  'failed',
+  'retried',
+  'deadLettered',
+  'bufferFlushed',
+  'consumerLag',
+  'oldestTransactionAge',
+  'bufferDepth',
+  'poolUsage',
+] as const;
+
+/**
+ * Checks a `metrics` option: an object whose known keys are functions. Unknown keys are
+ * refused, so a misspelt method does not silently record nothing. @internal
+ */
+export function validateMetrics(value: unknown, what = 'metrics'): EventBusMetrics | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError(
+      `${what} must be an object of recorder functions (${METHODS.join(', ')}).`,
+    );
+  }
+  for (const [key, fn] of Object.entries(value)) {
+    if (!(METHODS as readonly string[]).includes(key)) {
+      throw new InvalidArgumentError(
+        `${what}: unknown method ${key}; the bus reports ${METHODS.join(', ')}.`,
+      );
+    }
+    if (fn !== undefined && typeof fn !== 'function') {
+      throw new InvalidArgumentError(`${what}.${key} must be a function.`);
+    }
+  }
+  return value as EventBusMetrics;
+}
+
+/** One published event as counted: duplicates (idempotency key seen before) are not. */
+interface Counted {
+  readonly channel: string;
+  readonly type: string;
+  readonly duplicate?: boolean;
+}
+
+/** Reports `events` as published, one call per run of one (channel, type). @internal */
+export function countPublished(
+  metrics: EventBusMetrics | undefined,
+  events: readonly Counted[],
+): void {
+  const record = metrics?.published;
+  if (record === undefined) return;
+  // Batches are mostly one channel and type: count runs instead of building a map.
+  let run: Counted | undefined;
+  let n = 0;
+  for (const e of events) {
+    if (e.duplicate === true) continue;
+    if (run !== undefined && e.channel === run.channel && e.type === run.type) n++;
+    else {
+      if (run !== undefined) record.call(metrics, run.channel, run.type, n);
+      run = e;
+      n = 1;
+    }
+  }
+  if (run !== undefined) record.call(metrics, run.channel, run.type, n);
+}
