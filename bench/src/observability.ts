@@ -1,0 +1,304 @@
+import { performance } from 'node:perf_hooks';
+import { context, INVALID_SPAN_CONTEXT, type Span, type Tracer, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import type { Database } from '@vsa/common-db';
+import {
+  createEventBus,
+  defineCatalog,
+  defineEvent,
+  type EventEnvelope,
+  subscribe,
+} from '@vsa/common-events';
+import { type EventBusMetrics, uuidv7 } from '@vsa/common-events/admin';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { z } from 'zod';
+import type { BenchContext, Figure } from './harness.js';
+import { EVENT_TYPES } from './payloads.js';
+
+/**
+ * The prom-client recorders the API wires (apps/api/src/platform/metrics.ts, the hot-path
+ * ones): a counter increment and a histogram observe per event, with labels.
+ */
+export function promMetrics(): EventBusMetrics {
+  const registers = [new Registry()];
+  const published = new Counter({
+    name: 'published',
+    help: 'h',
+    labelNames: ['channel', 'type'],
+    registers,
+  });
+  const handled = new Counter({
+    name: 'handled',
+    help: 'h',
+    labelNames: ['group', 'channel', 'type'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'duration',
+    help: 'h',
+    labelNames: ['group', 'channel', 'outcome'],
+    registers,
+  });
+  const flush = new Histogram({ name: 'flush', help: 'h', labelNames: ['outcome'], registers });
+  return {
+    published: (channel, type, n) => published.inc({ channel, type }, n),
+    handled: ({ group, channel, type }, seconds) => {
+      handled.inc({ group, channel, type });
+      duration.observe({ group, channel, outcome: 'ok' }, seconds);
+    },
+    bufferFlushed: (_n, seconds, ok) => flush.observe({ outcome: ok ? 'ok' : 'error' }, seconds),
+  };
+}
+
+/**
+ * The least a tracer can cost: one shared non-recording span, no allocation. The "without"
+ * side of the pairs: what remains of the instrumentation points (a context object per
+ * delivery) is the floor, the rest is what metrics and the global no-op tracer add.
+ */
+export const BARE_TRACER: Tracer = (() => {
+  const span: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+  const startSpan = () => span;
+  return {
+    startSpan,
+    startActiveSpan: ((_name: string, ...rest: unknown[]) =>
+      (rest[rest.length - 1] as (s: Span) => unknown)(span)) as Tracer['startActiveSpan'],
+  };
+})();
+
+/** An SDK as an app registers it (tracer provider, AsyncLocalStorage context), in memory. */
+function startSdk(): { tracer: Tracer; reset(): void; stop(): Promise<void> } {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const manager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(manager);
+  return {
+    tracer: provider.getTracer('bench'),
+    reset: () => exporter.reset(),
+    async stop() {
+      await provider.shutdown();
+      manager.disable();
+      context.disable();
+    },
+  };
+}
+
+/** The channel of the pairs: a catalog names each type on one channel only. */
+const CHANNEL = 'orders';
+
+const catalog = defineCatalog(
+  EVENT_TYPES.map((type) =>
+    defineEvent({ channel: CHANNEL, type, version: 1, payload: z.record(z.string(), z.unknown()) }),
+  ),
+);
+
+type Variant = 'bare' | 'wired' | 'sdk';
+
+/** Per-round ratios of the pairs, printed, with the 3 % target on the no-SDK ones. */
+function report(
+  ctx: BenchContext,
+  what: string,
+  noSdk: Record<string, Figure>,
+  withSdk: Record<string, Figure>,
+): void {
+  const r = ctx.ratio(
+    `${what}: metrics + tracing wired, no SDK / without`,
+    noSdk.wired as Figure,
+    noSdk.bare as Figure,
+  );
+  ctx.target(`${what}: wired, no SDK >= 0.97x without`, r, 0.97, 'atLeast');
+  ctx.ratio(
+    `${what}: SDK + in-memory exporter / without`,
+    withSdk.sdk as Figure,
+    withSdk.bare as Figure,
+  );
+}
+
+/**
+ * Publish with and without metrics and tracing, in the same rounds: one event per
+ * `bus.transaction` (a span per publish) and the event buffer (a flush metric per batch).
+ */
+export async function publishObservability(
+  ctx: BenchContext,
+  db: Database<unknown>,
+  schema: string,
+  input: readonly EventEnvelope[],
+  transactions = 2000,
+): Promise<void> {
+  const events = input.map((e) => ({ ...e, channel: CHANNEL }));
+  const buses = (sdk?: Tracer) => ({
+    bare: createEventBus({ db, catalog, schema, tracer: BARE_TRACER }),
+    wired: createEventBus({ db, catalog, schema, metrics: promMetrics() }),
+    ...(sdk === undefined
+      ? {}
+      : { sdk: createEventBus({ db, catalog, schema, metrics: promMetrics(), tracer: sdk }) }),
+  });
+  const run = async (given: Variant[], round: number, sdk?: Tracer) => {
+    // Alternate which side goes first, round by round: warm caches favour neither.
+    const variants = round % 2 === 0 ? given : [...given].reverse();
+    const bus = buses(sdk);
+    const single = events.slice(0, transactions);
+    const ms: Record<string, number> = {};
+    await db.query(`truncate ${schema}.events restart identity`);
+    // One transaction of each variant in turn: drift on the shared machine hits all alike.
+    for (const e of single) {
+      for (const v of variants) {
+        const b = bus[v as 'bare'];
+        const t0 = performance.now();
+        await b.transaction((tx) => b.publish(tx, { ...e, id: uuidv7() } as never));
+        ms[`tx ${v}`] = (ms[`tx ${v}`] ?? 0) + performance.now() - t0;
+      }
+    }
+    for (const v of variants) {
+      const b = bus[v as 'bare'];
+      const t0 = performance.now();
+      await Promise.all(events.map((e) => b.buffer.publish({ ...e, id: uuidv7() })));
+      await b.buffer.flush();
+      ms[`buffer ${v}`] = performance.now() - t0;
+    }
+    await Promise.all(Object.values(bus).map((b) => b.stop()));
+    const out: Record<string, number> = {};
+    for (const v of variants) {
+      out[`tx ${v}`] = (single.length / (ms[`tx ${v}`] as number)) * 1000;
+      out[`buffer ${v}`] = (events.length / (ms[`buffer ${v}`] as number)) * 1000;
+    }
+    return out;
+  };
+  const noSdk = await ctx.sample(
+    'publish observability, no SDK',
+    (round) => run(['bare', 'wired'], round),
+    {
+      unit: 'events/s',
+      warmup: 1,
+    },
+  );
+  const sdk = startSdk();
+  let withSdk: Record<string, Figure>;
+  try {
+    withSdk = await ctx.sample(
+      'publish observability, SDK',
+      async (round) => {
+        const out = await run(['bare', 'sdk'], round, sdk.tracer);
+        sdk.reset();
+        return out;
+      },
+      { unit: 'events/s', warmup: 1 },
+    );
+  } finally {
+    await sdk.stop();
+  }
+  for (const kind of ['tx', 'buffer'] as const) {
+    report(
+      ctx,
+      kind === 'tx' ? 'publish, 1 event per tx' : 'publish, buffered',
+      { bare: noSdk[`${kind} bare`] as Figure, wired: noSdk[`${kind} wired`] as Figure },
+      { bare: withSdk[`${kind} bare`] as Figure, sdk: withSdk[`${kind} sdk`] as Figure },
+    );
+  }
+  ctx.note(
+    'Observability pairs: "without" = no metrics and a tracer that returns one shared no-op span (the floor of the instrumentation points); "wired" = prom-client counters and histograms (as apps/api wires them) and the default global tracer with no SDK registered; "SDK" = wired plus a BasicTracerProvider with an in-memory exporter and the AsyncLocalStorage context manager. Variants alternate transaction by transaction.',
+  );
+}
+
+let groupNo = 0;
+
+/** Consume `total` events of `channel` with a new group, plain or transactional. */
+async function consumeWith(
+  db: Database<unknown>,
+  schema: string,
+  channel: string,
+  total: number,
+  mode: 'plain' | 'transactional',
+  options: { metrics?: EventBusMetrics; tracer?: Tracer },
+): Promise<number> {
+  let handled = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => {
+    done = r;
+  });
+  const handler = (): void => {
+    if (++handled === total) done();
+  };
+  const consumer = subscribe(db, {
+    group: `obs-${++groupNo}`,
+    channel,
+    schema,
+    batchSize: 1000,
+    listen: false,
+    pollIntervalMs: 1000,
+    ...options,
+    ...(mode === 'plain' ? { handler } : { mode, handler: async () => handler() }),
+  });
+  const t0 = performance.now();
+  await consumer.start();
+  await finished;
+  const ms = performance.now() - t0;
+  await consumer.stop();
+  return (total / ms) * 1000;
+}
+
+/**
+ * Consume with and without metrics and tracing, in the same rounds, plain and transactional;
+ * the events (already stored on `channel`, ticked) are read by a new group each time.
+ */
+export async function consumeObservability(
+  ctx: BenchContext,
+  db: Database<unknown>,
+  schema: string,
+  channel: string,
+  total: number,
+): Promise<void> {
+  const run = async (given: Variant[], round: number, sdk?: Tracer) => {
+    const variants = round % 2 === 0 ? given : [...given].reverse();
+    const out: Record<string, number> = {};
+    for (const mode of ['plain', 'transactional'] as const) {
+      for (const v of variants) {
+        const options =
+          v === 'bare'
+            ? { tracer: BARE_TRACER }
+            : v === 'wired'
+              ? { metrics: promMetrics() }
+              : { metrics: promMetrics(), tracer: sdk as Tracer };
+        out[`${mode} ${v}`] = await consumeWith(db, schema, channel, total, mode, options);
+      }
+    }
+    return out;
+  };
+  const noSdk = await ctx.sample(
+    'consume observability, no SDK',
+    (round) => run(['bare', 'wired'], round),
+    {
+      unit: 'events/s',
+      warmup: 1,
+    },
+  );
+  const sdk = startSdk();
+  let withSdk: Record<string, Figure>;
+  try {
+    withSdk = await ctx.sample(
+      'consume observability, SDK',
+      async (round) => {
+        const out = await run(['bare', 'sdk'], round, sdk.tracer);
+        sdk.reset();
+        return out;
+      },
+      { unit: 'events/s', warmup: 1 },
+    );
+  } finally {
+    await sdk.stop();
+  }
+  for (const mode of ['plain', 'transactional'] as const) {
+    report(
+      ctx,
+      `consume, ${mode}`,
+      { bare: noSdk[`${mode} bare`] as Figure, wired: noSdk[`${mode} wired`] as Figure },
+      { bare: withSdk[`${mode} bare`] as Figure, sdk: withSdk[`${mode} sdk`] as Figure },
+    );
+  }
+}
