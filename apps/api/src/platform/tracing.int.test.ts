@@ -118,5 +118,9 @@ describe(`one trace from POST /orders through every handler it causes (${engine}
     );
     expect(inHandlers.length).toBeGreaterThan(0);
     expect(orderId).toEqual(expect.any(String));
+    // The bus's own polling (consumer batches, ticks, leases) makes no traces of its own: only
+    // requests and the deliveries they cause are roots or descend from one.
+    const roots = spans.filter((s) => s.parentSpanContext === undefined);
+    expect(roots.map((s) => s.name)).toEqual(roots.map(() => 'request'));
   });
 });

@@ -52,7 +52,8 @@ export function startTracing(options: StartTracingOptions): Tracing {
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.otlpEndpoint !== undefined) {
     const url = `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
-    const exporter: SpanExporter = new OTLPTraceExporter({ url });
+    // Well under SHUTDOWN_TIMEOUT_MS: the final flush must not eat the whole shutdown budget.
+    const exporter: SpanExporter = new OTLPTraceExporter({ url, timeoutMillis: 3000 });
     processors.push(new BatchSpanProcessor(exporter));
   }
   const provider = new NodeTracerProvider({

@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Context,
   context,
+  createContextKey,
   createTraceState,
   isSpanContextValid,
   ROOT_CONTEXT,
@@ -37,6 +38,22 @@ export function resolveTracer(value: unknown, what = 'tracer'): Tracer {
     );
   }
   return value as Tracer;
+}
+
+// The key @opentelemetry/core's suppressTracing() sets (createContextKey is Symbol.for, so the
+// key is the same without depending on core): an SDK's tracers, Prisma's instrumentation
+// among them, record nothing under it.
+const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+const UNTRACED = ROOT_CONTEXT.setValue(SUPPRESS_TRACING, true);
+
+/**
+ * Runs `fn` (and everything it starts: timers, loops) with tracing suppressed: the bus's own
+ * polling, ticks, leases and checkpoints would otherwise be a stream of root traces, several
+ * per second while idle. Deliveries start their span from the producer's context, not from
+ * this one, so handlers are traced. Without a context manager this is a plain call. @internal
+ */
+export function untraced<T>(fn: () => T): T {
+  return context.with(UNTRACED, fn);
 }
 
 /** W3C trace context fields of the active span, or undefined when no valid span is active. @internal */

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
 import type { EventBusLogger } from '../logger.js';
+import { untraced } from '../observability/tracing.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 
 /** `select <schema>.tick()`: records a tick if anything committed since the last one. */
@@ -87,7 +88,8 @@ export function createTicker(options: TickerOptions): Ticker {
       again = true;
       return inFlight;
     }
-    const run = (async () => {
+    // Untraced: a tick is bus housekeeping, not part of the request that signalled it.
+    const run = untraced(async () => {
       let last: number | null = null;
       try {
         do {
@@ -98,7 +100,7 @@ export function createTicker(options: TickerOptions): Ticker {
       } finally {
         inFlight = null;
       }
-    })();
+    });
     inFlight = run;
     return run;
   }
