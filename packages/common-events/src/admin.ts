@@ -76,7 +76,12 @@ export { installEventStore } from './install.js';
 export type { EventBusLogger } from './logger.js';
 export { migrationSet } from './migration-set.js';
 export { type EventMigration, eventMigrations } from './migrations/index.js';
-export type { EventBusMetrics, HandlerLabels, PoolUsageSample } from './observability/metrics.js';
+export type {
+  ConsumerLagSample,
+  EventBusMetrics,
+  HandlerLabels,
+  PoolUsageSample,
+} from './observability/metrics.js';
 export {
   createEventBuffer,
   type EventBuffer,

@@ -1,6 +1,7 @@
 import type { EventBusMetrics } from '@vsa/common-events/admin';
+import { createPrometheusMetrics } from '@vsa/common-events/prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AdminTokenCheck } from '../slices/admin/admin-token.js';
 import type { AppInstance } from './app-instance.js';
 
@@ -14,10 +15,7 @@ export interface ApiMetrics {
     readonly duration: Histogram<'method' | 'route' | 'status_code'>;
     readonly inFlight: Gauge<'method'>;
   };
-  /**
-   * The registry in Prometheus text format, after `sample` (e.g. `bus.sampleMetrics`) set the
-   * gauges afresh: a group or partition that went away does not keep its last lag.
-   */
+  /** The registry in Prometheus text format, after `sample` (e.g. `bus.sampleMetrics`) ran. */
   scrape(sample?: () => Promise<void>): Promise<string>;
 }
 
@@ -31,8 +29,9 @@ export interface ApiMetricsOptions {
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * A prom-client registry with the HTTP metrics and the event bus's, and the
- * `EventBusMetrics` adapter that writes into it (the packages know no metrics library).
+ * A prom-client registry with the HTTP metrics and the event bus's (`createPrometheusMetrics`
+ * of `@vsa/common-events/prometheus`, which registers into it without depending on
+ * prom-client).
  */
 export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
   const registry = new Registry();
@@ -53,116 +52,14 @@ export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
       registers,
     }),
   };
-  const published = new Counter({
-    name: 'vsa_events_published_total',
-    help: 'Events inserted by publish and the event buffer, by channel and type',
-    labelNames: ['channel', 'type'] as const,
-    registers,
-  });
-  const handled = new Counter({
-    name: 'vsa_events_handled_total',
-    help: 'Handler calls that returned, by consumer group, channel and type',
-    labelNames: ['group', 'channel', 'type'] as const,
-    registers,
-  });
-  const failed = new Counter({
-    name: 'vsa_events_failed_total',
-    help: 'Handler calls that threw, by consumer group, channel and type',
-    labelNames: ['group', 'channel', 'type'] as const,
-    registers,
-  });
-  const retried = new Counter({
-    name: 'vsa_events_retried_total',
-    help: 'Failed events scheduled for another attempt, by consumer group and channel',
-    labelNames: ['group', 'channel'] as const,
-    registers,
-  });
-  const deadLettered = new Counter({
-    name: 'vsa_events_dead_lettered_total',
-    help: 'Events moved to dead letters, by consumer group and channel',
-    labelNames: ['group', 'channel'] as const,
-    registers,
-  });
-  const handlerDuration = new Histogram({
-    name: 'vsa_events_handler_duration_seconds',
-    help: 'Handler call duration by consumer group, channel and outcome, in seconds',
-    labelNames: ['group', 'channel', 'outcome'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const lagEvents = new Gauge({
-    name: 'vsa_events_consumer_lag_events',
-    help: 'Events not yet processed, by consumer group, channel and partition',
-    labelNames: ['group', 'channel', 'partition'] as const,
-    registers,
-  });
-  const lagSeconds = new Gauge({
-    name: 'vsa_events_consumer_lag_seconds',
-    help: 'Time between the tick a partition is at and the newest tick, in seconds',
-    labelNames: ['group', 'channel', 'partition'] as const,
-    registers,
-  });
-  const oldestTransaction = new Gauge({
-    name: 'vsa_events_oldest_transaction_age_seconds',
-    help: 'Age of the oldest open transaction that wrote events (they wait for its commit); 0 when none',
-    registers,
-  });
-  const bufferDepth = new Gauge({
-    name: 'vsa_events_buffer_depth',
-    help: 'Events held by the event buffer (queued, in flight, waiting for room)',
-    registers,
-  });
-  const bufferFlush = new Histogram({
-    name: 'vsa_events_buffer_flush_duration_seconds',
-    help: 'Event buffer batch writes by outcome, in seconds',
-    labelNames: ['outcome'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const pool = new Gauge({
-    name: 'vsa_db_pool_connections',
-    help: 'Database pool connections by state (idle, used, waiting = callers queued, max)',
-    labelNames: ['state'] as const,
-    registers,
-  });
-  const bus: EventBusMetrics = {
-    published: (channel, type, count) => published.inc({ channel, type }, count),
-    handled: ({ group, channel, type }, seconds) => {
-      handled.inc({ group, channel, type });
-      handlerDuration.observe({ group, channel, outcome: 'ok' }, seconds);
-    },
-    failed: ({ group, channel, type }, seconds) => {
-      failed.inc({ group, channel, type });
-      handlerDuration.observe({ group, channel, outcome: 'error' }, seconds);
-    },
-    retried: (group, channel) => retried.inc({ group, channel }),
-    deadLettered: (group, channel) => deadLettered.inc({ group, channel }),
-    bufferFlushed: (_events, seconds, ok) =>
-      bufferFlush.observe({ outcome: ok ? 'ok' : 'error' }, seconds),
-    consumerLag: (group, channel, partition, events, seconds) => {
-      const labels = { group, channel, partition: String(partition) };
-      lagEvents.set(labels, events);
-      lagSeconds.set(labels, seconds);
-    },
-    oldestTransactionAge: (seconds) => oldestTransaction.set(seconds),
-    bufferDepth: (events) => bufferDepth.set(events),
-    poolUsage: ({ max, total, idle, waiting }) => {
-      pool.set({ state: 'idle' }, idle);
-      pool.set({ state: 'used' }, total - idle);
-      pool.set({ state: 'waiting' }, waiting);
-      pool.set({ state: 'max' }, max);
-    },
-  };
+  // The bus's metrics: plain numbers on the hot path, rendered by this registry when scraped.
+  const bus = createPrometheusMetrics(registry, { buckets: LATENCY_BUCKETS });
   return {
     registry,
     bus,
     http,
     async scrape(sample) {
-      if (sample !== undefined) {
-        lagEvents.reset();
-        lagSeconds.reset();
-        await sample();
-      }
+      await sample?.();
       return registry.metrics();
     },
   };

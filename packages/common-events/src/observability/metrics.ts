@@ -1,10 +1,24 @@
 import { InvalidArgumentError } from '../errors.js';
 
-/** Labels of one handler call. */
+/**
+ * Labels of one handler call: the same frozen object for every call of one consumer with one
+ * event type, so a recorder may cache its series per object (a `WeakMap`).
+ */
 export interface HandlerLabels {
   readonly group: string;
   readonly channel: string;
   readonly type: string;
+}
+
+/** The lag of one partition of a consumer group, as sampled. */
+export interface ConsumerLagSample {
+  readonly group: string;
+  readonly channel: string;
+  readonly partition: number;
+  /** Events not yet processed. */
+  readonly events: number;
+  /** Time between the tick the partition is at and the newest tick, in seconds. */
+  readonly seconds: number;
 }
 
 /** Connections of a database pool at one moment (see `Database.poolUsage`). */
@@ -43,14 +57,11 @@ export interface EventBusMetrics {
   deadLettered?(group: string, channel: string): void;
   /** The event buffer wrote a batch of `events` in `seconds` (`ok` false: the batch failed). */
   bufferFlushed?(events: number, seconds: number, ok: boolean): void;
-  /** Sampled: events not yet processed by a group's partition, and the lag in seconds. */
-  consumerLag?(
-    group: string,
-    channel: string,
-    partition: number,
-    events: number,
-    seconds: number,
-  ): void;
+  /**
+   * Sampled: every partition of every group, with the events not yet processed and the lag
+   * in seconds; a partition missing from the list is gone.
+   */
+  consumerLag?(partitions: readonly ConsumerLagSample[]): void;
   /** Sampled: age in seconds of the oldest open transaction holding events back (0: none). */
   oldestTransactionAge?(seconds: number): void;
   /** Sampled: events the buffer holds (queued, in flight, waiting for room). */

@@ -17,7 +17,7 @@ import {
 } from '../test-support/catalog.js';
 import { waitFor } from '../test-support/consumer-harness.js';
 import { holdTransaction } from '../test-support/held-transaction.js';
-import type { EventBusMetrics, HandlerLabels } from './metrics.js';
+import type { ConsumerLagSample, EventBusMetrics, HandlerLabels } from './metrics.js';
 
 /** A metrics recorder that keeps every call, as a prom-client adapter would count them. */
 function recorder() {
@@ -227,10 +227,13 @@ describe.each(testEngines())('metrics and traces of the bus on %s', (engine) => 
     await waitFor(async () => {
       const mark = m.calls.length;
       await bus.sampleMetrics();
-      const lag = m.calls
-        .slice(mark)
-        .filter((c) => c.name === 'consumerLag' && c.args[0] === 'counted');
-      return lag.length === 1 && lag[0]?.args[3] === 0 && lag[0]?.args[4] === 0;
+      const sampled = m.calls.slice(mark).filter((c) => c.name === 'consumerLag');
+      const lag = (sampled[0]?.args[0] as ConsumerLagSample[] | undefined)?.filter(
+        (p) => p.group === 'counted',
+      );
+      return (
+        sampled.length === 1 && lag?.length === 1 && lag[0]?.events === 0 && lag[0].seconds === 0
+      );
     });
     await consumer.stop();
     const mark = m.calls.length;

@@ -19,10 +19,16 @@ export async function sampleBusMetrics(
   if (pool !== null) metrics.poolUsage?.(pool);
   if (metrics.consumerLag === undefined && metrics.oldestTransactionAge === undefined) return;
   const status = await getConsumerStatus(db, { schema });
-  for (const g of status.groups) {
-    for (const p of g.partitionStatus) {
-      metrics.consumerLag?.(g.group, g.channel, p.partition, p.lagEvents, p.lagSeconds);
-    }
-  }
+  metrics.consumerLag?.(
+    status.groups.flatMap((g) =>
+      g.partitionStatus.map((p) => ({
+        group: g.group,
+        channel: g.channel,
+        partition: p.partition,
+        events: p.lagEvents,
+        seconds: p.lagSeconds,
+      })),
+    ),
+  );
   metrics.oldestTransactionAge?.(status.oldestTransactions[0]?.ageSeconds ?? 0);
 }

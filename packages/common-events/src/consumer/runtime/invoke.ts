@@ -3,6 +3,7 @@ import { context as otelContext } from '@opentelemetry/api';
 import type { Transaction } from '@vsa/common-db';
 import { type LogContext, withLogContext } from '@vsa/common-logging';
 import type { StoredEvent } from '../../envelope.js';
+import type { HandlerLabels } from '../../observability/metrics.js';
 import { failSpan, startProcessSpan } from '../../observability/tracing.js';
 import type { TransactionalHandlerContext } from '../options.js';
 import type { ConsumerRuntime, PartitionState } from './state.js';
@@ -18,6 +19,23 @@ function logContextOf(group: string, event: StoredEvent): LogContext {
   };
 }
 
+// One frozen labels object per consumer and event type: recorders cache their series by it.
+const labelsByRuntime = new WeakMap<ConsumerRuntime, Map<string, HandlerLabels>>();
+
+function labelsOf(rt: ConsumerRuntime, event: StoredEvent): HandlerLabels {
+  let byType = labelsByRuntime.get(rt);
+  if (byType === undefined) {
+    byType = new Map();
+    labelsByRuntime.set(rt, byType);
+  }
+  let labels = byType.get(event.type);
+  if (labels === undefined) {
+    labels = Object.freeze({ group: rt.options.group, channel: event.channel, type: event.type });
+    byType.set(event.type, labels);
+  }
+  return labels;
+}
+
 /** Counts one call in the consumer's counters and its metrics recorder. */
 function finish(rt: ConsumerRuntime, event: StoredEvent, started: number, ok: boolean): void {
   const ms = recordCall(rt.counters, started, ok);
@@ -26,11 +44,7 @@ function finish(rt: ConsumerRuntime, event: StoredEvent, started: number, ok: bo
   const record = ok ? metrics.handled : metrics.failed;
   if (record === undefined) return;
   try {
-    record.call(
-      metrics,
-      { group: rt.options.group, channel: event.channel, type: event.type },
-      ms / 1000,
-    );
+    record.call(metrics, labelsOf(rt, event), ms / 1000);
   } catch {
     // A faulty recorder must not turn a handled event into a failed one.
   }
