@@ -6,6 +6,7 @@ import {
   databaseOptionsFromSettings,
 } from '@vsa/common-db';
 import { createEventBus, type EventBus, eventBusOptionsFromSettings } from '@vsa/common-events';
+import type { EventBusMetrics } from '@vsa/common-events/admin';
 import type { Logger } from 'pino';
 import { catalog } from './events/catalog.js';
 import { PrismaClient } from './generated/prisma/client.js';
@@ -36,6 +37,7 @@ export async function openInfrastructure(
   settings: ApiSettings,
   logger: Logger,
   migrationsDir: string = APP_MIGRATIONS_DIR,
+  metrics?: EventBusMetrics,
 ): Promise<Infrastructure> {
   const db = await createDatabase({
     // Pool acquire (DB_CONNECT_TIMEOUT_MS) and query (DB_QUERY_TIMEOUT_MS) timeouts included:
@@ -49,6 +51,7 @@ export async function openInfrastructure(
     catalog,
     logger: logger.child({ module: 'events' }),
     ...eventBusOptionsFromSettings(settings),
+    ...(metrics === undefined ? {} : { metrics }),
   });
   try {
     if (migrateOnStart(settings)) {

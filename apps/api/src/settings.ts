@@ -11,6 +11,7 @@ import { eventsSettings } from '@vsa/common-events';
 import { loggingSettings } from '@vsa/common-logging';
 import { z } from 'zod';
 import { platformSettings } from './platform/platform-settings.js';
+import { tracingSettings } from './platform/tracing.js';
 
 /** Settings that belong to the API itself rather than to a package. */
 export const apiOwnSettings: z.ZodObject<{
@@ -64,6 +65,7 @@ export const apiSettingsFragments = [
   dbSettings,
   eventsSettings,
   platformSettings,
+  tracingSettings,
   apiOwnSettings,
 ] as const;
 

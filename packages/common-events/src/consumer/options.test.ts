@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import { busSubscribeParser, resolveSubscribeOptions, type SubscribeOptions } from './options.js';
@@ -81,6 +82,8 @@ describe('bus.consumers.subscribe options', () => {
     catalog: { upcast: (e: unknown) => e, validate: () => {} } as never,
     ticker,
     logger: undefined,
+    metrics: undefined,
+    tracer: trace.getTracer('test'),
     defaults: { listen: false, pollIntervalMs: 50 },
   };
   const parse = busSubscribeParser(context);

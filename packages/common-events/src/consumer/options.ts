@@ -1,9 +1,12 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Transaction } from '@vsa/common-db';
 import { parseOptions } from '@vsa/common-errors';
 import { z } from 'zod';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { StoredEvent } from '../envelope.js';
 import type { EventBusLogger } from '../logger.js';
+import { type EventBusMetrics, metricsOption } from '../observability/metrics.js';
+import { defaultTracer, tracerOption } from '../observability/tracing.js';
 import {
   at,
   catalogOption,
@@ -98,6 +101,10 @@ export interface SubscribeOptionsBase {
   /** The in-process ticker: its ticks wake the consumer without a NOTIFY round trip. */
   readonly ticker?: Ticker;
   readonly logger?: EventBusLogger;
+  /** Where to report handled, failed, retried and dead-lettered events (see `EventBusMetrics`). */
+  readonly metrics?: EventBusMetrics;
+  /** Tracer of the delivery spans (default: the global provider's `@vsa/common-events` tracer). */
+  readonly tracer?: Tracer;
 }
 
 /** A consumer whose handler runs outside any transaction: the position advances after it returns. */
@@ -147,6 +154,8 @@ export interface ResolvedSubscribeOptions {
   readonly catalog: EventCatalog | undefined;
   readonly ticker: Ticker | undefined;
   readonly logger: EventBusLogger | undefined;
+  readonly metrics: EventBusMetrics | undefined;
+  readonly tracer: Tracer;
 }
 
 const CURSOR = /^\d{1,15}:\d{1,15}$/;
@@ -225,6 +234,8 @@ function subscriptionShape(defaults: ConsumerDefaults) {
     listen: z.boolean('must be true or false').default(defaults.listen),
     memberId: nameOption.optional(),
     logger: loggerOption,
+    metrics: metricsOption,
+    tracer: tracerOption,
   };
 }
 
@@ -239,9 +250,11 @@ const subscribeOptionsSchema = z.strictObject({
 });
 
 /** Fills in the optional keys that came back absent (exactOptionalPropertyTypes). */
+type Completed = 'memberId' | 'catalog' | 'ticker' | 'logger' | 'metrics' | 'tracer';
 function complete(
-  parsed: Omit<ResolvedSubscribeOptions, 'memberId' | 'catalog' | 'ticker' | 'logger'> &
-    Partial<ResolvedSubscribeOptions>,
+  parsed: Omit<ResolvedSubscribeOptions, Completed> & {
+    readonly [K in Completed]?: ResolvedSubscribeOptions[K] | undefined;
+  },
 ): ResolvedSubscribeOptions {
   return {
     ...parsed,
@@ -249,6 +262,8 @@ function complete(
     catalog: parsed.catalog,
     ticker: parsed.ticker,
     logger: parsed.logger,
+    metrics: parsed.metrics,
+    tracer: parsed.tracer ?? defaultTracer(),
   };
 }
 
@@ -266,6 +281,8 @@ export interface BusSubscriptionContext {
   readonly catalog: EventCatalog;
   readonly ticker: Ticker;
   readonly logger: EventBusLogger | undefined;
+  readonly metrics: EventBusMetrics | undefined;
+  readonly tracer: Tracer;
   readonly defaults: ConsumerDefaults;
 }
 
@@ -287,6 +304,8 @@ export function busSubscribeParser(
       catalog: context.catalog,
       ticker: context.ticker,
       logger: parsed.logger ?? context.logger,
+      metrics: parsed.metrics ?? context.metrics,
+      tracer: parsed.tracer ?? context.tracer,
     });
   };
 }
