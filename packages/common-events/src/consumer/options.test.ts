@@ -22,6 +22,8 @@ describe('subscribe options are parsed once, strictly', () => {
       onFailure: 'park',
       startFrom: 'beginning',
       leaseMs: 30_000,
+      heartbeatMs: 1_000,
+      memberTimeoutMs: 3_000,
       pollIntervalMs: 500,
       listen: true,
       schema: 'vsa_events',
@@ -32,5 +34,12 @@ describe('subscribe options are parsed once, strictly', () => {
     expect(() =>
       resolveSubscribeOptions({ ...base, batchSize: 0, onFailure: 'x' } as never),
     ).toThrow(/batchSize: .*onFailure: /);
+  });
+
+  it('memberTimeoutMs defaults to three heartbeats and must exceed one', () => {
+    expect(resolveSubscribeOptions({ ...base, heartbeatMs: 200 }).memberTimeoutMs).toBe(600);
+    expect(() =>
+      resolveSubscribeOptions({ ...base, heartbeatMs: 500, memberTimeoutMs: 500 }),
+    ).toThrow(/memberTimeoutMs: memberTimeoutMs must exceed heartbeatMs \(500\)/);
   });
 });

@@ -71,8 +71,24 @@ export interface SubscribeOptionsBase {
   readonly onFailure?: FailurePolicy;
   /** Where a new group starts (default `'beginning'`). */
   readonly startFrom?: StartFrom;
-  /** Lease of a partition in ms (default 30,000): a dead worker's partitions move after this. */
+  /**
+   * Lease of a partition in ms (default 30,000), renewed every `leaseMs / 3`. The backstop of
+   * membership: a member that stopped heartbeating loses its partitions after
+   * `memberTimeoutMs` already; the lease bounds how long a partition stays with a member
+   * whose heartbeat still runs but whose lease renewal does not.
+   */
   readonly leaseMs?: number;
+  /**
+   * How often this member writes its heartbeat, in ms (default 1,000). The heartbeat runs on
+   * the event loop: a handler that blocks the loop longer than `memberTimeoutMs` makes the
+   * member look dead (its partitions move; fencing keeps that safe, but work is redone).
+   */
+  readonly heartbeatMs?: number;
+  /**
+   * A member whose last heartbeat is older than this (ms) is dead: the live members take its
+   * partitions at their next heartbeat (default `3 * heartbeatMs`; must exceed `heartbeatMs`).
+   */
+  readonly memberTimeoutMs?: number;
   /**
    * Polling backstop in ms (default 500, or the bus's `consumers` default; `undefined` keeps
    * the default). With `listen: false` this is the delivery delay.
@@ -84,7 +100,16 @@ export interface SubscribeOptionsBase {
    * the default (on a bus, its `consumers.listen`).
    */
   readonly listen?: boolean | undefined;
-  /** Identifies this process in leases (default `<hostname>:<pid>:<random>`). */
+  /**
+   * This member's identity in the group's leases (default `<hostname>:<pid>:<random>`, new for
+   * every process). Set it to a name that is stable across restarts and unique among the live
+   * processes of the group (a StatefulSet pod name, an instance number, `HOSTNAME` of a
+   * container restarted in place): a process that starts with the `memberId` of a member
+   * that died takes that member's partitions back at once, without waiting for
+   * `memberTimeoutMs`. It bumps their lease epoch, so a late write of the old process (if it
+   * still runs) is fenced out with `LeaseLostError`. Two live processes with one `memberId`
+   * are a misconfiguration: the later one takes the partitions, and they count as one member.
+   */
   readonly memberId?: string;
   /** Postgres schema of the bus (default `vsa_events`). */
   readonly schema?: string;
@@ -135,6 +160,8 @@ export interface ResolvedSubscribeOptions {
   readonly onFailure: FailurePolicy;
   readonly startFrom: StartFrom;
   readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly memberTimeoutMs: number;
   readonly pollIntervalMs: number;
   readonly listen: boolean;
   readonly memberId: string | undefined;
@@ -240,34 +267,46 @@ const checked = <T>(check: (value: unknown) => T) =>
     .transform((v) => check(v));
 
 /** `subscribe`'s options: parsed once at its entry; unknown keys are refused. */
-const subscribeOptionsSchema = z.strictObject({
-  group: name('group'),
-  channel: name('channel'),
-  types: z
-    .array(z.string().min(1))
-    .min(1, 'types must be a non-empty array of event type names')
-    .optional()
-    .transform((t) => (t === undefined ? null : [...t])),
-  mode: z.enum(['plain', 'transactional']).default('plain'),
-  handler: z.custom<ResolvedSubscribeOptions['handler']>(
-    (v) => typeof v === 'function',
-    'handler must be a function (event, context) => Promise<void>',
-  ),
-  batchSize: intIn(1, 10_000, 100),
-  partitions: intIn(1, 32_767, 1),
-  maxAttempts: intIn(1, 1_000, 5),
-  backoff: checked((v) => resolveBackoff(v as BackoffPolicy | undefined)),
-  onFailure: z.enum(['park', 'block']).default('park'),
-  startFrom: checked((v) => validateStartFrom(v ?? 'beginning')),
-  leaseMs: intIn(200, 3_600_000, 30_000),
-  pollIntervalMs: intIn(1, 600_000, 500),
-  listen: z.boolean().default(true),
-  memberId: name('memberId').optional(),
-  schema: checked((v) => validateSchemaName((v as string | undefined) ?? DEFAULT_SCHEMA)),
-  catalog: checked(validateCatalog),
-  ticker: checked(validateTicker),
-  logger: checked((v) => validateLogger(v)),
-});
+const subscribeOptionsSchema = z
+  .strictObject({
+    group: name('group'),
+    channel: name('channel'),
+    types: z
+      .array(z.string().min(1))
+      .min(1, 'types must be a non-empty array of event type names')
+      .optional()
+      .transform((t) => (t === undefined ? null : [...t])),
+    mode: z.enum(['plain', 'transactional']).default('plain'),
+    handler: z.custom<ResolvedSubscribeOptions['handler']>(
+      (v) => typeof v === 'function',
+      'handler must be a function (event, context) => Promise<void>',
+    ),
+    batchSize: intIn(1, 10_000, 100),
+    partitions: intIn(1, 32_767, 1),
+    maxAttempts: intIn(1, 1_000, 5),
+    backoff: checked((v) => resolveBackoff(v as BackoffPolicy | undefined)),
+    onFailure: z.enum(['park', 'block']).default('park'),
+    startFrom: checked((v) => validateStartFrom(v ?? 'beginning')),
+    leaseMs: intIn(200, 3_600_000, 30_000),
+    heartbeatMs: intIn(20, 600_000, 1_000),
+    memberTimeoutMs: z.int().min(40).max(3_600_000).optional(),
+    pollIntervalMs: intIn(1, 600_000, 500),
+    listen: z.boolean().default(true),
+    memberId: name('memberId').optional(),
+    schema: checked((v) => validateSchemaName((v as string | undefined) ?? DEFAULT_SCHEMA)),
+    catalog: checked(validateCatalog),
+    ticker: checked(validateTicker),
+    logger: checked((v) => validateLogger(v)),
+  })
+  .superRefine((o, ctx) => {
+    if (o.memberTimeoutMs !== undefined && o.memberTimeoutMs <= o.heartbeatMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memberTimeoutMs'],
+        message: `memberTimeoutMs must exceed heartbeatMs (${o.heartbeatMs}), or a live member would look dead between two heartbeats`,
+      });
+    }
+  });
 
 /**
  * Parses `subscribe` options once (unknown keys refused, naming the accepted ones) and fills
@@ -279,7 +318,11 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     code: 'VSA_EVENTS_INVALID_ARGUMENT',
   });
   // An absent memberId stays a present key holding undefined (exactOptionalPropertyTypes).
-  return { ...parsed, memberId: parsed.memberId };
+  return {
+    ...parsed,
+    memberId: parsed.memberId,
+    memberTimeoutMs: parsed.memberTimeoutMs ?? 3 * parsed.heartbeatMs,
+  };
 }
 
 /** Options of `bus.subscribe`: the bus fills in `schema`, `catalog`, `ticker` (and `logger`). */

@@ -91,6 +91,13 @@ export interface ConsumerRuntime {
   maintaining: Promise<void> | null;
   /** When the run loop next checks redrives and blocked partitions (ms since epoch). */
   nextAdminAt: number;
+  /** When maintenance next renews the leases held (ms since epoch); heartbeats are more often. */
+  nextRenewAt: number;
+  /**
+   * Whether the leases still naming this member id (an earlier process of this member that
+   * died) were taken back; done once, in the first maintenance round after start.
+   */
+  reclaimed: boolean;
 }
 
 /** A new runtime in phase `new`. @internal */
@@ -110,6 +117,8 @@ export function createRuntime(init: {
     wake: { woken: false, waiter: null },
     maintaining: null,
     nextAdminAt: 0,
+    nextRenewAt: 0,
+    reclaimed: false,
   };
 }
 
