@@ -22,6 +22,9 @@ const { values } = parseArgs({
     scenario: { type: 'string', multiple: true },
     out: { type: 'string' },
     suite: { type: 'string', default: 'queue' },
+    // Scenarios whose acceptance failure is printed but does not fail the run (CI names the
+    // ones known to fail, so everything else stays gated).
+    'allow-fail': { type: 'string', multiple: true },
   },
 });
 
@@ -86,14 +89,40 @@ if (out) {
   process.stdout.write(`results written to ${out} (PNG plots not produced)\n`);
 }
 
-// CI gate: our bus must account for every job; pg-boss's figures are reported, never gating.
-const broken = results.filter(
-  (r) => r.system === 'vsa-bus' && (r.jobsLost > 0 || r.duplicates > 0),
-);
+// Gate (issue 18's acceptance): our bus recovers from every chaos scenario (recovery/baseline
+// >= 0.95), keeps its rate under every pressure (stress/clean >= 0.9), and accounts for every
+// job (0 lost, 0 duplicates). pg-boss's figures are reported, never gating.
+const allowed = new Set(values['allow-fail'] ?? []);
+const verdicts = results
+  .filter((r) => r.system === 'vsa-bus')
+  .map((r) => ({ r, problems: acceptanceProblems(r) }));
+const failing = verdicts.filter((v) => v.problems.length > 0);
+for (const kind of ['chaos', 'pressure'] as const) {
+  const cells = verdicts.filter((v) => v.r.kind === kind);
+  const ok = cells.filter((v) => v.problems.length === 0).length;
+  process.stdout.write(`vsa-bus ${kind}: ${ok}/${cells.length} meet the acceptance\n`);
+}
+for (const { r, problems } of failing) {
+  const known = allowed.has(r.scenario) ? ' (allowed to fail here: reported, not gating)' : '';
+  process.stdout.write(`vsa-bus ${r.scenario}: ${problems.join('; ')}${known}\n`);
+}
+const gating = failing.filter((v) => !allowed.has(v.r.scenario));
 const missing = systems.length * scenarios.length - results.length;
-if (broken.length > 0 || missing > 0) {
+if (gating.length > 0 || missing > 0) {
   process.stdout.write(
-    `FAILED: ${broken.length} vsa-bus cells lost or duplicated jobs; ${missing} cells did not run\n`,
+    `FAILED: ${gating.length} vsa-bus cells miss the acceptance; ${missing} cells did not run\n`,
   );
   process.exitCode = 1;
+}
+
+/** What keeps one of our bus's cells from the acceptance, in words (empty: it passes). */
+function acceptanceProblems(r: CellResult): string[] {
+  const problems: string[] = [];
+  if (r.jobsLost > 0) problems.push(`${r.jobsLost} jobs lost`);
+  if (r.duplicates > 0) problems.push(`${r.duplicates} duplicate effects`);
+  const floor = r.kind === 'chaos' ? 0.95 : r.kind === 'pressure' ? 0.9 : null;
+  if (floor !== null && (r.ratio === null || r.ratio < floor)) {
+    problems.push(`ratio ${r.ratio === null ? 'none' : r.ratio.toFixed(2)} < ${floor}`);
+  }
+  return problems;
 }
