@@ -27,8 +27,9 @@ export interface ConsumerSql {
   /** $1 group, $2 channel, $3 member, $4 lease ms, $5 partitions[], $6 epochs[] → partition. */
   readonly renew: string;
   /**
-   * $1 group, $2 channel, $3 member, $4 lease ms, $5 limit → claimed rows: partitions whose
-   * lease is free, expired, or held by a member whose heartbeat expired (a dead member).
+   * $1 group, $2 channel, $3 member, $4 lease ms, $5 limit, $6 judge → claimed rows:
+   * partitions whose lease is free, expired, or (with $6 true) held by a member whose
+   * heartbeat expired (a dead member).
    */
   readonly claim: string;
   /**
@@ -175,7 +176,7 @@ export function consumerSql(schema: string): ConsumerSql {
                from ${s}.consumer_positions c
               where c.group_name = $1 and c.channel = $2
                 and (c.lease_owner is null or c.lease_until < clock_timestamp()
-                     or (c.lease_owner <> $3 and not exists (
+                     or ($6::boolean and c.lease_owner <> $3 and not exists (
                            select 1 from ${s}.consumer_members m
                             where m.group_name = $1 and m.channel = $2
                               and m.member_id = c.lease_owner

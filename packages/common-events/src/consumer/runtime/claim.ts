@@ -79,6 +79,7 @@ export async function claimPartitions(rt: ConsumerRuntime, limit: number): Promi
     rt.memberId,
     rt.options.leaseMs,
     limit,
+    Date.now() >= rt.judgeFrom,
   ]);
   return hold(rt, rows, 'claimed');
 }

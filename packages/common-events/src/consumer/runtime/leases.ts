@@ -36,6 +36,7 @@ async function renewLeases(rt: ConsumerRuntime): Promise<void> {
 async function maintain(rt: ConsumerRuntime): Promise<void> {
   const { options: o } = rt;
   await rt.q.query(rt.sql.heartbeat, [...rt.base, rt.memberId, o.memberTimeoutMs]);
+  if (rt.judgeFrom === Number.POSITIVE_INFINITY) rt.judgeFrom = Date.now() + o.memberTimeoutMs;
   const members = await rt.q.query<{ n: number }>(rt.sql.liveMembers, [...rt.base]);
   const fair = Math.ceil(o.partitions / Math.max(1, members.rows[0]?.n ?? 1));
   if (Date.now() >= rt.nextRenewAt) {
@@ -70,6 +71,9 @@ export function runMaintenance(rt: ConsumerRuntime): Promise<void> {
   const { options: o } = rt;
   rt.maintaining ??= maintain(rt)
     .catch((err: unknown) => {
+      // Cut off from the database: others may have been too, so do not judge them dead
+      // by heartbeats they could not write (see ConsumerRuntime.judgeFrom).
+      rt.judgeFrom = Number.POSITIVE_INFINITY;
       o.logger?.warn(
         { err, group: o.group, channel: o.channel },
         'event consumer: lease maintenance failed; retrying',

@@ -218,4 +218,38 @@ describe.runIf(testEngines().includes('postgres'))('consumer recovery after a cr
     const counts = await runs('rs');
     expect(counts.filter((r) => r.runs !== 1)).toEqual([]);
   });
+
+  it("after an outage that stopped every heartbeat, no member takes the others' partitions", async () => {
+    const options = {
+      schema,
+      group: 'r4',
+      channel: 'orders',
+      partitions: 4,
+      startFrom: 'now' as const,
+      leaseMs: LONG,
+      heartbeatMs: 100,
+      memberTimeoutMs: 400,
+      pollIntervalMs: 20,
+      handler: () => {},
+    };
+    const a = subscribe(db, { ...options, memberId: 'r4-a' });
+    const b = subscribe(db, { ...options, memberId: 'r4-b' });
+    consumers.push(a, b);
+    await a.start();
+    await b.start();
+    await waitFor(
+      () => a.stats().partitions.length === 2 && b.stats().partitions.length === 2,
+      10_000,
+      'an even share',
+    );
+    const before = await owners('r4');
+    // Every heartbeat fails for longer than memberTimeoutMs, as in a database restart.
+    await db.query('alter table recovery_test.consumer_members rename to consumer_members_away');
+    await new Promise((r) => setTimeout(r, 1_000));
+    await db.query('alter table recovery_test.consumer_members_away rename to consumer_members');
+    await new Promise((r) => setTimeout(r, 1_500));
+    // Each member was cut off too, so it judged nobody dead: no lease moved.
+    expect(await owners('r4')).toEqual(before);
+    await Promise.all([a.stop(), b.stop()]);
+  });
 });

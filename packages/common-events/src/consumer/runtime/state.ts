@@ -98,6 +98,13 @@ export interface ConsumerRuntime {
    * died) were taken back; done once, in the first maintenance round after start.
    */
   reclaimed: boolean;
+  /**
+   * From when (ms since epoch) this member may judge others dead by their heartbeats. After
+   * its own maintenance failed (the database was unreachable for everyone, say) it waits
+   * `memberTimeoutMs` past its first good heartbeat, so the others can heartbeat again
+   * before their partitions are taken. `Infinity` while maintenance is failing.
+   */
+  judgeFrom: number;
 }
 
 /** A new runtime in phase `new`. @internal */
@@ -119,6 +126,7 @@ export function createRuntime(init: {
     nextAdminAt: 0,
     nextRenewAt: 0,
     reclaimed: false,
+    judgeFrom: 0,
   };
 }
 
