@@ -275,7 +275,20 @@ export async function runCell(
       ((await tryQuery(url, (c) => c.query('select 1 from harness_effects limit 1')))?.rowCount ??
         0) > 0;
     for (let i = 0; i < 100 && !(await firstDone()); i++) await sleep(100);
-    await sleep(1000);
+    // Then until the start-up backlog is worked off (depth under half a second of load, at
+    // most 5 s), and half a second more: the baseline must be steady state, or the backlog
+    // inflates it and every ratio after it.
+    const backlog = async (): Promise<number> =>
+      (await tryQuery(url, async (c) => {
+        const { rows } = await c.query<{ n: number }>(
+          `select ((select count(*) from harness_produced)
+                 - (select count(distinct job_id) from harness_effects))::int as n`,
+        );
+        return rows[0]?.n ?? 0;
+      })) ?? Number.POSITIVE_INFINITY;
+    const warmUntil = Date.now() + 5000;
+    while (Date.now() < warmUntil && (await backlog()) > profile.rate / 2) await sleep(100);
+    await sleep(500);
     const t0 = Date.now();
     await sleep(profile.baselineS * 1000);
     const baselineEnd = Date.now();
