@@ -16,6 +16,7 @@ import { platformSettings } from './platform/platform-settings.js';
 export const apiOwnSettings: z.ZodObject<{
   MIGRATE_ON_START: z.ZodOptional<z.ZodCodec<z.ZodString, z.ZodBoolean>>;
   ADMIN_TOKEN: z.ZodOptional<z.ZodString>;
+  INSTANCE_ID: z.ZodOptional<z.ZodString>;
 }> = z.object({
   // No default in the schema: unset means "on unless NODE_ENV=production" (see migrateOnStart).
   MIGRATE_ON_START: envBoolean().optional().meta({
@@ -29,6 +30,15 @@ export const apiOwnSettings: z.ZodObject<{
     example: 'change-me-to-a-long-random-string',
     secret: true,
   }),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[\w.:@/-]{1,200}$/, '1-200 characters of letters, digits, _ . : @ / -')
+    .optional()
+    .meta({
+      description:
+        "This process's stable name among the API's replicas (same across its restarts, unique among the live ones: a pod name); every consumer group uses it as memberId, so a restarted process takes its partitions back at once. Unset: a new id per process, and a crashed one's partitions move after its heartbeat expires (about 3 s)",
+      example: 'api-0',
+    }),
 });
 
 /** Whether to migrate before listening: the setting, else on everywhere but production. */

@@ -74,6 +74,8 @@ async function startApi(url: string, port: number, logs: string[]): Promise<Api>
       // Production does not migrate on start by default; the suite's fresh database needs it.
       MIGRATE_ON_START: 'true',
       ADMIN_TOKEN,
+      // A stable member identity: the restarted process takes its own partitions back at once.
+      INSTANCE_ID: 'api-0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
