@@ -24,6 +24,8 @@ describe('subscribe options are parsed once, strictly', () => {
       onFailure: 'park',
       startFrom: 'beginning',
       leaseMs: 30_000,
+      heartbeatMs: 1_000,
+      memberTimeoutMs: 3_000,
       pollIntervalMs: 500,
       listen: true,
       schema: 'vsa_events',
@@ -104,5 +106,13 @@ describe('bus.consumers.subscribe options', () => {
     expect(() => parse({ ...base, schema: 'other' } as never)).toThrow(
       /^bus\.consumers\.subscribe\(options\): unknown option "schema" \(accepted: group, channel,/,
     );
+    });
+  });
+
+  it('memberTimeoutMs defaults to three heartbeats and must exceed one', () => {
+    expect(resolveSubscribeOptions({ ...base, heartbeatMs: 200 }).memberTimeoutMs).toBe(600);
+    expect(() =>
+      resolveSubscribeOptions({ ...base, heartbeatMs: 500, memberTimeoutMs: 500 }),
+    ).toThrow(/memberTimeoutMs: memberTimeoutMs must exceed heartbeatMs \(500\)/);
   });
 });
