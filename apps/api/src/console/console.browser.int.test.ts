@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Infrastructure } from '../infrastructure.js';
 import { consoleDistFolder } from '../platform/console-static.js';
 import { type ApiServer, buildServer } from '../server.js';
+import { OrderPlaced } from '../slices/orders/contract.js';
 import { createTestInfrastructure } from '../test-infrastructure.js';
 import { captureLogger, TEST_ADMIN_TOKEN, testSettings } from '../test-support.js';
 
@@ -160,7 +161,45 @@ describe('the events console in headless Chromium', () => {
     await row.waitFor({ timeout: 10_000 });
     await row.getByRole('img', { name: /Lag of shipping.schedule-shipment/ }).waitFor();
     await table.getByRole('rowheader', { name: FAILING_GROUP }).waitFor();
-    await page.screenshot({ path: join(RESULTS, 'console-groups.png'), fullPage: true });
+
+    // What holds events back: a transaction that wrote an event and stays open shows with
+    // its backend pid and age (PostgreSQL only: PGlite has one session, nothing can hold one).
+    if (process.env.DATABASE_URL !== undefined) {
+      let release = () => undefined as void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const pid = new Promise<number>((resolve, reject) => {
+        infrastructure.bus
+          .transaction(async (tx) => {
+            const [row] = await tx.sql<{ pid: number }>`select pg_backend_pid() as pid`;
+            await infrastructure.bus.publish(
+              tx,
+              OrderPlaced.create(
+                {
+                  orderId: '018f0000-0000-7000-8000-000000000001',
+                  customer: 'held',
+                  lines: [{ sku: 'HELD-1', quantity: 1 }],
+                },
+                { key: 'held' },
+              ),
+            );
+            resolve(Number(row?.pid));
+            await held;
+            throw new Error('rolled back on purpose');
+          })
+          .catch((error: unknown) => {
+            if (!String(error).includes('on purpose')) reject(error);
+          });
+      });
+      const list = page.getByRole('list', { name: 'Open transactions holding events back' });
+      await containsText(list, `pid ${await pid}`);
+      await page.screenshot({ path: join(RESULTS, 'console-groups.png'), fullPage: true });
+      release();
+      await list.waitFor({ state: 'detached', timeout: 10_000 });
+    } else {
+      await page.screenshot({ path: join(RESULTS, 'console-groups.png'), fullPage: true });
+    }
 
     // Replay asks first; Cancel (Escape) leaves the group alone.
     await row
@@ -193,6 +232,13 @@ describe('the events console in headless Chromium', () => {
     await dialog.getByRole('button', { name: 'Retry', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
     await row.waitFor({ state: 'detached', timeout: 15_000 });
+
+    // The first order failed in this group too: "Retry all" (after its confirmation) takes it.
+    await page.getByRole('button', { name: 'Retry all' }).click();
+    const all = page.getByRole('dialog', { name: 'Retry all dead letters' });
+    await all.getByRole('button', { name: 'Retry all' }).click();
+    await all.waitFor({ state: 'hidden' });
+    await page.getByText('No dead letters.').waitFor({ timeout: 15_000 });
   });
 
   it('logged no console error', () => {

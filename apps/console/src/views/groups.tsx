@@ -143,8 +143,12 @@ export function GroupsView(props: {
       )}
       {status !== undefined && status.oldestTransactions.length > 0 && (
         <>
-          <h2>Open transactions holding events back</h2>
-          <ul>
+          <h2 id="held-title">Open transactions holding events back</h2>
+          <p class="muted">
+            Their events reach no consumer until they commit; end one with
+            pg_terminate_backend(pid).
+          </p>
+          <ul aria-labelledby="held-title">
             {status.oldestTransactions.map((tx) => (
               <li key={tx.pid}>
                 pid {tx.pid}, open {age(tx.ageSeconds)} ({tx.state ?? 'unknown state'})
