@@ -165,7 +165,7 @@ describe('the events console in headless Chromium', () => {
     // What holds events back: a transaction that wrote an event and stays open shows with
     // its backend pid and age (PostgreSQL only: PGlite has one session, nothing can hold one).
     if (process.env.DATABASE_URL !== undefined) {
-      let release = () => undefined as void;
+      let release: () => void = () => undefined;
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
