@@ -37,11 +37,10 @@ export async function openInfrastructure(
   logger: Logger,
   migrationsDir: string = APP_MIGRATIONS_DIR,
 ): Promise<Infrastructure> {
-  const dbOptions = databaseOptionsFromSettings(settings);
   const db = await createDatabase({
-    ...dbOptions,
-    // A pool with every connection taken (or a hung server) fails fast as a 503, not a hang.
-    pool: { ...dbOptions.pool, connectionTimeoutMs: settings.DB_CONNECT_TIMEOUT_MS },
+    // Pool acquire (DB_CONNECT_TIMEOUT_MS) and query (DB_QUERY_TIMEOUT_MS) timeouts included:
+    // a pool with every connection taken, or a hung server, fails fast as a 503, not a hang.
+    ...databaseOptionsFromSettings(settings),
     PrismaClient,
     logger: logger.child({ module: 'db' }),
   });

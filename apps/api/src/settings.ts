@@ -16,6 +16,8 @@ import { platformSettings } from './platform/platform-settings.js';
 export const apiOwnSettings: z.ZodObject<{
   MIGRATE_ON_START: z.ZodOptional<z.ZodCodec<z.ZodString, z.ZodBoolean>>;
   ADMIN_TOKEN: z.ZodOptional<z.ZodString>;
+  IDEMPOTENCY_KEY_TTL_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  IDEMPOTENCY_KEY_SWEEP_INTERVAL_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
 }> = z.object({
   // No default in the schema: unset means "on unless NODE_ENV=production" (see migrateOnStart).
   MIGRATE_ON_START: envBoolean().optional().meta({
@@ -28,6 +30,22 @@ export const apiOwnSettings: z.ZodObject<{
       'Bearer token of the /admin routes (at least 16 characters); unset, every admin call is 401',
     example: 'change-me-to-a-long-random-string',
     secret: true,
+  }),
+  IDEMPOTENCY_KEY_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(30 * 86_400_000)
+    .default(86_400_000)
+    .meta({
+      description:
+        'An Idempotency-Key is remembered this long (24 h); after it, the same key places a new order',
+      example: '86400000',
+    }),
+  IDEMPOTENCY_KEY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000).meta({
+    description:
+      'Delete expired Idempotency-Keys at start and every this many ms, off the request path (0: never)',
+    example: '600000',
   }),
 });
 

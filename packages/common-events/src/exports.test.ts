@@ -31,6 +31,7 @@ describe('entry points', () => {
       'defineEvent',
       'eventBusOptionsFromSettings',
       'eventsSettings',
+      'getEventsByChannel',
       'publishEvent',
       'subscribe',
     ]);
@@ -62,7 +63,6 @@ describe('entry points', () => {
       'eventMigrations',
       'flushEventBuffer',
       'getConsumerStatus',
-      'getEventsByChannel',
       'installEventStore',
       'isPrismaClient',
       'keyHash',

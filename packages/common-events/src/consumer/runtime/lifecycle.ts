@@ -1,6 +1,6 @@
 import { ConsumerStateError } from '../errors.js';
 import { registerConsumer } from '../registry.js';
-import { wakeHub } from '../wake-hub.js';
+import { type TickContents, wakeHub } from '../wake-hub.js';
 import { release, runMaintenance } from './leases.js';
 import { ensureGroup, leaveGroup, typesText } from './membership.js';
 import { runLoop } from './run-loop.js';
@@ -62,9 +62,9 @@ export async function startConsumer(
       );
     }
     const hub = wakeHub(rt.db, o.schema, o.logger);
-    life.removeWake = await hub.add(() => wake(rt.wake), o.listen);
+    life.removeWake = await hub.add((contents) => wakeForTick(rt, contents), o.listen);
     life.listening = () => o.listen && hub.listening;
-    life.removeTick = o.ticker?.onTick(() => wake(rt.wake)) ?? null;
+    life.removeTick = o.ticker?.onTick((tickId) => hub.tick(tickId)) ?? null;
     await runMaintenance(rt);
   } catch (error) {
     rt.phase = 'stopped';
@@ -118,4 +118,20 @@ export async function stopConsumer(rt: ConsumerRuntime, life: Lifecycle): Promis
   rt.phase = 'stopping';
   life.stopped = shutDown(rt, life);
   await life.stopped;
+}
+
+/**
+ * Wakes for a tick: not at all when it holds nothing of the channel, else the partitions its
+ * key hashes fall in (`key_hash % partitions`, the read's own filter); unknown: every one.
+ * @internal
+ */
+export function wakeForTick(rt: ConsumerRuntime, contents: TickContents | null): void {
+  if (contents === null) {
+    wake(rt.wake);
+    return;
+  }
+  const hashes = contents.get(rt.options.channel);
+  if (hashes === undefined) return;
+  const n = rt.options.partitions;
+  wake(rt.wake, n === 1 ? [0] : hashes.map((hash) => hash % n));
 }

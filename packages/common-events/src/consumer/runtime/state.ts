@@ -65,6 +65,10 @@ export interface WakeSignal {
   woken: boolean;
   /** Resolves the wait in progress. */
   waiter: (() => void) | null;
+  /** A wake-up since the last pass said nothing about partitions: every one may have events. */
+  all: boolean;
+  /** Partitions the wake-ups since the last pass named (their tick holds their keys). */
+  readonly partitions: Set<number>;
 }
 
 /** Lifecycle of a consumer. @internal */
@@ -87,6 +91,8 @@ export interface ConsumerRuntime {
   phase: ConsumerPhase;
   readonly counters: HandlerCounters;
   readonly wake: WakeSignal;
+  /** Held partitions whose last step found nothing and no wake-up named since: skipped. */
+  readonly idle: Set<number>;
   /** Lease maintenance in flight, joined by overlapping timer ticks. */
   maintaining: Promise<void> | null;
   /** When the run loop next checks redrives and blocked partitions (ms since epoch). */
@@ -107,7 +113,8 @@ export function createRuntime(init: {
     held: new Map(),
     phase: 'new',
     counters: { handled: 0, failed: 0, deadLettered: 0, count: 0, total: 0, max: 0 },
-    wake: { woken: false, waiter: null },
+    wake: { woken: false, waiter: null, all: true, partitions: new Set() },
+    idle: new Set(),
     maintaining: null,
     nextAdminAt: 0,
   };
