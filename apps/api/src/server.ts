@@ -17,6 +17,7 @@ import type { Infrastructure } from './infrastructure.js';
 import { DOCS_PATH, registerApiDocs, type UndocumentedRoute } from './platform/api-docs.js';
 import type { AppInstance } from './platform/app-instance.js';
 import { registerBodyEncodingGuard } from './platform/body-encoding.js';
+import { registerConsole } from './platform/console-static.js';
 import {
   createClientErrorHandler,
   frameworkErrors,
@@ -70,6 +71,8 @@ export interface ServerDependencies {
   readonly readiness?: readonly ReadinessCheck[];
   /** Database and event bus; without them only the health routes exist. */
   readonly infrastructure?: Pick<Infrastructure, 'db' | 'bus'>;
+  /** The console's built files (default: @vsa/console's dist folder). */
+  readonly consoleRoot?: string;
   /** Registers more routes before the server is ready (an embedding app, tests). */
   readonly extend?: (app: AppInstance) => void | Promise<void>;
   /**
@@ -178,6 +181,8 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
     await app.register(shippingSlice, { prefix: '/shipments', db, bus });
     await app.register(adminSlice, { prefix: '/admin', bus, token: deps.settings.ADMIN_TOKEN });
   }
+  // The events console (static files) reads the admin routes only.
+  await registerConsole(app, deps.consoleRoot);
   await deps.extend?.(app);
   const onClose = deps.onClose;
   if (onClose) app.addHook('onClose', async () => onClose());

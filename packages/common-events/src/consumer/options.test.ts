@@ -106,7 +106,6 @@ describe('bus.consumers.subscribe options', () => {
     expect(() => parse({ ...base, schema: 'other' } as never)).toThrow(
       /^bus\.consumers\.subscribe\(options\): unknown option "schema" \(accepted: group, channel,/,
     );
-    });
   });
 
   it('memberTimeoutMs defaults to three heartbeats and must exceed one', () => {
