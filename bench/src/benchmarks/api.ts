@@ -20,6 +20,8 @@ const SCHEMA = 'vsa_events';
 /** Round length and count: quick by default, longer with the variables. */
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_API_ROUNDS ?? 2);
+/** Length of one slice of a route inside a round (see the round loop). */
+const SLICE_SECONDS = Number(process.env.BENCH_API_SLICE_SECONDS ?? 1.5);
 const WARMUP_SECONDS = Number(process.env.BENCH_API_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 32);
 /** `load`, `startup` or both (default): what to run. */
@@ -217,7 +219,7 @@ export default defineBenchmark({
     if (PARTS.includes('load')) await measureLoad(ctx);
     if (PARTS.includes('startup')) await measureStartup(ctx);
     ctx.note(
-      `autocannon ${CONNECTIONS} connections, ${SECONDS}s rounds × ${ROUNDS} (+${WARMUP_SECONDS}s warm-up per route), loopback; servers are child processes on the same 2 cores; NODE_ENV=production, LOG_LEVEL=warn, rate limit off.`,
+      `autocannon ${CONNECTIONS} connections, ${SECONDS}s rounds × ${ROUNDS} per route in slices of ~${SLICE_SECONDS}s interleaved across routes (+${WARMUP_SECONDS}s warm-up per route), loopback; p50/p99 are medians over slices; servers are child processes on the same 2 cores; NODE_ENV=production, LOG_LEVEL=warn, rate limit off.`,
     );
     ctx.note(
       'Bare POST /orders: Fastify + pg.Pool(10), BEGIN; order row + line row (one CTE); event row (the bus INSERT); COMMIT. The API: Prisma order.create with lines + bus.publish in bus.transaction.',
@@ -260,18 +262,28 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
   const figures = await ctx.sample(
     'round',
     async (run) => {
-      const values: Record<string, number> = {};
-      for (const [name, port, path, method] of runs) {
-        ctx.log(`  round ${run}: ${name} ${SECONDS}s`);
-        const result = await load(port, path, method, SECONDS);
-        values[`${name} req/s`] = result.rps;
-        values[`${name} p50`] = result.p50;
-        values[`${name} p99`] = result.p99;
-        if (name === 'api POST on') {
-          const drained = await drain(onUrl);
-          lags.push(drained.lagAtEnd);
-          drains.push(drained.drainMs);
+      // Each round is SLICES cycles of every route in turn, SECONDS / SLICES each: the shared
+      // machine's load swings within seconds, and slices spread a swing over every route alike.
+      const slices = Math.max(1, Math.round(SECONDS / SLICE_SECONDS));
+      const seconds = SECONDS / slices;
+      const taken = new Map<string, Load[]>(runs.map(([name]) => [name, []]));
+      for (let slice = 1; slice <= slices; slice++) {
+        ctx.log(`  round ${run}: slice ${slice}/${slices}, ${seconds.toFixed(1)}s per route`);
+        for (const [name, port, path, method] of runs) {
+          taken.get(name)?.push(await load(port, path, method, seconds));
+          if (name === 'api POST on') {
+            // Drained before the next slice, so the consumers' catch-up runs in no other slice.
+            const drained = await drain(onUrl);
+            lags.push(drained.lagAtEnd);
+            drains.push(drained.drainMs);
+          }
         }
+      }
+      const values: Record<string, number> = {};
+      for (const [name, loads] of taken) {
+        values[`${name} req/s`] = loads.reduce((sum, l) => sum + l.rps, 0) / loads.length;
+        values[`${name} p50`] = summarize(loads.map((l) => l.p50)).median;
+        values[`${name} p99`] = summarize(loads.map((l) => l.p99)).median;
       }
       return values;
     },
