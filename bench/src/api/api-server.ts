@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import type { Consumer } from '@vsa/common-events';
 
 /**
@@ -8,7 +9,11 @@ import type { Consumer } from '@vsa/common-events';
  * `POST /orders` can be measured without the consumers competing for the cores. Prints
  * `LISTENING <port> <ms to listening>`.
  */
-const appDist = new URL('../../../apps/api/dist/', import.meta.url);
+// BENCH_API_APP_DIR: another build of apps/api (e.g. a checkout of the base commit), for a
+// same-run before/after.
+const appDist = process.env.BENCH_API_APP_DIR
+  ? pathToFileURL(`${process.env.BENCH_API_APP_DIR.replace(/\/$/, '')}/`)
+  : new URL('../../../apps/api/dist/', import.meta.url);
 const started = performance.now();
 
 interface Bus {

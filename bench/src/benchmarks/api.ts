@@ -20,6 +20,8 @@ const SCHEMA = 'vsa_events';
 /** Round length and count: quick by default, longer with the variables. */
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_API_ROUNDS ?? 2);
+/** Length of one slice of a route inside a round (see the round loop). */
+const SLICE_SECONDS = Number(process.env.BENCH_API_SLICE_SECONDS ?? 1.5);
 const WARMUP_SECONDS = Number(process.env.BENCH_API_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 32);
 /** `load`, `startup` or both (default): what to run. */
@@ -171,11 +173,12 @@ async function rssMiB(pid: number): Promise<number> {
 async function pgliteStart(
   ctx: BenchContext,
   dataDir: string,
+  main: string = API_MAIN,
 ): Promise<{ ms: number; rss: number }> {
   const start = performance.now();
   const child = await spawnServer(
     ctx,
-    API_MAIN,
+    main,
     {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -217,7 +220,7 @@ export default defineBenchmark({
     if (PARTS.includes('load')) await measureLoad(ctx);
     if (PARTS.includes('startup')) await measureStartup(ctx);
     ctx.note(
-      `autocannon ${CONNECTIONS} connections, ${SECONDS}s rounds × ${ROUNDS} (+${WARMUP_SECONDS}s warm-up per route), loopback; servers are child processes on the same 2 cores; NODE_ENV=production, LOG_LEVEL=warn, rate limit off.`,
+      `autocannon ${CONNECTIONS} connections, ${SECONDS}s rounds × ${ROUNDS} per route in slices of ~${SLICE_SECONDS}s interleaved across routes (+${WARMUP_SECONDS}s warm-up per route), loopback; p50/p99 are medians over slices; servers are child processes on the same 2 cores; NODE_ENV=production, LOG_LEVEL=warn, rate limit off.`,
     );
     ctx.note(
       'Bare POST /orders: Fastify + pg.Pool(10), BEGIN; order row + line row (one CTE); event row (the bus INSERT); COMMIT. The API: Prisma order.create with lines + bus.publish in bus.transaction.',
@@ -243,6 +246,21 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
     ready,
   );
   const on = await spawnServer(ctx, API_SERVER, apiEnv({ DATABASE_URL: onUrl }), ready);
+  // BENCH_API_BASE_DIST: the dist folder of another apps/api build (the base commit), run
+  // with consumers off beside the current one for a same-run before/after.
+  const baseDist = process.env.BENCH_API_BASE_DIST;
+  const base = baseDist
+    ? await spawnServer(
+        ctx,
+        API_SERVER,
+        apiEnv({
+          DATABASE_URL: (await ctx.pg('base')).url,
+          BENCH_CONSUMERS: 'off',
+          BENCH_API_APP_DIR: baseDist,
+        }),
+        ready,
+      )
+    : undefined;
 
   const lags: number[] = [];
   const drains: number[] = [];
@@ -253,6 +271,10 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
     ['api POST off', off.port, '/orders', 'POST'],
     ['api POST on', on.port, '/orders', 'POST'],
   ];
+  if (base) {
+    runs.splice(2, 0, ['base health', base.port, '/health/live', 'GET']);
+    runs.splice(5, 0, ['base POST off', base.port, '/orders', 'POST']);
+  }
   // Warm-up (JIT, plan caches, pools), untimed.
   for (const [, port, path, method] of runs) await load(port, path, method, WARMUP_SECONDS);
   await drain(onUrl);
@@ -260,18 +282,28 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
   const figures = await ctx.sample(
     'round',
     async (run) => {
-      const values: Record<string, number> = {};
-      for (const [name, port, path, method] of runs) {
-        ctx.log(`  round ${run}: ${name} ${SECONDS}s`);
-        const result = await load(port, path, method, SECONDS);
-        values[`${name} req/s`] = result.rps;
-        values[`${name} p50`] = result.p50;
-        values[`${name} p99`] = result.p99;
-        if (name === 'api POST on') {
-          const drained = await drain(onUrl);
-          lags.push(drained.lagAtEnd);
-          drains.push(drained.drainMs);
+      // Each round is SLICES cycles of every route in turn, SECONDS / SLICES each: the shared
+      // machine's load swings within seconds, and slices spread a swing over every route alike.
+      const slices = Math.max(1, Math.round(SECONDS / SLICE_SECONDS));
+      const seconds = SECONDS / slices;
+      const taken = new Map<string, Load[]>(runs.map(([name]) => [name, []]));
+      for (let slice = 1; slice <= slices; slice++) {
+        ctx.log(`  round ${run}: slice ${slice}/${slices}, ${seconds.toFixed(1)}s per route`);
+        for (const [name, port, path, method] of runs) {
+          taken.get(name)?.push(await load(port, path, method, seconds));
+          if (name === 'api POST on') {
+            // Drained before the next slice, so the consumers' catch-up runs in no other slice.
+            const drained = await drain(onUrl);
+            lags.push(drained.lagAtEnd);
+            drains.push(drained.drainMs);
+          }
         }
+      }
+      const values: Record<string, number> = {};
+      for (const [name, loads] of taken) {
+        values[`${name} req/s`] = loads.reduce((sum, l) => sum + l.rps, 0) / loads.length;
+        values[`${name} p50`] = summarize(loads.map((l) => l.p50)).median;
+        values[`${name} p99`] = summarize(loads.map((l) => l.p99)).median;
       }
       return values;
     },
@@ -307,37 +339,56 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
     f('api POST off p99'),
     f('bare POST p99'),
   );
+  if (base) {
+    ctx.ratio('base health/live / hello', f('base health req/s'), f('hello req/s'));
+    ctx.ratio('base POST /orders off / bare', f('base POST off req/s'), f('bare POST req/s'));
+    ctx.ratio('POST /orders off: now / base', f('api POST off req/s'), f('base POST off req/s'));
+    ctx.ratio('health/live: now / base', f('health req/s'), f('base health req/s'));
+  }
   ctx.target('health/live ≥ 0.8× hello', health, 0.8, 'atLeast', { tolerance: 0.15 });
   ctx.target('POST /orders off ≥ 0.6× bare', offRatio, 0.6, 'atLeast', { tolerance: 0.15 });
   ctx.target('POST /orders on ≥ 0.5× bare', onRatio, 0.5, 'atLeast', { tolerance: 0.15 });
   ctx.target('POST /orders p99 ≤ 2× bare', p99Ratio, 2, 'atMost', { tolerance: 0.15 });
   ctx.figure('consumer lag at end of round (max)', Math.max(...lags), 'events');
   ctx.figure('drain to lag 0 (max)', Math.max(...drains), 'ms');
-  await Promise.all([stopServer(bare.process), stopServer(off.process), stopServer(on.process)]);
+  await Promise.all(
+    [bare, off, on, base].map((child) => (child ? stopServer(child.process) : undefined)),
+  );
 }
 
 async function measureStartup(ctx: BenchContext): Promise<void> {
-  // Start-up on PGlite: one cold start (initdb + migrations), then warm restarts.
-  const dataDir = await mkdtemp(join(tmpdir(), 'vsa-bench-api-pglite-'));
-  ctx.onCleanup(() => rm(dataDir, { recursive: true, force: true }));
-  ctx.log('  PGlite cold start');
-  const cold = await pgliteStart(ctx, dataDir);
-  ctx.figure('PGlite cold start to first 200', cold.ms, 'ms');
-  const warm: { ms: number; rss: number }[] = [];
-  for (let i = 0; i < Math.max(2, ROUNDS); i++) {
-    ctx.log(`  PGlite warm start ${i + 1}`);
-    warm.push(await pgliteStart(ctx, dataDir));
+  // Start-up on PGlite: one cold start (initdb + migrations), then warm restarts; with
+  // BENCH_API_BASE_DIST the base build's starts are interleaved with these.
+  const baseDist = process.env.BENCH_API_BASE_DIST;
+  const builds: [string, string][] = [['', API_MAIN]];
+  if (baseDist) builds.push(['base ', join(baseDist, 'main.js')]);
+  const dirs = new Map<string, string>();
+  for (const [label, main] of builds) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'vsa-bench-api-pglite-'));
+    ctx.onCleanup(() => rm(dataDir, { recursive: true, force: true }));
+    dirs.set(label, dataDir);
+    ctx.log(`  ${label}PGlite cold start`);
+    const cold = await pgliteStart(ctx, dataDir, main);
+    ctx.figure(`${label}PGlite cold start to first 200`, cold.ms, 'ms');
   }
-  const warmMs = summarize(warm.map((w) => w.ms));
-  const warmRss = summarize(warm.map((w) => w.rss));
-  const warmFigure = ctx.figure('PGlite warm start to first 200', warmMs.median, 'ms');
-  Object.assign(warmFigure, { min: warmMs.min, max: warmMs.max, runs: warm.map((w) => w.ms) });
-  const rssFigure = ctx.figure('PGlite RSS after warm start', warmRss.median, 'MiB');
-  Object.assign(rssFigure, {
-    min: warmRss.min,
-    max: warmRss.max,
-    runs: warm.map((w) => w.rss),
-  });
-  ctx.target('PGlite warm start ≤ 2000 ms', warmFigure, 2000, 'atMost');
-  ctx.target('PGlite RSS after start ≤ 300 MiB', rssFigure, 300, 'atMost');
+  const warm = new Map<string, { ms: number; rss: number }[]>(builds.map(([l]) => [l, []]));
+  for (let i = 0; i < Math.max(3, ROUNDS); i++) {
+    for (const [label, main] of builds) {
+      ctx.log(`  ${label}PGlite warm start ${i + 1}`);
+      warm.get(label)?.push(await pgliteStart(ctx, dirs.get(label) as string, main));
+    }
+  }
+  for (const [label] of builds) {
+    const runs = warm.get(label) ?? [];
+    const warmMs = summarize(runs.map((w) => w.ms));
+    const warmRss = summarize(runs.map((w) => w.rss));
+    const warmFigure = ctx.figure(`${label}PGlite warm start to first 200`, warmMs.median, 'ms');
+    Object.assign(warmFigure, { min: warmMs.min, max: warmMs.max, runs: runs.map((w) => w.ms) });
+    const rssFigure = ctx.figure(`${label}PGlite RSS after warm start`, warmRss.median, 'MiB');
+    Object.assign(rssFigure, { min: warmRss.min, max: warmRss.max, runs: runs.map((w) => w.rss) });
+    if (label === '') {
+      ctx.target('PGlite warm start ≤ 2000 ms', warmFigure, 2000, 'atMost');
+      ctx.target('PGlite RSS after start ≤ 300 MiB', rssFigure, 300, 'atMost');
+    }
+  }
 }

@@ -84,7 +84,11 @@ export const placeOrderRoute: FastifyPluginAsync<OrdersSliceOptions> = async (
             sku: line.sku,
             quantity: line.quantity,
           }));
-          await prisma.orderLine.createMany({ data: lines });
+          // One line (the usual order): create, which costs Prisma 7 about 20% less CPU than
+          // createMany here (measured in-process, interleaved); more lines: one createMany.
+          if (lines.length === 1)
+            await prisma.orderLine.create({ data: lines[0] as (typeof lines)[0] });
+          else await prisma.orderLine.createMany({ data: lines });
           const view = orderView({ ...created, lines });
           await bus.publish(
             tx,
