@@ -24,9 +24,17 @@ import {
   registerClosingGuard,
 } from './platform/framework-errors.js';
 import { registerHttpHardening } from './platform/http-hardening.js';
+import {
+  type ApiMetrics,
+  createApiMetrics,
+  registerHttpMetrics,
+  registerMetricsRoute,
+} from './platform/metrics.js';
 import type { PlatformSettings } from './platform/platform-settings.js';
 import { childLoggerWithoutReqId, registerRequestLogging } from './platform/request-logging.js';
+import type { Tracing } from './platform/tracing.js';
 import type { ApiSettings } from './settings.js';
+import { adminTokenCheck } from './slices/admin/admin-token.js';
 import { adminSlice } from './slices/admin/index.js';
 import { inventorySlice } from './slices/inventory/index.js';
 import { ordersSlice } from './slices/orders/index.js';
@@ -67,6 +75,13 @@ export interface ServerDependencies {
   readonly consoleRoot?: string;
   /** Registers more routes before the server is ready (an embedding app, tests). */
   readonly extend?: (app: AppInstance) => void | Promise<void>;
+  /**
+   * The Prometheus registry behind `GET /metrics` (with the bus's recorders when the bus was
+   * created with `metrics: metrics.bus`); default: one with the HTTP metrics only.
+   */
+  readonly metrics?: ApiMetrics;
+  /** Running tracing (see `startTracing`): `@fastify/otel` is registered before any route. */
+  readonly tracing?: Pick<Tracing, 'fastify'>;
   /** Runs when the server closes, after in-flight requests finished (e.g. close the bus and db). */
   readonly onClose?: () => Promise<void>;
 }
@@ -108,8 +123,12 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // Traces first, so every hook and route below runs inside the request span.
+  if (deps.tracing !== undefined) await app.register(deps.tracing.fastify.plugin());
   // Request context first: its onRequest hook must run before any other hook logs.
   await app.register(requestContextPlugin);
+  const metrics = deps.metrics ?? createApiMetrics({ defaultMetrics: false });
+  registerHttpMetrics(app, metrics);
   registerRequestLogging(app);
   // Before any route: the handler collects routes to answer 405 for a known path.
   // 5xx messages (driver text, Prisma's) reach a body only when a setting asks for it.
@@ -138,6 +157,12 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   await app.register(healthRoutes, {
     checks: readiness,
     exposeDetails: settings.EXPOSE_ERROR_DETAILS,
+  });
+
+  registerMetricsRoute(app, {
+    metrics,
+    check: adminTokenCheck(settings.ADMIN_TOKEN),
+    ...(infrastructure ? { sample: () => infrastructure.bus.sampleMetrics() } : {}),
   });
 
   // Slices: encapsulated plugins that get exactly what they touch.

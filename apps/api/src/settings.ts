@@ -11,6 +11,7 @@ import { eventsSettings } from '@vsa/common-events';
 import { loggingSettings } from '@vsa/common-logging';
 import { z } from 'zod';
 import { platformSettings } from './platform/platform-settings.js';
+import { tracingSettings } from './platform/tracing.js';
 
 /** Settings that belong to the API itself rather than to a package. */
 export const apiOwnSettings: z.ZodObject<{
@@ -18,6 +19,7 @@ export const apiOwnSettings: z.ZodObject<{
   ADMIN_TOKEN: z.ZodOptional<z.ZodString>;
   IDEMPOTENCY_KEY_TTL_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
   IDEMPOTENCY_KEY_SWEEP_INTERVAL_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  INSTANCE_ID: z.ZodOptional<z.ZodString>;
 }> = z.object({
   // No default in the schema: unset means "on unless NODE_ENV=production" (see migrateOnStart).
   MIGRATE_ON_START: envBoolean().optional().meta({
@@ -47,6 +49,15 @@ export const apiOwnSettings: z.ZodObject<{
       'Delete expired Idempotency-Keys at start and every this many ms, off the request path (0: never)',
     example: '600000',
   }),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[\w.:@/-]{1,200}$/, '1-200 characters of letters, digits, _ . : @ / -')
+    .optional()
+    .meta({
+      description:
+        "This process's stable name among the API's replicas (same across its restarts, unique among the live ones: a pod name); every consumer group uses it as memberId, so a restarted process takes its partitions back at once. Unset: a new id per process, and a crashed one's partitions move after its heartbeat expires (about 3 s)",
+      example: 'api-0',
+    }),
 });
 
 /** Whether to migrate before listening: the setting, else on everywhere but production. */
@@ -64,6 +75,7 @@ export const apiSettingsFragments = [
   dbSettings,
   eventsSettings,
   platformSettings,
+  tracingSettings,
   apiOwnSettings,
 ] as const;
 

@@ -442,6 +442,7 @@ export async function createDatabase<Client = never>(
         clearTimeout(timer);
       }
     },
+    poolUsage: () => driver.poolUsage?.() ?? null,
     close() {
       if (closing) return closing;
       closed = true;

@@ -464,6 +464,12 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     kind: 'postgres',
     query,
     transaction,
+    poolUsage: () => ({
+      max: config.max ?? 10,
+      total: pgPool.totalCount,
+      idle: pgPool.idleCount,
+      waiting: pgPool.waitingCount,
+    }),
     prismaAdapter(): SqlMigrationAwareDriverAdapterFactory {
       adapter ??= new PrismaPg(pgPool, {
         onPoolError: (err) => logger?.warn({ err }, 'idle database connection failed'),

@@ -24,7 +24,7 @@ export type ClaimedKey =
  * key is touched: nothing here scans the table.
  */
 export async function claimIdempotencyKey(
-  prisma: PrismaClient,
+  prisma: Pick<PrismaClient, 'idempotencyKey'>,
   key: string,
   fingerprint: string,
   ttlMs: number,

@@ -74,10 +74,9 @@ export async function startConsumer(
     if (joined) await leaveGroup(rt).catch(() => {});
     throw error;
   }
-  life.maintenanceTimer = setInterval(
-    () => void runMaintenance(rt),
-    Math.max(50, Math.floor(o.leaseMs / 3)),
-  );
+  // Heartbeats are frequent (a dead member is noticed within memberTimeoutMs); leases are
+  // renewed inside the same round, less often.
+  life.maintenanceTimer = setInterval(() => void runMaintenance(rt), o.heartbeatMs);
   life.maintenanceTimer.unref();
   life.unregister = registerConsumer(rt.db, o.schema, consumer);
   life.loop = runLoop(rt);
@@ -85,9 +84,11 @@ export async function startConsumer(
 
 async function shutDown(rt: ConsumerRuntime, life: Lifecycle): Promise<void> {
   const { options: o } = rt;
-  if (life.maintenanceTimer !== null) clearInterval(life.maintenanceTimer);
   wake(rt.wake);
+  // Heartbeats go on until the batch in flight is done: a slow last batch must not make
+  // this member look dead and its partitions move before it stored its position.
   await life.loop;
+  if (life.maintenanceTimer !== null) clearInterval(life.maintenanceTimer);
   await rt.maintaining;
   try {
     await release(rt, [...rt.held.values()]);

@@ -97,6 +97,20 @@ export interface ConsumerRuntime {
   maintaining: Promise<void> | null;
   /** When the run loop next checks redrives and blocked partitions (ms since epoch). */
   nextAdminAt: number;
+  /** When maintenance next renews the leases held (ms since epoch); heartbeats are more often. */
+  nextRenewAt: number;
+  /**
+   * Whether the leases still naming this member id (an earlier process of this member that
+   * died) were taken back; done once, in the first maintenance round after start.
+   */
+  reclaimed: boolean;
+  /**
+   * From when (ms since epoch) this member may judge others dead by their heartbeats. After
+   * its own maintenance failed (the database was unreachable for everyone, say) it waits
+   * `memberTimeoutMs` past its first good heartbeat, so the others can heartbeat again
+   * before their partitions are taken. `Infinity` while maintenance is failing.
+   */
+  judgeFrom: number;
 }
 
 /** A new runtime in phase `new`. @internal */
@@ -117,6 +131,9 @@ export function createRuntime(init: {
     idle: new Set(),
     maintaining: null,
     nextAdminAt: 0,
+    nextRenewAt: 0,
+    reclaimed: false,
+    judgeFrom: 0,
   };
 }
 
