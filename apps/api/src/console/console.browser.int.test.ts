@@ -122,6 +122,7 @@ describe('the events console in headless Chromium', () => {
     // The refused call is the only error the browser logs: a 401 it was meant to get.
     expect(browserErrors).toEqual([expect.stringContaining('401')]);
     browserErrors.length = 0;
+    await page.screenshot({ path: join(RESULTS, 'console-login.png') });
     await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
     // Keyboard: Enter submits the form.
     await page.getByLabel('Admin token').press('Enter');
@@ -140,6 +141,7 @@ describe('the events console in headless Chromium', () => {
     await summary.focus();
     await page.keyboard.press('Enter');
     await containsText(row.locator('pre'), 'console-customer');
+    await page.screenshot({ path: join(RESULTS, 'console-channels.png'), fullPage: true });
     // The reserve step runs in another slice: its event reaches the inventory channel.
     await page.getByRole('combobox', { name: 'Channel' }).selectOption('inventory');
     await page
@@ -149,7 +151,6 @@ describe('the events console in headless Chromium', () => {
       .waitFor({ timeout: 10_000 });
     await page.getByRole('combobox', { name: 'Channel' }).selectOption('orders');
     await row.waitFor();
-    await page.screenshot({ path: join(RESULTS, 'console-channels.png'), fullPage: true });
   });
 
   it('lists consumer groups with partitions, members, lag and a sparkline', async () => {

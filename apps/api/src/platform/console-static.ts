@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import { NotFoundError } from '@vsa/common-errors';
 import type { AppInstance } from './app-instance.js';
 
@@ -53,6 +52,8 @@ export async function registerConsole(
   app.get(CONSOLE_PATH, { schema: { hide: true } }, async (_request, reply) =>
     reply.redirect(`${CONSOLE_PATH}/`, 301),
   );
+  // Loaded only when there is something to serve: a missing build costs no start-up time.
+  const { default: fastifyStatic } = await import('@fastify/static');
   await app.register(fastifyStatic, {
     root,
     prefix: `${CONSOLE_PATH}/`,
