@@ -288,7 +288,8 @@ export async function consumeObservability(
             : v === 'wired'
               ? { metrics: promMetrics() }
               : { metrics: promMetrics(), tracer: sdk as Tracer };
-        (rates[v] ??= []).push(await consumeWith(db, schema, channel, total, mode, options));
+        rates[v] ??= [];
+        rates[v].push(await consumeWith(db, schema, channel, total, mode, options));
       }
       for (const v of variants) {
         const runs = rates[v] ?? [];

@@ -1,6 +1,7 @@
 import { errorHandlerPlugin, genReqId, requestContextPlugin } from '@vsa/common-middleware';
 import Fastify, {
   type FastifyInstance,
+  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -16,6 +17,7 @@ import type { Infrastructure } from './infrastructure.js';
 import { DOCS_PATH, registerApiDocs, type UndocumentedRoute } from './platform/api-docs.js';
 import type { AppInstance } from './platform/app-instance.js';
 import { registerBodyEncodingGuard } from './platform/body-encoding.js';
+import { registerConsole } from './platform/console-static.js';
 import {
   createClientErrorHandler,
   frameworkErrors,
@@ -55,12 +57,22 @@ export { DOCS_PATH };
 
 /** Everything the server is built from; main.ts creates these, tests pass their own. */
 export interface ServerDependencies {
-  readonly settings: Pick<ApiSettings, 'NODE_ENV' | 'TRUST_PROXY' | 'BODY_LIMIT' | 'ADMIN_TOKEN'> &
-    Omit<PlatformSettings, 'DB_CONNECT_TIMEOUT_MS' | 'DB_START_RETRY_MS' | 'SHUTDOWN_TIMEOUT_MS'>;
+  readonly settings: Pick<
+    ApiSettings,
+    | 'NODE_ENV'
+    | 'TRUST_PROXY'
+    | 'BODY_LIMIT'
+    | 'ADMIN_TOKEN'
+    | 'IDEMPOTENCY_KEY_TTL_MS'
+    | 'IDEMPOTENCY_KEY_SWEEP_INTERVAL_MS'
+  > &
+    Omit<PlatformSettings, 'DB_START_RETRY_MS' | 'SHUTDOWN_TIMEOUT_MS'>;
   readonly logger: Logger;
   readonly readiness?: readonly ReadinessCheck[];
   /** Database and event bus; without them only the health routes exist. */
   readonly infrastructure?: Pick<Infrastructure, 'db' | 'bus'>;
+  /** The console's built files (default: @vsa/console's dist folder). */
+  readonly consoleRoot?: string;
   /** Registers more routes before the server is ready (an embedding app, tests). */
   readonly extend?: (app: AppInstance) => void | Promise<void>;
   /**
@@ -85,7 +97,9 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
     genReqId,
     // One id per line, under one name: see request-logging.ts.
     childLoggerFactory: childLoggerWithoutReqId,
-    disableRequestLogging: true,
+    // Fastify's own request lines are off (request-logging.ts writes them). Through a
+    // LogController: the top-level `disableRequestLogging` is deprecated (FSTDEP023).
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: fastifyTrustProxy(settings.TRUST_PROXY),
     bodyLimit: settings.BODY_LIMIT,
     // Timeouts: a client trickling its headers or body cannot hold a socket forever.
@@ -154,11 +168,21 @@ export async function buildServer(deps: ServerDependencies): Promise<ApiServer> 
   // Slices: encapsulated plugins that get exactly what they touch.
   if (infrastructure) {
     const { db, bus } = infrastructure;
-    await app.register(ordersSlice, { prefix: '/orders', db, bus });
+    await app.register(ordersSlice, {
+      prefix: '/orders',
+      db,
+      bus,
+      idempotencyKeys: {
+        ttlMs: settings.IDEMPOTENCY_KEY_TTL_MS,
+        sweepIntervalMs: settings.IDEMPOTENCY_KEY_SWEEP_INTERVAL_MS,
+      },
+    });
     await app.register(inventorySlice, { prefix: '/inventory', db, bus });
     await app.register(shippingSlice, { prefix: '/shipments', db, bus });
     await app.register(adminSlice, { prefix: '/admin', bus, token: deps.settings.ADMIN_TOKEN });
   }
+  // The events console (static files) reads the admin routes only.
+  await registerConsole(app, deps.consoleRoot);
   await deps.extend?.(app);
   const onClose = deps.onClose;
   if (onClose) app.addHook('onClose', async () => onClose());

@@ -69,6 +69,7 @@ const createDatabaseSchema = z.strictObject({
       idleTimeoutMs: msInteger,
       statementTimeoutMs: msInteger,
       connectionTimeoutMs: msInteger,
+      queryTimeoutMs: msInteger,
       applicationName: z.string().optional(),
     })
     .optional(),

@@ -7,13 +7,8 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseOptions } from '@vsa/common-errors';
-import type { EventBus, StoredEvent } from '@vsa/common-events';
-import {
-  type EventBusLogger,
-  getEventsByChannel,
-  type Ticker,
-  tickChannel,
-} from '@vsa/common-events/admin';
+import { type EventBus, getEventsByChannel, type StoredEvent } from '@vsa/common-events';
+import { type EventBusLogger, type Ticker, tickChannel } from '@vsa/common-events/admin';
 import { z } from 'zod';
 import { INVALID_ARGUMENT_CODE, RelayStreamMismatchError } from './errors.js';
 import { encodeEvent, subjectOf } from './message.js';

@@ -1,7 +1,9 @@
-// Operator functions (dead letters, redrive, reset, prune, status, installation) and the
-// building blocks under the bus (reads, buffer, ticker, cursors, executors, ids), with the
-// errors they throw, and the metrics recorder interface an app wires to its metrics library.
-// An application's own code needs the root entry point only.
+// Operator functions (dead letters, redrive, reset, prune, status, installation), the
+// building blocks under the bus (read SQL, buffer, ticker, cursors, executors, ids), the
+// option value types an application rarely names (StartFrom, FailurePolicy) and the metrics
+// recorder interface an app wires to its metrics library, with the errors they throw. An
+// application's own code needs the root entry point only.
+export type { BusPublishOptions } from './bus.js';
 export type {
   AsyncApiDocument,
   AsyncApiInfo,
@@ -40,7 +42,9 @@ export {
   HandlerCrashedError,
 } from './consumer/errors.js';
 export type {
+  FailurePolicy,
   PlainSubscribeOptions,
+  StartFrom,
   SubscribeOptionsBase,
   TransactionalSubscribeOptions,
 } from './consumer/options.js';
@@ -90,13 +94,7 @@ export {
 } from './publish/event-buffer.js';
 export { MAX_EVENTS_PER_PUBLISH, type PublishOptions } from './publish/publish-event.js';
 export { decodeCursor, encodeCursor, type Position, START } from './read/cursor.js';
-export {
-  type ChannelRow,
-  type EventPage,
-  getEventsByChannel,
-  type ReadOptions,
-  readChannelSql,
-} from './read/get-events-by-channel.js';
+export { type ChannelRow, readChannelSql } from './read/get-events-by-channel.js';
 export { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js';
 export {
   createTicker,

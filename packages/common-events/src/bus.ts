@@ -10,28 +10,24 @@ import { z } from 'zod';
 import type { EventCatalog } from './catalog/define-catalog.js';
 import type { AnyEventDefinition, EventOf } from './catalog/define-event.js';
 import { type BusConsumers, createBusConsumers } from './consumer/bus-consumers.js';
-import { type SubscribeOptions, validateLogger } from './consumer/options.js';
+import { consumerDefaultsSchema, type SubscribeOptions } from './consumer/options.js';
 import type { PublishedEvent } from './envelope.js';
-import { InvalidArgumentError } from './errors.js';
 import { type EventExecutor, toQueryable } from './executor.js';
 import { installEventStore } from './install.js';
 import type { EventBusLogger } from './logger.js';
-import { type EventBusMetrics, validateMetrics } from './observability/metrics.js';
+import { type EventBusMetrics, metricsOption } from './observability/metrics.js';
 import { sampleBusMetrics } from './observability/sample.js';
-import { resolveTracer } from './observability/tracing.js';
+import { defaultTracer, tracerOption } from './observability/tracing.js';
+import { at, catalogOption, databaseOption, loggerOption, schemaOption } from './option-schemas.js';
 import {
-  createEventBuffer,
+  bufferFrom,
+  bufferTuningSchema,
   type EventBuffer,
-  type EventBufferOptions,
+  type EventBufferTuning,
 } from './publish/event-buffer.js';
 import { publishTraced } from './publish/publish-event.js';
-import {
-  type EventPage,
-  getEventsByChannel,
-  type ReadOptions,
-} from './read/get-events-by-channel.js';
-import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js';
-import { createTicker, type Ticker } from './ticker/ticker.js';
+import { type EventPage, type ReadOptions, readForBus } from './read/get-events-by-channel.js';
+import { type Ticker, tickerFrom, tickIntervalOption } from './ticker/ticker.js';
 
 /** Options of {@link createEventBus}. */
 export interface EventBusOptions<D extends AnyEventDefinition, Client = unknown> {
@@ -48,7 +44,7 @@ export interface EventBusOptions<D extends AnyEventDefinition, Client = unknown>
   /** Backstop tick interval in ms (default 50). */
   readonly tickIntervalMs?: number;
   /** Settings of `bus.buffer` (batch size, delay, memory bound, lanes). */
-  readonly buffer?: Pick<EventBufferOptions, 'maxBatch' | 'maxDelayMs' | 'maxPending' | 'lanes'>;
+  readonly buffer?: EventBufferTuning;
   /**
    * Defaults for `bus.consumers.subscribe` (each subscription may override them): `listen:
    * false` makes every consumer of this process poll only, e.g. behind PgBouncer.
@@ -124,39 +120,18 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition, Cli
   stop(): Promise<void>;
 }
 
-/** The keys `createEventBus` accepts (their values are checked below, with their own messages). */
-const busOptionKeys = z.strictObject({
-  db: z.unknown().optional(),
-  catalog: z.unknown().optional(),
-  schema: z.unknown().optional(),
-  logger: z.unknown().optional(),
-  tickIntervalMs: z.unknown().optional(),
-  buffer: z.unknown().optional(),
-  consumers: z.unknown().optional(),
-  metrics: z.unknown().optional(),
-  tracer: z.unknown().optional(),
+/** `createEventBus`'s options: parsed once here; the parts flow resolved into ticker, buffer, consumers. */
+const busOptionsSchema = z.strictObject({
+  db: databaseOption,
+  catalog: catalogOption,
+  schema: schemaOption,
+  logger: loggerOption,
+  tickIntervalMs: tickIntervalOption,
+  buffer: bufferTuningSchema,
+  consumers: consumerDefaultsSchema,
+  metrics: metricsOption,
+  tracer: tracerOption,
 });
-
-function consumerDefaults(value: unknown): Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidArgumentError(
-      'createEventBus: consumers must be { listen?, pollIntervalMs? } (defaults for subscribe).',
-    );
-  }
-  const unknown = Object.keys(value).filter((k) => k !== 'listen' && k !== 'pollIntervalMs');
-  if (unknown.length > 0) {
-    throw new InvalidArgumentError(
-      `createEventBus: unknown consumers option ${unknown.join(', ')}; use listen or pollIntervalMs.`,
-    );
-  }
-  // The values themselves are checked by subscribe(), with the same messages as when given there.
-  const { listen, pollIntervalMs } = value as Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
-  return {
-    ...(listen === undefined ? {} : { listen }),
-    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
-  };
-}
 
 /**
  * Ties the bus together for one database and catalog.
@@ -173,37 +148,21 @@ function consumerDefaults(value: unknown): Pick<SubscribeOptions, 'listen' | 'po
 export function createEventBus<const D extends AnyEventDefinition, Client = unknown>(
   options: EventBusOptions<D, Client>,
 ): EventBus<D, Client> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('createEventBus takes { db, catalog, schema?, logger? }');
-  }
-  parseOptions(busOptionKeys, options, {
-    where: 'createEventBus(options)',
-    code: 'VSA_EVENTS_INVALID_ARGUMENT',
-  });
-  const { db, catalog } = options;
-  const logger = validateLogger(options.logger, 'createEventBus: logger');
-  if (typeof db !== 'object' || db === null || typeof db.transaction !== 'function') {
-    throw new InvalidArgumentError('createEventBus: db must be a @vsa/common-db Database.');
-  }
-  if (typeof catalog !== 'object' || catalog === null || typeof catalog.validate !== 'function') {
-    throw new InvalidArgumentError('createEventBus: catalog must come from defineCatalog([...]).');
-  }
-  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
-  const metrics = validateMetrics(options.metrics, 'createEventBus: metrics');
-  const tracer = resolveTracer(options.tracer, 'createEventBus: tracer');
-  const ticker = createTicker({
-    db,
-    schema,
-    ...(options.tickIntervalMs === undefined ? {} : { intervalMs: options.tickIntervalMs }),
-    ...(logger === undefined ? {} : { logger }),
-  });
-  const buffer = createEventBuffer({
-    ...options.buffer,
+  const o = parseOptions(busOptionsSchema, options, at('createEventBus(options)'));
+  const { schema, logger, metrics } = o;
+  const tracer = o.tracer ?? defaultTracer();
+  // The schema checks the shapes; the types are the caller's (its catalog and client).
+  const db = o.db as Database<Client>;
+  const catalog = o.catalog as EventCatalog<D>;
+  const queryable = toQueryable(db);
+  const ticker = tickerFrom({ db: queryable, schema, intervalMs: o.tickIntervalMs, logger });
+  const buffer = bufferFrom({
+    ...o.buffer,
     db,
     schema,
     catalog,
     onCommit: () => ticker.signal(),
-    ...(metrics === undefined ? {} : { metrics }),
+    metrics,
   });
   const consumers = createBusConsumers<Client>({
     db,
@@ -213,7 +172,7 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     logger,
     metrics,
     tracer,
-    defaults: consumerDefaults(options.consumers),
+    defaults: o.consumers,
   });
   // Transactions opened by bus.transaction: their commit is observed, no need to watch.
   const observed = new WeakSet<object>();
@@ -258,12 +217,11 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
       ticker.signal(); // an empty batch costs one read-only round trip
       return result;
     },
-    read(channel, readOptions = {}) {
-      return getEventsByChannel(db, channel, {
-        ...readOptions,
+    read(channel, readOptions) {
+      return readForBus(queryable, channel, readOptions, {
         schema,
         catalog,
-        tick: readOptions.tick ?? !ticker.running,
+        ticking: ticker.running,
       });
     },
     async sampleMetrics() {

@@ -43,4 +43,12 @@ describe('errors are @vsa/common-errors concepts with stable codes', () => {
     expect(foreign).not.toBeInstanceOf(EventBusError);
     expect(new EventBusError('VSA_EVENTS_X', 'gone', 'x')).toMatchObject({ statusCode: 410 });
   });
+
+  it('InvalidArgumentError matches the options errors parseOptions throws with this package code', () => {
+    const parsed = new InvalidArgumentConcept('VSA_EVENTS_INVALID_ARGUMENT', 'f(options): x: bad');
+    expect(parsed).toBeInstanceOf(InvalidArgumentError);
+    expect(new InvalidArgumentConcept('VSA_DB_INVALID_ARGUMENT', 'x')).not.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+  });
 });

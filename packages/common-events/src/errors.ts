@@ -67,6 +67,12 @@ export class InvalidArgumentError extends InvalidArgumentConcept {
   constructor(message: string) {
     super('VSA_EVENTS_INVALID_ARGUMENT', message);
   }
+
+  // Options are parsed by `@vsa/common-errors`' parseOptions, which throws its concept class
+  // with this package's code: `instanceof` holds for those too.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isVsaError(value) && value.code === 'VSA_EVENTS_INVALID_ARGUMENT';
+  }
 }
 
 /** `defineEvent`/`defineCatalog` got an invalid or conflicting definition. */

@@ -32,6 +32,7 @@ describe('entry points', () => {
       'defineEvent',
       'eventBusOptionsFromSettings',
       'eventsSettings',
+      'getEventsByChannel',
       'publishEvent',
       'subscribe',
     ]);
@@ -63,7 +64,6 @@ describe('entry points', () => {
       'eventMigrations',
       'flushEventBuffer',
       'getConsumerStatus',
-      'getEventsByChannel',
       'installEventStore',
       'isPrismaClient',
       'keyHash',

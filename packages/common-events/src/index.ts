@@ -1,8 +1,7 @@
-// What an application uses: the bus, its catalog, envelopes, consumers, settings and the
-// errors those meet. Operator and building-block functions: `@vsa/common-events/admin`;
+// What an application uses: the bus, its catalog, envelopes, consumers, channel reads,
+// settings and the errors those meet. Operator and building-block functions: `@vsa/common-events/admin`;
 // test helpers: `@vsa/common-events/testing`. `exports.test.ts` pins each list.
 export {
-  type BusPublishOptions,
   createEventBus,
   type EventBus,
   type EventBusOptions,
@@ -11,9 +10,7 @@ export { defineCatalog, type EventCatalog } from './catalog/define-catalog.js';
 export { defineEvent, type EventDefinition, type EventOf } from './catalog/define-event.js';
 export type {
   BusSubscribeOptions,
-  FailurePolicy,
   HandlerContext,
-  StartFrom,
   SubscribeOptions,
   TransactionalHandlerContext,
 } from './consumer/options.js';
@@ -31,3 +28,8 @@ export {
   eventsSettings,
 } from './events-settings.js';
 export { publishEvent } from './publish/publish-event.js';
+export {
+  type EventPage,
+  getEventsByChannel,
+  type ReadOptions,
+} from './read/get-events-by-channel.js';

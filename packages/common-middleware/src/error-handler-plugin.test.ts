@@ -468,18 +468,29 @@ describe('errorHandlerPlugin options', () => {
   });
 
   it.each([
-    [{ typeBaseUrl: 'not a url' }, /typeBaseUrl/],
-    [{ typeBaseUrl: 'https://x.dev/no-slash' }, /end with/],
-    [{ maxDetailLength: 0 }, /maxDetailLength/],
+    [
+      { typeBaseUrl: 'not a url' },
+      /^errorHandlerPlugin\(options\): typeBaseUrl: must be an absolute URL/,
+    ],
+    [{ typeBaseUrl: 'https://x.dev/no-slash' }, /typeBaseUrl: must end with "\/" or "#"/],
+    [{ maxDetailLength: 0 }, /maxDetailLength: must be an integer from 16 to 100000 \(got 0\)$/],
+    [
+      { methodNotAllowed: 'no' },
+      /^errorHandlerPlugin\(options\): methodNotAllowed: must be true or false$/,
+    ],
     [{ statusByCode: { X: 409 } }, /unknown option "statusByCode"/],
     [
       { exposeInternalError: true },
-      /unknown option "exposeInternalError"; the allowed options are typeBaseUrl, exposeInternalErrors, maxDetailLength, retryAfterSeconds, methodNotAllowed/,
+      /^errorHandlerPlugin\(options\): unknown option "exposeInternalError" \(accepted: typeBaseUrl, exposeInternalErrors, maxDetailLength, retryAfterSeconds, methodNotAllowed\)$/,
     ],
   ])('rejects bad options %j', async (errors, pattern) => {
     const attempt = buildTestApp({ errors: errors as never });
     await expect(attempt).rejects.toBeInstanceOf(InvalidMiddlewareOptionsError);
-    await expect(buildTestApp({ errors: errors as never })).rejects.toThrow(pattern);
+    await expect(buildTestApp({ errors: errors as never })).rejects.toMatchObject({
+      code: 'VSA_MIDDLEWARE_INVALID_OPTIONS',
+      statusCode: 500,
+      message: expect.stringMatching(pattern),
+    });
   });
 });
 

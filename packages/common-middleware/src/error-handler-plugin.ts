@@ -2,8 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { createMethodIndex } from './method-index.js';
-import { checkedOptions } from './option-keys.js';
-import { InvalidMiddlewareOptionsError } from './options-error.js';
+import { parseMiddlewareOptions } from './option-keys.js';
 import { createOutageLog, type OutageLog, type OutageSummary } from './outage-log.js';
 import { runInRequestScope } from './request-scope.js';
 import { type ProblemSettings, type ResolvedProblem, toProblem } from './to-problem.js';
@@ -30,35 +29,36 @@ export interface ErrorHandlerOptions {
   readonly methodNotAllowed?: boolean;
 }
 
-// Unknown keys are refused by checkedOptions (with the allowed list) before this runs.
-const optionsSchema = z.object({
+const intIn = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return z.int(message).min(min, message).max(max, message);
+};
+
+// Parsed once at registration; the defaults live here (NODE_ENV is read when registering).
+const optionsSchema = z.strictObject({
   typeBaseUrl: z
-    .url()
+    .url('must be an absolute URL')
     .refine((url) => url.endsWith('/') || url.endsWith('#'), 'must end with "/" or "#"')
-    .optional(),
-  exposeInternalErrors: z.boolean().optional(),
-  maxDetailLength: z.number().int().min(16).max(100_000).optional(),
-  retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
-  methodNotAllowed: z.boolean().optional(),
+    .default('https://vsa.dev/problems/'),
+  exposeInternalErrors: z
+    .boolean('must be true or false')
+    .default(() => process.env.NODE_ENV === 'development' || process.env.NODE_ENV === 'test'),
+  maxDetailLength: intIn(16, 100_000).default(1000),
+  retryAfterSeconds: intIn(0, 86_400).default(1),
+  methodNotAllowed: z.boolean('must be true or false').default(true),
 });
 
 const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) => {
-  const own = checkedOptions('errorHandlerPlugin', rawOptions, Object.keys(optionsSchema.shape), {
+  const options = parseMiddlewareOptions(optionsSchema, rawOptions, 'errorHandlerPlugin(options)', {
     fastifyPlugin: true,
   });
-  const parsed = optionsSchema.safeParse(own);
-  if (!parsed.success) {
-    throw new InvalidMiddlewareOptionsError('errorHandlerPlugin', z.prettifyError(parsed.error));
-  }
-  const options = parsed.data;
-  const env = process.env.NODE_ENV;
   const settings: ProblemSettings = {
-    typeBaseUrl: options.typeBaseUrl ?? 'https://vsa.dev/problems/',
-    exposeInternalErrors: options.exposeInternalErrors ?? (env === 'development' || env === 'test'),
-    maxDetailLength: options.maxDetailLength ?? 1000,
-    retryAfterSeconds: options.retryAfterSeconds ?? 1,
+    typeBaseUrl: options.typeBaseUrl,
+    exposeInternalErrors: options.exposeInternalErrors,
+    maxDetailLength: options.maxDetailLength,
+    retryAfterSeconds: options.retryAfterSeconds,
   };
 
   const config = app.initialConfig;

@@ -1,45 +1,34 @@
-import { InvalidMiddlewareOptionsError } from './options-error.js';
+import { parseOptions } from '@vsa/common-errors';
+import type { output, ZodType } from 'zod';
+import { MIDDLEWARE_INVALID_OPTIONS } from './options-error.js';
 
 // Keys Fastify's `register` itself understands; fastify-plugin passes them on with the
 // plugin's own options, so a plugin must not mistake them for its own.
 const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
 
 /**
- * The options a plugin or factory of this package received, minus Fastify's register keys,
- * after checking that they are an object whose every key is one the caller understands.
- * A misspelt key (`requestIdHeadr`) would otherwise be ignored and its default used.
+ * Parses the options of a plugin or factory of this package once, with its strict zod schema
+ * (defaults in the schema; an unknown key is refused naming it and the accepted ones, so a
+ * misspelt `requestIdHeadr` is not silently ignored). For a Fastify plugin, Fastify's own
+ * register keys are left out first.
  *
- * @throws {InvalidMiddlewareOptionsError} naming the first unknown key and the allowed keys,
- * or when `options` is not a plain object.
+ * @throws {InvalidMiddlewareOptionsError} (`VSA_MIDDLEWARE_INVALID_OPTIONS`) naming each problem.
  * @internal
  */
-export function checkedOptions(
-  caller: string,
+export function parseMiddlewareOptions<S extends ZodType>(
+  schema: S,
   options: unknown,
-  allowed: readonly string[],
+  where: string,
   { fastifyPlugin }: { readonly fastifyPlugin: boolean },
-): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidMiddlewareOptionsError(
-      caller,
-      `options must be an object with the keys ${list(allowed)}, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
-    );
-  }
-  const own: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (fastifyPlugin && FASTIFY_REGISTER_KEYS.has(key)) continue;
-    if (!allowed.includes(key)) {
-      throw new InvalidMiddlewareOptionsError(
-        caller,
-        `unknown option ${JSON.stringify(key)}; the allowed options are ${list(allowed)} (check the spelling)`,
-      );
-    }
-    own[key] = value;
-  }
-  return own;
-}
-
-function list(keys: readonly string[]): string {
-  return keys.length === 0 ? '(none)' : keys.join(', ');
+): output<S> {
+  const own =
+    fastifyPlugin && typeof options === 'object' && options !== null && !Array.isArray(options)
+      ? Object.fromEntries(
+          Object.entries(options).filter(([key]) => !FASTIFY_REGISTER_KEYS.has(key)),
+        )
+      : options;
+  return parseOptions(schema, own === undefined ? {} : own, {
+    where,
+    code: MIDDLEWARE_INVALID_OPTIONS,
+  });
 }

@@ -97,7 +97,7 @@ export function problemResponses(
   for (const status of statuses) {
     if (!Number.isInteger(status) || status < 400 || status > 599) {
       throw new InvalidMiddlewareOptionsError(
-        'problemResponses',
+        'problemResponses(...statuses)',
         `${String(status)} is not an error status (an integer in 400..599)`,
       );
     }

@@ -247,7 +247,7 @@ describe('options', () => {
       },
     });
     await expect(attempt).rejects.toThrow(
-      'Invalid options for requestContextPlugin: unknown option "requestIdHeadr"; the allowed options are requestIdHeader, correlationIdHeader (check the spelling)',
+      'requestContextPlugin(options): unknown option "requestIdHeadr" (accepted: requestIdHeader, correlationIdHeader)',
     );
   });
 
@@ -268,26 +268,31 @@ describe('options', () => {
     expect(() => createRequestIdGenerator({ header: 'Bad Header' })).toThrow(
       InvalidMiddlewareOptionsError,
     );
-    expect(() => createRequestIdGenerator({ generate: 'x' as never })).toThrow(/generate/);
+    expect(() => createRequestIdGenerator({ header: 'Bad Header' })).toThrow(
+      /^createRequestIdGenerator\(options\): header: must be a lower-case header name/,
+    );
+    expect(() => createRequestIdGenerator({ generate: 'x' as never })).toThrow(
+      'createRequestIdGenerator(options): generate: must be a function returning a string (got a string)',
+    );
   });
 
   it.each([
     [
       'a misspelt key',
       { headers: 'x-trace' },
-      'unknown option "headers"; the allowed options are header, generate',
+      'unknown option "headers" (accepted: header, generate)',
     ],
     [
       'another unknown key',
       { generator: () => 'a' },
-      'unknown option "generator"; the allowed options are header, generate',
+      'unknown option "generator" (accepted: header, generate)',
     ],
-    ['null', null, 'options must be an object with the keys header, generate, got null'],
-    ['a string', 'x-trace', 'options must be an object with the keys header, generate, got string'],
+    ['null', null, 'expected an options object (got null)'],
+    ['a string', 'x-trace', 'expected an options object (got a string)'],
   ])('rejects generator options: %s', (_name, options, message) => {
     expect(() => createRequestIdGenerator(options as never)).toThrow(InvalidMiddlewareOptionsError);
     expect(() => createRequestIdGenerator(options as never)).toThrow(
-      `Invalid options for createRequestIdGenerator: ${message}`,
+      `createRequestIdGenerator(options): ${message}`,
     );
   });
 });

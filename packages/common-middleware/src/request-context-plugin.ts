@@ -1,9 +1,9 @@
 import { withLogContext } from '@vsa/common-logging';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { checkedOptions } from './option-keys.js';
-import { InvalidMiddlewareOptionsError } from './options-error.js';
-import { idGeneratedFor, isSafeId } from './request-id.js';
+import { z } from 'zod';
+import { parseMiddlewareOptions } from './option-keys.js';
+import { headerNameOption, idGeneratedFor, isSafeId } from './request-id.js';
 import { captureRequestScope, runInRequestScope } from './request-scope.js';
 
 declare module 'fastify' {
@@ -25,33 +25,18 @@ export interface RequestContextOptions {
   readonly correlationIdHeader?: string;
 }
 
-const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
-
-const OPTION_KEYS: readonly (keyof RequestContextOptions)[] = [
-  'requestIdHeader',
-  'correlationIdHeader',
-];
+const optionsSchema = z.strictObject({
+  requestIdHeader: headerNameOption.default('x-request-id'),
+  correlationIdHeader: headerNameOption.default('x-correlation-id'),
+});
 
 const plugin: FastifyPluginAsync<RequestContextOptions> = async (app, rawOptions) => {
-  const options: RequestContextOptions = checkedOptions(
-    'requestContextPlugin',
+  const { requestIdHeader, correlationIdHeader } = parseMiddlewareOptions(
+    optionsSchema,
     rawOptions,
-    OPTION_KEYS,
+    'requestContextPlugin(options)',
     { fastifyPlugin: true },
-  ) as RequestContextOptions; // the values' types are checked below
-  const requestIdHeader = options.requestIdHeader ?? 'x-request-id';
-  const correlationIdHeader = options.correlationIdHeader ?? 'x-correlation-id';
-  for (const [name, value] of [
-    ['requestIdHeader', requestIdHeader],
-    ['correlationIdHeader', correlationIdHeader],
-  ] as const) {
-    if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
-      throw new InvalidMiddlewareOptionsError(
-        'requestContextPlugin',
-        `${name} must be a lower-case header name, got ${JSON.stringify(value)}`,
-      );
-    }
-  }
+  );
 
   let warnedAboutGenReqId = false;
   const requestIds = new WeakMap<FastifyRequest, string>();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { checkedOptions } from './option-keys.js';
-import { InvalidMiddlewareOptionsError } from './options-error.js';
+import { z } from 'zod';
+import { parseMiddlewareOptions } from './option-keys.js';
 
 /**
  * What an inbound id must look like to be trusted: a short token that cannot inject log
@@ -27,7 +27,19 @@ export interface RequestIdGeneratorOptions {
   readonly generate?: () => string;
 }
 
-const OPTION_KEYS: readonly (keyof RequestIdGeneratorOptions)[] = ['header', 'generate'];
+const HEADER_NAME_RULE = 'must be a lower-case header name (a-z, 0-9, -; at most 64)';
+
+/** A lower-case HTTP header name option. @internal */
+export const headerNameOption: z.ZodType<string, string> = z
+  .string(HEADER_NAME_RULE)
+  .regex(/^[a-z0-9-]{1,64}$/, HEADER_NAME_RULE);
+
+const generatorOptionsSchema = z.strictObject({
+  header: headerNameOption.default('x-request-id'),
+  generate: z
+    .custom<() => string>((v) => typeof v === 'function', 'must be a function returning a string')
+    .default(() => randomUUID),
+});
 
 /** Code of the process warning a generator emits (once) when `generate()` misbehaves. */
 export const UNSAFE_GENERATED_ID_WARNING = 'VSA_MIDDLEWARE_UNSAFE_GENERATED_ID';
@@ -59,23 +71,12 @@ export function idGeneratedFor(raw: object): string | undefined {
 export function createRequestIdGenerator(
   options: RequestIdGeneratorOptions = {},
 ): RequestIdGenerator {
-  const own = checkedOptions('createRequestIdGenerator', options, OPTION_KEYS, {
-    fastifyPlugin: false,
-  }) as RequestIdGeneratorOptions; // the values' types are checked below
-  const header = own.header ?? 'x-request-id';
-  const generate = own.generate ?? randomUUID;
-  if (typeof header !== 'string' || !/^[a-z0-9-]{1,64}$/.test(header)) {
-    throw new InvalidMiddlewareOptionsError(
-      'createRequestIdGenerator',
-      `header must be a lower-case header name, got ${JSON.stringify(header)}`,
-    );
-  }
-  if (typeof generate !== 'function') {
-    throw new InvalidMiddlewareOptionsError(
-      'createRequestIdGenerator',
-      'generate must be a function returning a string',
-    );
-  }
+  const { header, generate } = parseMiddlewareOptions(
+    generatorOptionsSchema,
+    options,
+    'createRequestIdGenerator(options)',
+    { fastifyPlugin: false },
+  );
   let warned = false;
   // Fastify calls genReqId outside any error handling: a throw here would crash the process,
   // and an unsafe id would reach headers and log lines. Fall back to a UUID and say so once.

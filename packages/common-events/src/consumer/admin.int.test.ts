@@ -46,59 +46,111 @@ describe('admin functions reject bad input before querying (no database)', () =>
   const { db, query } = untouchedDb();
 
   it.each([
-    ['options null', null, /listDeadLetters takes/],
+    [
+      'options null',
+      null,
+      /^listDeadLetters\(db, options\): expected an options object \(got null\)$/,
+    ],
     [
       'status bogus',
       { status: 'bogus' },
-      /status must be one of dead, redriving, redriven, discarded/,
+      /status: must be one of dead, redriving, redriven, discarded/,
     ],
-    ['afterId "x"', { afterId: 'x' }, /afterId must be a dead letter id/],
-    ['afterId -1', { afterId: -1 }, /afterId/],
-    ['afterId 1.5', { afterId: 1.5 }, /afterId/],
-    ['limit 0', { limit: 0 }, /limit must be an integer from 1 to 10000/],
-    ['limit "5"', { limit: '5' }, /limit/],
-    ['group ""', { group: '' }, /listDeadLetters: group must be 1-200 characters/],
-    ['group 5', { group: 5 }, /group/],
-    ['channel {}', { channel: {} }, /listDeadLetters: channel/],
+    ['afterId "x"', { afterId: 'x' }, /afterId: must be a dead letter id \(an integer >= 0\)$/],
+    ['afterId -1', { afterId: -1 }, /afterId: .*\(got -1\)$/],
+    ['afterId 1.5', { afterId: 1.5 }, /afterId: /],
+    ['limit 0', { limit: 0 }, /limit: must be an integer from 1 to 10000 \(got 0\)$/],
+    ['limit "5"', { limit: '5' }, /limit: /],
+    ['group ""', { group: '' }, /^listDeadLetters\(db, options\): group: must be 1-200 characters/],
+    ['group 5', { group: 5 }, /group: /],
+    ['channel {}', { channel: {} }, /listDeadLetters\(db, options\): channel: /],
+    [
+      'an unknown key',
+      { grop: 'g' },
+      /unknown option "grop" \(accepted: schema, group, channel, status, limit, afterId\)/,
+    ],
   ])('listDeadLetters: %s', async (_what, options, message) => {
     await expect(listDeadLetters(db, options as never)).rejects.toEqual(invalid(message));
   });
 
   it.each([
-    ['null', null, /takes \{ ids \} or \{ group, channel\? \}/],
-    ['{}', {}, /give one/],
-    ['ids "1"', { ids: '1' }, /ids must be an array of dead letter ids/],
-    ['ids [0]', { ids: [0] }, /ids must be/],
-    ['ids [NaN]', { ids: [Number.NaN] }, /ids must be/],
+    ['null', null, /expected an options object/],
+    ['{}', {}, /takes \{ ids \} or \{ group, channel\? \}: give one/],
+    ['ids "1"', { ids: '1' }, /ids: must be an array of dead letter ids/],
+    ['ids [0]', { ids: [0] }, /ids\.0: must be a dead letter id/],
+    ['ids [NaN]', { ids: [Number.NaN] }, /ids\.0: must be a dead letter id/],
     ['ids and group', { ids: [1], group: 'g' }, /not both/],
-    ['group ""', { group: '' }, /: group must be/],
-    ['group with a space', { group: 'a b' }, /: group must be/],
-    ['channel 5', { group: 'g', channel: 5 }, /: channel must be/],
+    ['group ""', { group: '' }, /group: must be/],
+    ['group with a space', { group: 'a b' }, /group: must be/],
+    ['channel 5', { group: 'g', channel: 5 }, /channel: must be/],
+    [
+      'an unknown key',
+      { group: 'g', id: 5 },
+      /unknown option "id" \(accepted: schema, ids, group, channel\)/,
+    ],
   ])('redrive and discard selections: %s', async (_what, selection, message) => {
     await expect(redriveDeadLetters(db, selection as never)).rejects.toEqual(
-      invalid(new RegExp(`^redriveDeadLetters.*${message.source}`)),
+      invalid(new RegExp(`^redriveDeadLetters\\(db, selection\\): .*${message.source}`)),
     );
     await expect(discardDeadLetters(db, selection as never)).rejects.toEqual(
-      invalid(new RegExp(`^discardDeadLetters.*${message.source}`)),
+      invalid(new RegExp(`^discardDeadLetters\\(db, selection\\): .*${message.source}`)),
     );
   });
 
   it.each([
-    ['group ""', { group: '', to: 'now' }, /resetGroup: group must be/],
-    ['channel ""', { group: 'g', channel: '', to: 'now' }, /resetGroup: channel must be/],
-    ['channel 7', { group: 'g', channel: 7, to: 'now' }, /resetGroup: channel/],
-    ['to "later"', { group: 'g', to: 'later' }, /resetGroup: to must be 'beginning', 'now'/],
+    ['group ""', { group: '', to: 'now' }, /resetGroup\(db, options\): group: must be/],
+    [
+      'channel ""',
+      { group: 'g', channel: '', to: 'now' },
+      /resetGroup\(db, options\): channel: must be/,
+    ],
+    ['channel 7', { group: 'g', channel: 7, to: 'now' }, /resetGroup\(db, options\): channel: /],
+    [
+      'to "later"',
+      { group: 'g', to: 'later' },
+      /resetGroup\(db, options\): to: must be 'beginning', 'now'/,
+    ],
+    ['to a bad cursor', { group: 'g', to: { position: 'x' } }, /to: must be 'beginning', 'now'/],
+    ['an unknown key', { group: 'g', to: 'now', from: 'now' }, /unknown option "from"/],
   ])('resetGroup: %s', async (_what, options, message) => {
     await expect(resetGroup(db, options as never)).rejects.toEqual(invalid(message));
   });
 
   it.each([
-    ['olderThan a string', { olderThan: 'yesterday' }, /olderThan must be a valid Date/],
-    ['olderThan an invalid Date', { olderThan: new Date('x') }, /olderThan/],
-    ['lagLimitSeconds "5"', { olderThan: new Date(), lagLimitSeconds: '5' }, /lagLimitSeconds/],
-    ['lagLimitSeconds -1', { olderThan: new Date(), lagLimitSeconds: -1 }, /lagLimitSeconds/],
+    ['olderThan a string', { olderThan: 'yesterday' }, /olderThan: must be a valid Date/],
+    ['olderThan an invalid Date', { olderThan: new Date('x') }, /olderThan: must be a valid Date/],
+    [
+      'lagLimitSeconds "5"',
+      { olderThan: new Date(), lagLimitSeconds: '5' },
+      /lagLimitSeconds: must be a number >= 0/,
+    ],
+    [
+      'lagLimitSeconds -1',
+      { olderThan: new Date(), lagLimitSeconds: -1 },
+      /lagLimitSeconds: .*\(got -1\)/,
+    ],
+    [
+      'an unknown key',
+      { olderThan: new Date(), lagLimit: 5 },
+      /unknown option "lagLimit" \(accepted: schema, olderThan, lagLimitSeconds\)/,
+    ],
   ])('pruneEvents: %s', async (_what, options, message) => {
     await expect(pruneEvents(db, options as never)).rejects.toEqual(invalid(message));
+  });
+
+  it.each([
+    [
+      'an unknown key',
+      { group: 'g', chanel: 'x' },
+      /^getConsumerStatus\(db, options\): unknown option "chanel" \(accepted: schema, group, channel\)$/,
+    ],
+    [
+      'a bad schema',
+      { schema: 'A' },
+      /^getConsumerStatus\(db, options\): schema: use lower-case letters/,
+    ],
+  ])('getConsumerStatus: %s', async (_what, options, message) => {
+    await expect(getConsumerStatus(db, options as never)).rejects.toEqual(invalid(message));
   });
 
   it('sent no query for any of them', () => {
@@ -115,26 +167,30 @@ describe('subscribe checks logger, ticker and catalog (no database)', () => {
     [
       'a logger that is a string',
       { logger: 'pino' },
-      /logger must be a pino-compatible logger.*missing debug, info, warn, error/,
+      /logger: must be a pino-compatible logger.*missing debug, info, warn, error/,
     ],
     [
       'a logger without debug',
       { logger: { info() {}, warn() {}, error() {} } },
-      /missing debug\.$/,
+      /missing debug \(got an object\)$/,
     ],
     [
       'a logger whose warn is not a function',
       { logger: { ...logger, warn: true } },
-      /missing warn\.$/,
+      /missing warn \(got an object\)$/,
     ],
-    ['a ticker without onTick', { ticker: { running: true } }, /ticker must be a Ticker/],
-    ['a ticker without running', { ticker: { onTick: () => () => {} } }, /ticker must be a Ticker/],
+    ['a ticker without onTick', { ticker: { running: true } }, /ticker: must be a Ticker/],
+    [
+      'a ticker without running',
+      { ticker: { onTick: () => () => {} } },
+      /ticker: must be a Ticker/,
+    ],
     [
       'a catalog without upcast',
       { catalog: { validate() {} } },
-      /catalog must come from defineCatalog/,
+      /catalog: must come from defineCatalog/,
     ],
-    ['a null catalog', { catalog: null }, /catalog must come from defineCatalog/],
+    ['a null catalog', { catalog: null }, /catalog: must come from defineCatalog/],
   ])('rejects %s', (_what, extra, message) => {
     expect(() => subscribe(db, { ...base, ...extra } as unknown as SubscribeOptions)).toThrow(
       invalid(message),

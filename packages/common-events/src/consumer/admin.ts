@@ -1,11 +1,18 @@
-import { ConflictError } from '@vsa/common-errors';
-import { InvalidArgumentError } from '../errors.js';
+import { ConflictError, parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
+import {
+  at,
+  intAtLeast,
+  intOption,
+  nameOption,
+  numberAtLeast,
+  schemaOption,
+} from '../option-schemas.js';
 import { encodeCursor } from '../read/cursor.js';
-import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { DEAD_LETTER_EVENT_MISSING, unprocessedEventSql } from './consumer-sql.js';
 import { ConsumerGroupNotFoundError } from './errors.js';
-import { type StartFrom, validateName, validateStartFrom } from './options.js';
+import { type StartFrom, startFromOption } from './options.js';
 import { resolveStartPosition } from './start-position.js';
 
 /** Schema option of the admin functions. */
@@ -69,22 +76,49 @@ export class DeadLetterEventMissingError extends ConflictError {
   }
 }
 
-const STATUSES: readonly DeadLetterStatus[] = ['dead', 'redriving', 'redriven', 'discarded'];
+const STATUSES = ['dead', 'redriving', 'redriven', 'discarded'] as const;
 
-function schemaOf(options: SchemaOption | undefined): string {
-  return validateSchemaName(options?.schema ?? DEFAULT_SCHEMA);
-}
+const listSchema = z.strictObject({
+  schema: schemaOption,
+  group: nameOption.optional(),
+  channel: nameOption.optional(),
+  status: z.enum(STATUSES, `must be one of ${STATUSES.join(', ')}`).default('dead'),
+  limit: intOption(1, 10_000).default(100),
+  afterId: intAtLeast(0, 'a dead letter id').default(0),
+});
 
-function requireObject(what: string, value: unknown, shape: string): void {
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidArgumentError(`${what} takes ${shape}, got ${String(value)}.`);
-  }
-}
+const selectionSchema = z
+  .strictObject({
+    schema: schemaOption,
+    ids: z
+      .array(intAtLeast(1, 'a dead letter id'), 'must be an array of dead letter ids')
+      .optional(),
+    group: nameOption.optional(),
+    channel: nameOption.optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.ids !== undefined && (o.group !== undefined || o.channel !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'takes { ids } or { group, channel? }, not both: drop ids or group',
+      });
+    } else if (o.ids === undefined && o.group === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'takes { ids } or { group, channel? }: give one' });
+    }
+  });
 
-/** `value` checked as a group/channel name when given, else null (no filter). */
-function optionalName(what: string, value: unknown): string | null {
-  return value === undefined ? null : validateName(what, value);
-}
+const resetSchema = z.strictObject({
+  schema: schemaOption,
+  group: nameOption,
+  channel: nameOption.optional(),
+  to: startFromOption,
+});
+
+const pruneSchema = z.strictObject({
+  schema: schemaOption,
+  olderThan: z.date('must be a valid Date'),
+  lagLimitSeconds: numberAtLeast(0).default(86_400),
+});
 
 /**
  * Lists dead letters, oldest first.
@@ -96,32 +130,10 @@ export async function listDeadLetters(
   db: EventExecutor,
   options: ListDeadLettersOptions = {},
 ): Promise<DeadLetter[]> {
-  requireObject(
-    'listDeadLetters',
-    options,
-    '{ group?, channel?, status?, limit?, afterId?, schema? }',
-  );
-  const s = schemaOf(options);
-  const group = optionalName('listDeadLetters: group', options.group);
-  const channel = optionalName('listDeadLetters: channel', options.channel);
-  const status = options.status ?? 'dead';
-  if (!STATUSES.includes(status)) {
-    throw new InvalidArgumentError(
-      `listDeadLetters: status must be one of ${STATUSES.join(', ')}, got ${JSON.stringify(status)}.`,
-    );
-  }
-  const limit = options.limit ?? 100;
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
-    throw new InvalidArgumentError(
-      `listDeadLetters: limit must be an integer from 1 to 10000, got ${String(limit)}.`,
-    );
-  }
-  const afterId = options.afterId ?? 0;
-  if (typeof afterId !== 'number' || !Number.isSafeInteger(afterId) || afterId < 0) {
-    throw new InvalidArgumentError(
-      `listDeadLetters: afterId must be a dead letter id (an integer >= 0), got ${JSON.stringify(afterId)}.`,
-    );
-  }
+  const o = parseOptions(listSchema, options, at('listDeadLetters(db, options)'));
+  const { schema: s, status, afterId, limit } = o;
+  const group = o.group ?? null;
+  const channel = o.channel ?? null;
   const { rows } = await toQueryable(db).query<{
     id: unknown;
     group_name: string;
@@ -158,39 +170,19 @@ export async function listDeadLetters(
   }));
 }
 
-/** A checked {@link DeadLetterSelection}: the SQL condition on `d` and its parameters. */
+/** A parsed {@link DeadLetterSelection}: its schema, the SQL condition on `d`, its parameters. */
 function selectionFilter(
   what: string,
   selection: DeadLetterSelection,
-): { readonly where: string; readonly params: unknown[] } {
-  requireObject(what, selection, '{ ids } or { group, channel? }');
-  const { ids, group, channel } = selection as {
-    ids?: unknown;
-    group?: unknown;
-    channel?: unknown;
-  };
-  if (ids !== undefined) {
-    if (group !== undefined || channel !== undefined) {
-      throw new InvalidArgumentError(
-        `${what} takes { ids } or { group, channel? }, not both: drop ids or group.`,
-      );
-    }
-    if (
-      !Array.isArray(ids) ||
-      ids.some((id) => typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1)
-    ) {
-      throw new InvalidArgumentError(
-        `${what}: ids must be an array of dead letter ids (integers >= 1), got ${JSON.stringify(ids)}.`,
-      );
-    }
-    return { where: 'd.id = any ($1::bigint[])', params: [ids] };
-  }
-  if (group === undefined) {
-    throw new InvalidArgumentError(`${what} takes { ids } or { group, channel? }: give one.`);
+): { readonly schema: string; readonly where: string; readonly params: unknown[] } {
+  const o = parseOptions(selectionSchema, selection, at(`${what}(db, selection)`));
+  if (o.ids !== undefined) {
+    return { schema: o.schema, where: 'd.id = any ($1::bigint[])', params: [o.ids] };
   }
   return {
+    schema: o.schema,
     where: 'd.group_name = $1 and ($2::text is null or d.channel = $2)',
-    params: [validateName(`${what}: group`, group), optionalName(`${what}: channel`, channel)],
+    params: [o.group, o.channel ?? null],
   };
 }
 
@@ -208,8 +200,7 @@ async function setStatus(
   what: string,
   requireEvent: boolean,
 ): Promise<{ readonly marked: number; readonly missing: number[] }> {
-  const { where, params } = selectionFilter(what, selection);
-  const s = schemaOf(selection);
+  const { schema: s, where, params } = selectionFilter(what, selection);
   const n = params.length;
   const present = requireEvent
     ? `exists (select 1 from "${s}".events e where e.seq = d.seq)`
@@ -303,11 +294,9 @@ export interface ResetGroupOptions extends SchemaOption {
  * await resetGroup(db, { group: 'search-index', to: { time: new Date('2026-01-01') } });
  */
 export async function resetGroup(db: EventExecutor, options: ResetGroupOptions): Promise<string> {
-  requireObject('resetGroup', options, '{ group, channel?, to, schema? }');
-  const s = schemaOf(options);
-  const group = validateName('resetGroup: group', options.group);
-  const channel = optionalName('resetGroup: channel', options.channel);
-  const to = validateStartFrom(options.to, 'resetGroup: to');
+  const o = parseOptions(resetSchema, options, at('resetGroup(db, options)'));
+  const { schema: s, group, to } = o;
+  const channel = o.channel ?? null;
   const q = toQueryable(db);
   const position = await resolveStartPosition(q, s, to);
   const { rows } = await q.query(
@@ -375,19 +364,8 @@ export async function pruneEvents(
   db: EventExecutor,
   options: PruneEventsOptions,
 ): Promise<PruneResult> {
-  requireObject('pruneEvents', options, '{ olderThan, lagLimitSeconds?, schema? }');
-  const s = schemaOf(options);
-  if (!(options.olderThan instanceof Date) || Number.isNaN(options.olderThan.getTime())) {
-    throw new InvalidArgumentError(
-      `pruneEvents: olderThan must be a valid Date, got ${JSON.stringify(options.olderThan)}.`,
-    );
-  }
-  const lagLimit = options.lagLimitSeconds ?? 86_400;
-  if (typeof lagLimit !== 'number' || !Number.isFinite(lagLimit) || lagLimit < 0) {
-    throw new InvalidArgumentError(
-      `pruneEvents: lagLimitSeconds must be a number >= 0, got ${JSON.stringify(lagLimit)}.`,
-    );
-  }
+  const o = parseOptions(pruneSchema, options, at('pruneEvents(db, options)'));
+  const { schema: s, olderThan, lagLimitSeconds: lagLimit } = o;
   const q = toQueryable(db);
   // A partition has passed an event when the event's batch is before the position's tick, or
   // is that tick's batch with a seq at or below the position's (DESIGN.md 3). Only the
@@ -411,7 +389,7 @@ export async function pruneEvents(
              where d.seq = e.seq and d.status in ('dead', 'redriving'))
         returning 1)
      select count(*)::integer as n from gone`,
-    [options.olderThan],
+    [olderThan],
   );
   // A tick is still needed by a group at or after it (and the one before, which bounds the
   // next prune), and the newest one by the ticker.
@@ -423,7 +401,7 @@ export async function pruneEvents(
           and t.tick_id < (select max(tick_id) from "${s}".ticks)
         returning 1)
      select count(*)::integer as n from gone`,
-    [options.olderThan],
+    [olderThan],
   );
   const stalled = await q.query<{
     group_name: string;

@@ -34,17 +34,33 @@ describe('retryDelay', () => {
   });
 
   it.each([
-    ['NaN failures', () => retryDelay(exact, Number.NaN), /failures must be an integer/],
-    ['fractional failures', () => retryDelay(exact, 1.5), /failures must be an integer/],
-    ['string failures', () => retryDelay(exact, '2' as never), /failures must be an integer/],
-    ['a broken policy', () => retryDelay({ factor: Number.NaN }, 1), /backoff\.factor/],
-    ['a null policy', () => retryDelay(null as never, 1), /backoff must be an object/],
-    ['random out of range', () => retryDelay(exact, 1, () => 2), /random\(\) must return/],
-    ['random NaN', () => retryDelay(exact, 1, () => Number.NaN), /random\(\) must return/],
+    ['NaN failures', () => retryDelay(exact, Number.NaN), /failures: must be an integer/],
+    ['fractional failures', () => retryDelay(exact, 1.5), /failures: must be an integer/],
+    ['string failures', () => retryDelay(exact, '2' as never), /failures: must be an integer/],
+    [
+      'a broken policy',
+      () => retryDelay({ factor: Number.NaN }, 1),
+      /^retryDelay\(policy, failures, random\): policy\.factor: /,
+    ],
+    [
+      'a null policy',
+      () => retryDelay(null as never, 1),
+      /policy: Invalid input: expected object, received null/,
+    ],
+    [
+      'random out of range',
+      () => retryDelay(exact, 1, () => 2),
+      /random\(\): must return a number in \[0, 1\]/,
+    ],
+    [
+      'random NaN',
+      () => retryDelay(exact, 1, () => Number.NaN),
+      /random\(\): must return a number in \[0, 1\]/,
+    ],
     [
       'random not a function',
       () => retryDelay(exact, 1, 0.5 as never),
-      /random must be a function/,
+      /random: must be a function/,
     ],
   ])('rejects %s with VSA_EVENTS_INVALID_ARGUMENT', (_what, call, message) => {
     expect(call).toThrow(message);
@@ -91,6 +107,17 @@ describe('resolveBackoff', () => {
   });
 
   it('rejects a non-object', () => {
-    expect(() => resolveBackoff(null as never)).toThrow(/VSA|backoff must be/);
+    expect(() => resolveBackoff(null as never)).toThrow(
+      'backoff: expected an options object (got null)',
+    );
+  });
+
+  it('rejects an unknown field, naming it and the accepted ones', () => {
+    expect(() => resolveBackoff({ initalMs: 5 } as never)).toThrow(
+      'backoff: unknown option "initalMs" (accepted: initialMs, maxMs, factor, jitter)',
+    );
+    expect(() => resolveBackoff({ initalMs: 5 } as never)).toThrow(
+      expect.objectContaining({ code: 'VSA_EVENTS_INVALID_ARGUMENT' }),
+    );
   });
 });

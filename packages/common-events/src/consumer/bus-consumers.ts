@@ -16,9 +16,9 @@ import {
   redriveDeadLetters,
   resetGroup,
 } from './admin.js';
-import type { BusSubscribeOptions, SubscribeOptions } from './options.js';
+import { type BusSubscribeOptions, busSubscribeParser, type ConsumerDefaults } from './options.js';
 import { type ConsumerStatus, type ConsumerStatusOptions, getConsumerStatus } from './status.js';
-import { type Consumer, subscribe } from './subscribe.js';
+import { type Consumer, consumerFrom } from './subscribe.js';
 
 type Selection =
   | { readonly ids: readonly number[] }
@@ -49,29 +49,16 @@ export function createBusConsumers<Client = unknown>(context: {
   readonly metrics: EventBusMetrics | undefined;
   readonly tracer: Tracer;
   /** Subscribe options every subscription gets unless it gives its own. */
-  readonly defaults?: Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
+  readonly defaults: ConsumerDefaults;
 }): BusConsumers<Client> {
   const { db, schema } = context;
   const started = new Set<Consumer>();
+  // The bus's defaults are the schema's defaults: an option given as undefined keeps them
+  // (e.g. EVENTS_LISTEN=false stays polling-only).
+  const parse = busSubscribeParser(context);
   return {
     subscribe(options) {
-      // `??`, not spreads: an option given as undefined keeps the bus default (a spread
-      // would replace it with undefined, e.g. turn EVENTS_LISTEN=false back into listening).
-      const logger = options.logger ?? context.logger;
-      const metrics = options.metrics ?? context.metrics;
-      const listen = options.listen ?? context.defaults?.listen;
-      const pollIntervalMs = options.pollIntervalMs ?? context.defaults?.pollIntervalMs;
-      const consumer = subscribe(db, {
-        ...options,
-        ...(logger === undefined ? {} : { logger }),
-        ...(metrics === undefined ? {} : { metrics }),
-        tracer: options.tracer ?? context.tracer,
-        ...(listen === undefined ? {} : { listen }),
-        ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
-        schema,
-        catalog: context.catalog,
-        ticker: context.ticker,
-      } as SubscribeOptions);
+      const consumer = consumerFrom(db, parse(options as BusSubscribeOptions<unknown>));
       started.add(consumer);
       return consumer;
     },

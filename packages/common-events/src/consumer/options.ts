@@ -4,14 +4,19 @@ import { parseOptions } from '@vsa/common-errors';
 import { z } from 'zod';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { StoredEvent } from '../envelope.js';
-import { InvalidArgumentError } from '../errors.js';
 import type { EventBusLogger } from '../logger.js';
-import { type EventBusMetrics, validateMetrics } from '../observability/metrics.js';
-import { resolveTracer } from '../observability/tracing.js';
-import { decodeCursor } from '../read/cursor.js';
-import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
+import { type EventBusMetrics, metricsOption } from '../observability/metrics.js';
+import { defaultTracer, tracerOption } from '../observability/tracing.js';
+import {
+  at,
+  catalogOption,
+  intOption,
+  loggerOption,
+  nameOption,
+  schemaOption,
+} from '../option-schemas.js';
 import type { Ticker } from '../ticker/ticker.js';
-import { type BackoffPolicy, type ResolvedBackoff, resolveBackoff } from './backoff.js';
+import { type BackoffPolicy, backoffOption, type ResolvedBackoff } from './backoff.js';
 
 /**
  * Where a new group starts. Only used when the group is created; an existing group resumes
@@ -74,8 +79,24 @@ export interface SubscribeOptionsBase {
   readonly onFailure?: FailurePolicy;
   /** Where a new group starts (default `'beginning'`). */
   readonly startFrom?: StartFrom;
-  /** Lease of a partition in ms (default 30,000): a dead worker's partitions move after this. */
+  /**
+   * Lease of a partition in ms (default 30,000), renewed every `leaseMs / 3`. The backstop of
+   * membership: a member that stopped heartbeating loses its partitions after
+   * `memberTimeoutMs` already; the lease bounds how long a partition stays with a member
+   * whose heartbeat still runs but whose lease renewal does not.
+   */
   readonly leaseMs?: number;
+  /**
+   * How often this member writes its heartbeat, in ms (default 1,000). The heartbeat runs on
+   * the event loop: a handler that blocks the loop longer than `memberTimeoutMs` makes the
+   * member look dead (its partitions move; fencing keeps that safe, but work is redone).
+   */
+  readonly heartbeatMs?: number;
+  /**
+   * A member whose last heartbeat is older than this (ms) is dead: the live members take its
+   * partitions at their next heartbeat (default `3 * heartbeatMs`; must exceed `heartbeatMs`).
+   */
+  readonly memberTimeoutMs?: number;
   /**
    * Polling backstop in ms (default 500, or the bus's `consumers` default; `undefined` keeps
    * the default). With `listen: false` this is the delivery delay.
@@ -87,7 +108,16 @@ export interface SubscribeOptionsBase {
    * the default (on a bus, its `consumers.listen`).
    */
   readonly listen?: boolean | undefined;
-  /** Identifies this process in leases (default `<hostname>:<pid>:<random>`). */
+  /**
+   * This member's identity in the group's leases (default `<hostname>:<pid>:<random>`, new for
+   * every process). Set it to a name that is stable across restarts and unique among the live
+   * processes of the group (a StatefulSet pod name, an instance number, `HOSTNAME` of a
+   * container restarted in place): a process that starts with the `memberId` of a member
+   * that died takes that member's partitions back at once, without waiting for
+   * `memberTimeoutMs`. It bumps their lease epoch, so a late write of the old process (if it
+   * still runs) is fenced out with `LeaseLostError`. Two live processes with one `memberId`
+   * are a misconfiguration: the later one takes the partitions, and they count as one member.
+   */
   readonly memberId?: string;
   /** Postgres schema of the bus (default `vsa_events`). */
   readonly schema?: string;
@@ -142,6 +172,8 @@ export interface ResolvedSubscribeOptions {
   readonly onFailure: FailurePolicy;
   readonly startFrom: StartFrom;
   readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly memberTimeoutMs: number;
   readonly pollIntervalMs: number;
   readonly listen: boolean;
   readonly memberId: string | undefined;
@@ -153,144 +185,181 @@ export interface ResolvedSubscribeOptions {
   readonly tracer: Tracer;
 }
 
-const NAME = /^[\w.:@/-]{1,200}$/;
+const CURSOR = /^\d{1,15}:\d{1,15}$/;
 
-/**
- * Checks a group, channel or member name: 1-200 characters of letters, digits, `_ . : @ / -`
- * (what `subscribe` accepts, so an admin filter outside it could never match). Throws
- * `VSA_EVENTS_INVALID_ARGUMENT` naming `what`. @internal
- */
-export function validateName(what: string, value: unknown): string {
-  if (typeof value !== 'string' || !NAME.test(value)) {
-    throw new InvalidArgumentError(
-      `${what} must be 1-200 characters of letters, digits, _ . : @ / -, got ${JSON.stringify(value)}.`,
-    );
-  }
-  return value;
+function isStartFrom(value: unknown): value is StartFrom {
+  if (value === 'beginning' || value === 'now') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return false;
+  const { position, time } = value as { position?: unknown; time?: unknown };
+  if (keys[0] === 'position') return typeof position === 'string' && CURSOR.test(position);
+  return keys[0] === 'time' && time instanceof Date && !Number.isNaN(time.getTime());
 }
 
-const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
+/** `startFrom` / `resetGroup`'s `to`: a {@link StartFrom}, a position given as a valid cursor. @internal */
+export const startFromOption: z.ZodType<StartFrom, StartFrom> = z.custom<StartFrom>(
+  isStartFrom,
+  "must be 'beginning', 'now', { position: cursor } or { time: Date }",
+);
 
-/**
- * Checks an optional logger: pino-compatible, with `debug`, `info`, `warn` and `error`. `what`
- * names it in the error (`subscribe`'s `logger`, `createEventBus: logger`). @internal
- */
-export function validateLogger(value: unknown, what = 'logger'): EventBusLogger | undefined {
-  if (value === undefined) return undefined;
-  const missing =
-    typeof value === 'object' && value !== null
-      ? LOGGER_METHODS.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function')
-      : LOGGER_METHODS;
-  if (missing.length > 0) {
-    throw new InvalidArgumentError(
-      `${what} must be a pino-compatible logger with debug, info, warn and error functions; missing ${missing.join(', ')}.`,
-    );
-  }
-  return value as EventBusLogger;
+/** `ticker`: from `createTicker()` or `bus.ticker`. @internal */
+export const tickerOption: z.ZodType<Ticker, Ticker> = z.custom<Ticker>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { onTick?: unknown }).onTick === 'function' &&
+    typeof (v as { running?: unknown }).running === 'boolean',
+  'must be a Ticker from createTicker() or bus.ticker (with onTick() and running)',
+);
+
+/** The options a bus gives every subscription unless the subscription gives its own. @internal */
+export interface ConsumerDefaults {
+  readonly listen: boolean;
+  readonly pollIntervalMs: number;
 }
 
-function validateTicker(value: unknown): Ticker | undefined {
-  if (value === undefined) return undefined;
-  const t = value as Partial<Record<keyof Ticker, unknown>> | null;
-  if (
-    typeof t !== 'object' ||
-    t === null ||
-    typeof t.onTick !== 'function' ||
-    typeof t.running !== 'boolean'
-  ) {
-    throw new InvalidArgumentError(
-      'ticker must be a Ticker from createTicker() or bus.ticker (with onTick() and running).',
-    );
-  }
-  return value as Ticker;
+const pollIntervalOption = intOption(1, 600_000);
+
+/** `createEventBus({ consumers })`: the subscription defaults, filled in. @internal */
+export const consumerDefaultsSchema: z.ZodType<
+  ConsumerDefaults,
+  Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'> | undefined
+> = z
+  .strictObject({
+    listen: z.boolean('must be true or false').default(true),
+    pollIntervalMs: pollIntervalOption.default(500),
+  })
+  .prefault({});
+
+/** The options of `subscribe` a bus does not fill in, with `defaults` for listen and polling. */
+function subscriptionShape(defaults: ConsumerDefaults) {
+  return {
+    group: nameOption,
+    channel: nameOption,
+    types: z
+      .array(
+        z.string('must be an event type name').min(1, 'must be an event type name'),
+        'must be a non-empty array of event type names',
+      )
+      .min(1, 'must be a non-empty array of event type names')
+      .optional()
+      .transform((t) => (t === undefined ? null : [...t])),
+    mode: z.enum(['plain', 'transactional'], "must be 'plain' or 'transactional'").default('plain'),
+    handler: z.custom<ResolvedSubscribeOptions['handler']>(
+      (v) => typeof v === 'function',
+      'must be a function (event, context) => Promise<void>',
+    ),
+    batchSize: intOption(1, 10_000).default(100),
+    partitions: intOption(1, 32_767).default(1),
+    maxAttempts: intOption(1, 1_000).default(5),
+    backoff: backoffOption,
+    onFailure: z.enum(['park', 'block'], "must be 'park' or 'block'").default('park'),
+    startFrom: startFromOption.default('beginning'),
+    leaseMs: intOption(200, 3_600_000).default(30_000),
+    heartbeatMs: intOption(20, 600_000).default(1_000),
+    memberTimeoutMs: intOption(40, 3_600_000).optional(),
+    pollIntervalMs: pollIntervalOption.default(defaults.pollIntervalMs),
+    listen: z.boolean('must be true or false').default(defaults.listen),
+    memberId: nameOption.optional(),
+    logger: loggerOption,
+    metrics: metricsOption,
+    tracer: tracerOption,
+  };
 }
 
-function validateCatalog(value: unknown): EventCatalog | undefined {
-  if (value === undefined) return undefined;
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof (value as { upcast?: unknown }).upcast !== 'function'
-  ) {
-    throw new InvalidArgumentError(
-      'catalog must come from defineCatalog([...]) (an object with an upcast function).',
-    );
-  }
-  return value as EventCatalog;
-}
-
-/** Checks a {@link StartFrom}; throws `VSA_EVENTS_INVALID_ARGUMENT` / `VSA_EVENTS_INVALID_CURSOR`. */
-export function validateStartFrom(value: unknown, what = 'startFrom'): StartFrom {
-  if (value === 'beginning' || value === 'now') return value;
-  if (typeof value === 'object' && value !== null) {
-    if ('position' in value) {
-      decodeCursor((value as { position: string }).position);
-      return value as { position: string };
+/** A strict object of `shape` that refuses a member timeout a live member could exceed. */
+function withMemberTimeoutCheck<S extends ReturnType<typeof subscriptionShape>>(shape: S) {
+  return z.strictObject(shape).superRefine((o, ctx) => {
+    const { heartbeatMs, memberTimeoutMs } = o as { heartbeatMs: number; memberTimeoutMs?: number };
+    if (memberTimeoutMs !== undefined && memberTimeoutMs <= heartbeatMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memberTimeoutMs'],
+        message: `memberTimeoutMs must exceed heartbeatMs (${heartbeatMs}), or a live member would look dead between two heartbeats`,
+      });
     }
-    if ('time' in value) {
-      const time = (value as { time: unknown }).time;
-      if (time instanceof Date && !Number.isNaN(time.getTime())) return { time };
-    }
-  }
-  throw new InvalidArgumentError(
-    `${what} must be 'beginning', 'now', { position: cursor } or { time: Date }, got ${JSON.stringify(value)}.`,
-  );
+  });
 }
 
-const name = (what: string) =>
-  z.string().regex(NAME, `${what} must be 1-200 characters of letters, digits, _ . : @ / -`);
-const intIn = (min: number, max: number, fallback: number) =>
-  z.int().min(min).max(max).default(fallback);
-/** A value checked by one of this module's validators (they name what is wrong). */
-const checked = <T>(check: (value: unknown) => T) =>
-  z
-    .unknown()
-    .optional()
-    .transform((v) => check(v));
+const STANDALONE_DEFAULTS: ConsumerDefaults = { listen: true, pollIntervalMs: 500 };
 
 /** `subscribe`'s options: parsed once at its entry; unknown keys are refused. */
-const subscribeOptionsSchema = z.strictObject({
-  group: name('group'),
-  channel: name('channel'),
-  types: z
-    .array(z.string().min(1))
-    .min(1, 'types must be a non-empty array of event type names')
-    .optional()
-    .transform((t) => (t === undefined ? null : [...t])),
-  mode: z.enum(['plain', 'transactional']).default('plain'),
-  handler: z.custom<ResolvedSubscribeOptions['handler']>(
-    (v) => typeof v === 'function',
-    'handler must be a function (event, context) => Promise<void>',
-  ),
-  batchSize: intIn(1, 10_000, 100),
-  partitions: intIn(1, 32_767, 1),
-  maxAttempts: intIn(1, 1_000, 5),
-  backoff: checked((v) => resolveBackoff(v as BackoffPolicy | undefined)),
-  onFailure: z.enum(['park', 'block']).default('park'),
-  startFrom: checked((v) => validateStartFrom(v ?? 'beginning')),
-  leaseMs: intIn(200, 3_600_000, 30_000),
-  pollIntervalMs: intIn(1, 600_000, 500),
-  listen: z.boolean().default(true),
-  memberId: name('memberId').optional(),
-  schema: checked((v) => validateSchemaName((v as string | undefined) ?? DEFAULT_SCHEMA)),
-  catalog: checked(validateCatalog),
-  ticker: checked(validateTicker),
-  logger: checked((v) => validateLogger(v)),
-  metrics: checked((v) => validateMetrics(v)),
-  tracer: checked((v) => resolveTracer(v)),
+const subscribeOptionsSchema = withMemberTimeoutCheck({
+  ...subscriptionShape(STANDALONE_DEFAULTS),
+  schema: schemaOption,
+  catalog: catalogOption.optional(),
+  ticker: tickerOption.optional(),
 });
+
+/** Fills in the optional keys that came back absent (exactOptionalPropertyTypes). */
+type Completed =
+  | 'memberId'
+  | 'memberTimeoutMs'
+  | 'catalog'
+  | 'ticker'
+  | 'logger'
+  | 'metrics'
+  | 'tracer';
+function complete(
+  parsed: Omit<ResolvedSubscribeOptions, Completed> & {
+    readonly [K in Completed]?: ResolvedSubscribeOptions[K] | undefined;
+  },
+): ResolvedSubscribeOptions {
+  return {
+    ...parsed,
+    memberId: parsed.memberId,
+    // Three heartbeats: one lost heartbeat does not make a live member look dead.
+    memberTimeoutMs: parsed.memberTimeoutMs ?? 3 * parsed.heartbeatMs,
+    catalog: parsed.catalog,
+    ticker: parsed.ticker,
+    logger: parsed.logger,
+    metrics: parsed.metrics,
+    tracer: parsed.tracer ?? defaultTracer(),
+  };
+}
 
 /**
  * Parses `subscribe` options once (unknown keys refused, naming the accepted ones) and fills
  * in defaults; the result flows inward unchecked.
  */
 export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
-  const parsed = parseOptions(subscribeOptionsSchema, options, {
-    where: 'subscribe(db, options)',
-    code: 'VSA_EVENTS_INVALID_ARGUMENT',
-  });
-  // An absent memberId stays a present key holding undefined (exactOptionalPropertyTypes).
-  return { ...parsed, memberId: parsed.memberId };
+  return complete(parseOptions(subscribeOptionsSchema, options, at('subscribe(db, options)')));
+}
+
+/** What a bus fills in for its subscriptions. @internal */
+export interface BusSubscriptionContext {
+  readonly schema: string;
+  readonly catalog: EventCatalog;
+  readonly ticker: Ticker;
+  readonly logger: EventBusLogger | undefined;
+  readonly metrics: EventBusMetrics | undefined;
+  readonly tracer: Tracer;
+  readonly defaults: ConsumerDefaults;
+}
+
+/**
+ * A parser of `bus.consumers.subscribe` options, built once per bus: the bus's schema,
+ * catalog and ticker, its logger and `consumers` defaults unless a subscription gives its own.
+ * @internal
+ */
+export function busSubscribeParser(
+  context: BusSubscriptionContext,
+): (options: BusSubscribeOptions<unknown>) => ResolvedSubscribeOptions {
+  const schema = withMemberTimeoutCheck(subscriptionShape(context.defaults));
+  const where = at('bus.consumers.subscribe(options)');
+  return (options) => {
+    const parsed = parseOptions(schema, options, where);
+    return complete({
+      ...parsed,
+      schema: context.schema,
+      catalog: context.catalog,
+      ticker: context.ticker,
+      logger: parsed.logger ?? context.logger,
+      metrics: parsed.metrics ?? context.metrics,
+      tracer: parsed.tracer ?? context.tracer,
+    });
+  };
 }
 
 /** Options of `bus.subscribe`: the bus fills in `schema`, `catalog`, `ticker` (and `logger`). */

@@ -32,10 +32,20 @@ describe('getConsumerStatus rejects bad input before querying (no database)', ()
     ['db undefined', undefined, {}, /db must be a @vsa\/common-db Database, got undefined/],
     ['db null', null, {}, /db must be a @vsa\/common-db Database/],
     ['db without query', {}, {}, /db must be a @vsa\/common-db Database/],
-    ['options null', db, null, /getConsumerStatus takes \{ schema\?, group\?, channel\? \}/],
-    ['group ""', db, { group: '' }, /getConsumerStatus: group must be 1-200 characters/],
-    ['group 5', db, { group: 5 }, /getConsumerStatus: group/],
-    ['channel with a quote', db, { channel: "o'rders" }, /getConsumerStatus: channel/],
+    ['options null', db, null, /getConsumerStatus\(db, options\): expected an options object/],
+    [
+      'group ""',
+      db,
+      { group: '' },
+      /getConsumerStatus\(db, options\): group: must be 1-200 characters/,
+    ],
+    ['group 5', db, { group: 5 }, /getConsumerStatus\(db, options\): group: /],
+    [
+      'channel with a quote',
+      db,
+      { channel: "o'rders" },
+      /getConsumerStatus\(db, options\): channel: /,
+    ],
     ['schema with a quote', db, { schema: 'a"b' }, /schema/i],
   ])('%s', async (_what, badDb, options, message) => {
     await expect(getConsumerStatus(badDb as never, options as never)).rejects.toEqual(

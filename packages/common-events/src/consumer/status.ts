@@ -1,10 +1,11 @@
 import type { Database } from '@vsa/common-db';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import { InvalidArgumentError } from '../errors.js';
 import { toNumber } from '../executor.js';
+import { at, nameOption, schemaOption } from '../option-schemas.js';
 import { encodeCursor } from '../read/cursor.js';
-import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { unprocessedEventSql } from './consumer-sql.js';
-import { validateName } from './options.js';
 import { localConsumers } from './registry.js';
 
 /** State of one partition of a consumer group. */
@@ -93,6 +94,12 @@ export interface ConsumerStatusOptions {
  */
 export const LAG_COUNT_LIMIT = 1000;
 
+const statusSchema = z.strictObject({
+  schema: schemaOption,
+  group: nameOption.optional(),
+  channel: nameOption.optional(),
+});
+
 /**
  * Lag, dead-letter depth, leases and what holds delivery back, per group and partition, for
  * an API's status and metrics endpoints. `lagEvents` is exact up to 1,000 events per partition
@@ -114,18 +121,10 @@ export async function getConsumerStatus(
       `getConsumerStatus(db, options): db must be a @vsa/common-db Database, got ${String(db)}.`,
     );
   }
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(
-      `getConsumerStatus takes { schema?, group?, channel? }, got ${String(options)}.`,
-    );
-  }
-  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
-  const group =
-    options.group === undefined ? null : validateName('getConsumerStatus: group', options.group);
-  const channel =
-    options.channel === undefined
-      ? null
-      : validateName('getConsumerStatus: channel', options.channel);
+  const o = parseOptions(statusSchema, options, at('getConsumerStatus(db, options)'));
+  const { schema } = o;
+  const group = o.group ?? null;
+  const channel = o.channel ?? null;
   const s = `"${schema}"`;
   const { rows } = await db.query<{
     group_name: string;

@@ -2,7 +2,11 @@ import type { Database } from '@vsa/common-db';
 import { InvalidArgumentError } from '../errors.js';
 import { untraced } from '../observability/tracing.js';
 import { consumerSql } from './consumer-sql.js';
-import { resolveSubscribeOptions, type SubscribeOptions } from './options.js';
+import {
+  type ResolvedSubscribeOptions,
+  resolveSubscribeOptions,
+  type SubscribeOptions,
+} from './options.js';
 import { newLifecycle, startConsumer, stopConsumer } from './runtime/lifecycle.js';
 import { defaultMemberId } from './runtime/membership.js';
 import { createRuntime } from './runtime/state.js';
@@ -36,9 +40,16 @@ export function subscribe<Client = unknown>(
     throw new InvalidArgumentError('subscribe(db, options): db must be a @vsa/common-db Database.');
   }
   // The runtime only passes `tx` through to the handler: it does not depend on the client.
-  const resolved = resolveSubscribeOptions(options as SubscribeOptions);
+  return consumerFrom(
+    db as Database<unknown>,
+    resolveSubscribeOptions(options as SubscribeOptions),
+  );
+}
+
+/** A consumer from options parsed already (`bus.consumers.subscribe`'s). @internal */
+export function consumerFrom(db: Database<unknown>, resolved: ResolvedSubscribeOptions): Consumer {
   const rt = createRuntime({
-    db: db as Database<unknown>,
+    db,
     options: resolved,
     sql: consumerSql(resolved.schema),
     memberId: resolved.memberId ?? defaultMemberId(),

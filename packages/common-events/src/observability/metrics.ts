@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { z } from 'zod';
 
 /**
  * Labels of one handler call: the same frozen object for every call of one consumer with one
@@ -83,29 +83,32 @@ const METHODS = [
   'poolUsage',
 ] as const;
 
-/**
- * Checks a `metrics` option: an object whose known keys are functions. Unknown keys are
- * refused, so a misspelt method does not silently record nothing. @internal
- */
-export function validateMetrics(value: unknown, what = 'metrics'): EventBusMetrics | undefined {
-  if (value === undefined) return undefined;
+/** What is wrong with a `metrics` option, or undefined when it is fine. */
+function metricsProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) {
-    throw new InvalidArgumentError(
-      `${what} must be an object of recorder functions (${METHODS.join(', ')}).`,
-    );
+    return `must be an object of recorder functions (${METHODS.join(', ')})`;
   }
   for (const [key, fn] of Object.entries(value)) {
     if (!(METHODS as readonly string[]).includes(key)) {
-      throw new InvalidArgumentError(
-        `${what}: unknown method ${key}; the bus reports ${METHODS.join(', ')}.`,
-      );
+      return `has an unknown method ${key}; the bus reports ${METHODS.join(', ')}`;
     }
-    if (fn !== undefined && typeof fn !== 'function') {
-      throw new InvalidArgumentError(`${what}.${key} must be a function.`);
-    }
+    if (fn !== undefined && typeof fn !== 'function') return `has ${key}, which must be a function`;
   }
-  return value as EventBusMetrics;
+  return undefined;
 }
+
+/**
+ * A `metrics` option: an object whose known keys are functions. Unknown keys are refused, so
+ * a misspelt method does not silently record nothing. @internal
+ */
+export const metricsOption: z.ZodType<EventBusMetrics | undefined, EventBusMetrics | undefined> = z
+  .custom<EventBusMetrics | undefined>()
+  .superRefine((value, ctx) => {
+    if (value === undefined) return;
+    const problem = metricsProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .optional();
 
 /** One published event as counted: duplicates (idempotency key seen before) are not. */
 interface Counted {

@@ -1,7 +1,15 @@
 import { context, createTraceState, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { parseOptions } from '@vsa/common-errors';
 import { describe, expect, it } from 'vitest';
-import { countPublished, type EventBusMetrics, validateMetrics } from './metrics.js';
+import { z } from 'zod';
+import { at } from '../option-schemas.js';
+import { countPublished, type EventBusMetrics, metricsOption } from './metrics.js';
+
+const metricsOf = (metrics: unknown) =>
+  parseOptions(z.strictObject({ metrics: metricsOption }), { metrics }, at('test(options)'))
+    .metrics;
+
 import { activeTraceFields, parseTraceContext } from './tracing.js';
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -81,10 +89,10 @@ describe('metrics recorder', () => {
 
   it('accepts a partial recorder, refuses unknown methods and non-functions', () => {
     const partial = { handled: () => {} };
-    expect(validateMetrics(partial)).toBe(partial);
-    expect(validateMetrics(undefined)).toBeUndefined();
-    expect(() => validateMetrics({ handeld: () => {} })).toThrow(/unknown method handeld/);
-    expect(() => validateMetrics({ handled: 1 })).toThrow(/metrics.handled must be a function/);
-    expect(() => validateMetrics('prom')).toThrow(/must be an object/);
+    expect(metricsOf(partial)).toBe(partial);
+    expect(metricsOf(undefined)).toBeUndefined();
+    expect(() => metricsOf({ handeld: () => {} })).toThrow(/metrics.*unknown method handeld/);
+    expect(() => metricsOf({ handled: 1 })).toThrow(/metrics.*handled, which must be a function/);
+    expect(() => metricsOf('prom')).toThrow(/metrics.*must be an object/);
   });
 });

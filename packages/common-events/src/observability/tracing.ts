@@ -13,8 +13,8 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { z } from 'zod';
 import type { EventMetadata, StoredEvent } from '../envelope.js';
-import { InvalidArgumentError } from '../errors.js';
 
 /** Instrumentation scope of the bus's spans. */
 export const TRACER_NAME = '@vsa/common-events';
@@ -23,22 +23,23 @@ export const TRACER_NAME = '@vsa/common-events';
 export const MESSAGING_SYSTEM = 'vsa_events';
 
 /**
- * The tracer of a `tracer` option: the given one, or the global provider's (a proxy that
- * follows an SDK registered later, and a no-op without one). @internal
+ * The global provider's tracer of the bus: a proxy that follows an SDK registered later, and
+ * a no-op without one. @internal
  */
-export function resolveTracer(value: unknown, what = 'tracer'): Tracer {
-  if (value === undefined) return trace.getTracer(TRACER_NAME);
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof (value as Tracer).startSpan !== 'function'
-  ) {
-    throw new InvalidArgumentError(
-      `${what} must be an OpenTelemetry Tracer (trace.getTracer(name)), got ${String(value)}.`,
-    );
-  }
-  return value as Tracer;
+export function defaultTracer(): Tracer {
+  return trace.getTracer(TRACER_NAME);
 }
+
+/** A `tracer` option: an OpenTelemetry Tracer; absent means {@link defaultTracer}. @internal */
+export const tracerOption: z.ZodType<Tracer | undefined, Tracer | undefined> = z
+  .custom<Tracer>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Tracer).startSpan === 'function',
+    'must be an OpenTelemetry Tracer (trace.getTracer(name))',
+  )
+  .optional();
 
 // The key @opentelemetry/core's suppressTracing() sets (createContextKey is Symbol.for, so the
 // key is the same without depending on core): an SDK's tracers, Prisma's instrumentation

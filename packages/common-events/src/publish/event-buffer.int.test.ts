@@ -136,7 +136,12 @@ describe.each(testEngines())('event buffer on %s', (engine) => {
     );
     expect(() => createEventBuffer({ db, schema, maxDelayMs: -1 })).toThrow('maxDelayMs');
     expect(() => createEventBuffer({ db: {} as never, schema })).toThrow('Unsupported');
-    expect(() => createEventBuffer(undefined as never)).toThrow('createEventBuffer takes');
+    expect(() => createEventBuffer(undefined as never)).toThrow(
+      'createEventBuffer(options): expected an options object (not given)',
+    );
+    expect(() => createEventBuffer({ db, schema, maxBach: 5 } as never)).toThrow(
+      /^createEventBuffer\(options\): unknown option "maxBach" \(accepted: db, schema, catalog, onCommit, maxBatch, maxDelayMs, maxPending, lanes\)$/,
+    );
     expect(() => flushEventBuffer({} as never)).toThrow('flushEventBuffer takes');
   });
 
@@ -214,6 +219,8 @@ describe.each(testEngines())('event buffer lanes on %s', (engine) => {
     await buffer.close();
     expect(buffer.closed).toBe(true);
     await expect(buffer.publish(good[0] as never)).rejects.toThrow(EventBufferClosedError);
-    expect(() => createEventBuffer({ db, schema, lanes: 0 })).toThrow('lanes');
+    expect(() => createEventBuffer({ db, schema, lanes: 0 })).toThrow(
+      'createEventBuffer(options): lanes: must be an integer from 1 to 64 (got 0)',
+    );
   });
 });

@@ -1,10 +1,19 @@
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { EventEnvelope, PublishedEvent } from '../envelope.js';
 import { EventBufferClosedError, EventBufferFlushError, InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, toQueryable } from '../executor.js';
 import { keyHash } from '../ids.js';
-import { countPublished, type EventBusMetrics, validateMetrics } from '../observability/metrics.js';
-import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
+import { countPublished, type EventBusMetrics, metricsOption } from '../observability/metrics.js';
+import {
+  at,
+  catalogOption,
+  executorOption,
+  functionOption,
+  intOption,
+  schemaOption,
+} from '../option-schemas.js';
 import { insertEvents, prepareEvents } from './publish-event.js';
 
 /** Options of {@link createEventBuffer}. */
@@ -91,13 +100,55 @@ interface FlushWaiter {
   error: unknown;
 }
 
-function intOption(name: string, value: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(
-      `${name} must be an integer from ${min} to ${max}, got ${String(value)}.`,
-    );
-  }
-  return value;
+/** The buffer's tuning options, which `createEventBus({ buffer })` takes too. */
+export type EventBufferTuning = Pick<
+  EventBufferOptions,
+  'maxBatch' | 'maxDelayMs' | 'maxPending' | 'lanes'
+>;
+
+/** {@link EventBufferTuning} parsed, with defaults. @internal */
+export type ResolvedBufferTuning = Required<EventBufferTuning>;
+
+const tuningShape = {
+  maxBatch: intOption(1, 10_000).default(1000),
+  maxDelayMs: intOption(0, 60_000).default(1),
+  maxPending: intOption(1, 10_000_000).default(20_000),
+  lanes: intOption(1, 64).default(1),
+};
+
+const roomForABatch = {
+  message: 'must be at least maxBatch (room for one whole batch)',
+  path: ['maxPending'],
+};
+
+/** `createEventBus({ buffer })`: the tuning options alone, defaults filled in. @internal */
+export const bufferTuningSchema: z.ZodType<ResolvedBufferTuning, EventBufferTuning | undefined> = z
+  .strictObject(tuningShape)
+  .refine((o) => o.maxPending >= o.maxBatch, roomForABatch)
+  // zod's input type spells optional keys `?: T | undefined`; the public type `?: T`.
+  .prefault({}) as unknown as z.ZodType<ResolvedBufferTuning, EventBufferTuning | undefined>;
+
+const bufferOptionsSchema = z
+  .strictObject({
+    db: executorOption,
+    schema: schemaOption,
+    catalog: catalogOption.optional(),
+    onCommit:
+      functionOption<(published: readonly PublishedEvent[]) => void>(
+        '(published) => void',
+      ).optional(),
+    metrics: metricsOption,
+    ...tuningShape,
+  })
+  .refine((o) => o.maxPending >= o.maxBatch, roomForABatch);
+
+/** {@link EventBufferOptions} parsed, with defaults. @internal */
+export interface ResolvedBufferOptions extends ResolvedBufferTuning {
+  readonly db: EventExecutor;
+  readonly schema: string;
+  readonly catalog: EventCatalog | undefined;
+  readonly onCommit: ((published: readonly PublishedEvent[]) => void) | undefined;
+  readonly metrics: EventBusMetrics | undefined;
 }
 
 /**
@@ -113,30 +164,19 @@ function intOption(name: string, value: number, min: number, max: number): numbe
  * await buffer.close(); // on shutdown
  */
 export function createEventBuffer(options: EventBufferOptions): EventBuffer {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(
-      'createEventBuffer takes { db, maxBatch?, maxDelayMs?, maxPending?, lanes? }',
-    );
-  }
-  const lanes = intOption('lanes', options.lanes ?? 1, 1, 64);
-  return lanes === 1 ? createLane(options) : createLanes(options, lanes);
+  const o = parseOptions(bufferOptionsSchema, options, at('createEventBuffer(options)'));
+  return bufferFrom({ ...o, catalog: o.catalog, onCommit: o.onCommit, metrics: o.metrics });
+}
+
+/** An {@link EventBuffer} from options parsed already (the bus's). @internal */
+export function bufferFrom(options: ResolvedBufferOptions): EventBuffer {
+  toQueryable(options.db); // refuses an unsupported executor now, not at the first batch
+  return options.lanes === 1 ? createLane(options) : createLanes(options, options.lanes);
 }
 
 /** One writer: one batch in flight at a time, so publish order is storage order. */
-function createLane(options: EventBufferOptions): EventBuffer {
-  const db = options.db;
-  toQueryable(db);
-  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
-  const maxBatch = intOption('maxBatch', options.maxBatch ?? 1000, 1, 10_000);
-  const maxDelayMs = intOption('maxDelayMs', options.maxDelayMs ?? 1, 0, 60_000);
-  const maxPending = intOption('maxPending', options.maxPending ?? 20_000, 1, 10_000_000);
-  if (maxPending < maxBatch) {
-    throw new InvalidArgumentError(
-      `maxPending (${maxPending}) must be at least maxBatch (${maxBatch}).`,
-    );
-  }
-  const catalog = options.catalog;
-  const metrics = validateMetrics(options.metrics, 'createEventBuffer: metrics');
+function createLane(options: ResolvedBufferOptions): EventBuffer {
+  const { db, schema, maxBatch, maxDelayMs, maxPending, catalog, metrics } = options;
 
   const queue: Entry[] = [];
   let head = 0; // queue[head..] are waiting; compacted lazily
@@ -369,9 +409,8 @@ function createLane(options: EventBufferOptions): EventBuffer {
 }
 
 /** `lanes` single-writer buffers; events go to `keyHash(key ?? id) % lanes`. */
-function createLanes(options: EventBufferOptions, count: number): EventBuffer {
-  const maxBatch = options.maxBatch ?? 1000;
-  const perLane = Math.max(maxBatch, Math.ceil((options.maxPending ?? 20_000) / count));
+function createLanes(options: ResolvedBufferOptions, count: number): EventBuffer {
+  const perLane = Math.max(options.maxBatch, Math.ceil(options.maxPending / count));
   const lanes = Array.from({ length: count }, () =>
     createLane({ ...options, maxPending: perLane }),
   );

@@ -1,10 +1,12 @@
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { EventMetadata, StoredEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
-import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
-import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
+import { type EventExecutor, type Queryable, toNumber, toQueryable } from '../executor.js';
+import { at, catalogOption, intOption, schemaOption } from '../option-schemas.js';
 import { tickSql } from '../ticker/ticker.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, type Position } from './cursor.js';
 import { type EventRow, eventColumnsSql, eventFromRow } from './event-row.js';
 
 /** Options of {@link getEventsByChannel}. */
@@ -80,13 +82,50 @@ function toEvent(row: ChannelRow): StoredEvent {
   return eventFromRow(row as EventRow, toNumber(row.tick_id));
 }
 
-function positiveInt(name: string, value: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+const readShape = {
+  after: z.string('must be a nextCursor string').nullable().optional(),
+  limit: intOption(1, 10_000).default(100),
+  types: z
+    .array(z.string('must be an event type name'), 'must be an array of event type names')
+    .optional(),
+  tick: z.boolean('must be true or false').default(true),
+  partitions: intOption(1, 32_767).default(1),
+  partition: intOption(0, 32_766).default(0),
+};
+
+const partitionInRange = {
+  message: 'must be below partitions',
+  path: ['partition'],
+};
+
+const readOptionsSchema = z
+  .strictObject({ ...readShape, schema: schemaOption, catalog: catalogOption.optional() })
+  .refine((o) => o.partition < o.partitions, partitionInRange);
+
+// `bus.read`: the bus gives schema and catalog, and ticks first only while its ticker is stopped.
+const busReadOptionsSchema = z
+  .strictObject({ ...readShape, tick: z.boolean('must be true or false').optional() })
+  .refine((o) => o.partition < o.partitions, partitionInRange);
+
+/** {@link ReadOptions} parsed, with defaults and the cursor decoded. @internal */
+export interface ResolvedReadOptions {
+  readonly from: Position;
+  readonly limit: number;
+  readonly types: readonly string[] | null;
+  readonly schema: string;
+  readonly catalog: EventCatalog | undefined;
+  readonly tick: boolean;
+  readonly partitions: number;
+  readonly partition: number;
+}
+
+function checkChannel(channel: unknown): string {
+  if (typeof channel !== 'string' || channel === '') {
     throw new InvalidArgumentError(
-      `${name} must be an integer from 1 to ${max}, got ${String(value)}.`,
+      `channel must be a non-empty string, got ${JSON.stringify(channel)}.`,
     );
   }
-  return value;
+  return channel;
 }
 
 /**
@@ -103,40 +142,68 @@ function positiveInt(name: string, value: number, max: number): number {
  *   cursor = nextCursor;
  * }
  */
-export async function getEventsByChannel(
+export function getEventsByChannel(
   db: EventExecutor,
   channel: string,
   options: ReadOptions = {},
 ): Promise<EventPage> {
-  if (typeof channel !== 'string' || channel === '') {
-    throw new InvalidArgumentError(
-      `channel must be a non-empty string, got ${JSON.stringify(channel)}.`,
+  try {
+    const name = checkChannel(channel);
+    const o = parseOptions(
+      readOptionsSchema,
+      options,
+      at('getEventsByChannel(db, channel, options)'),
     );
+    return readChannel(toQueryable(db), name, {
+      ...o,
+      from: decodeCursor(o.after),
+      types: o.types === undefined ? null : [...o.types],
+      catalog: o.catalog,
+    });
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
-  const limit = positiveInt('limit', options.limit ?? 100, 10_000);
-  const partitions = positiveInt('partitions', options.partitions ?? 1, 32_767);
-  const partition = options.partition ?? 0;
-  if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitions) {
-    throw new InvalidArgumentError(
-      `partition must be an integer from 0 to ${partitions - 1}, got ${String(partition)}.`,
-    );
+}
+
+/** `bus.read(channel, options)`: parses the options once, then reads. @internal */
+export function readForBus(
+  q: Queryable,
+  channel: string,
+  options: Omit<ReadOptions, 'schema' | 'catalog'> | undefined,
+  bus: { readonly schema: string; readonly catalog: EventCatalog; readonly ticking: boolean },
+): Promise<EventPage> {
+  try {
+    const name = checkChannel(channel);
+    const o = parseOptions(busReadOptionsSchema, options ?? {}, at('bus.read(channel, options)'));
+    return readChannel(q, name, {
+      ...o,
+      from: decodeCursor(o.after),
+      types: o.types === undefined ? null : [...o.types],
+      schema: bus.schema,
+      catalog: bus.catalog,
+      tick: o.tick ?? !bus.ticking,
+    });
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const types = options.types;
-  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) {
-    throw new InvalidArgumentError('types must be an array of event type names.');
-  }
-  const from = decodeCursor(options.after);
-  const q = toQueryable(db);
-  if (options.tick !== false) await q.query(tickSql(schema));
-  const { rows } = await q.query<ChannelRow>(readChannelSql(schema), [
+}
+
+/** One page of a channel with options parsed already (the bus's and consumers' reads). @internal */
+export async function readChannel(
+  q: Queryable,
+  channel: string,
+  o: ResolvedReadOptions,
+): Promise<EventPage> {
+  const { from } = o;
+  if (o.tick) await q.query(tickSql(o.schema));
+  const { rows } = await q.query<ChannelRow>(readChannelSql(o.schema), [
     channel,
     from.tick,
     from.seq,
-    limit,
-    types === undefined ? null : [...types],
-    partitions,
-    partition,
+    o.limit,
+    o.types,
+    o.partitions,
+    o.partition,
   ]);
   const events: StoredEvent[] = [];
   let nextCursor = encodeCursor(from);
@@ -146,7 +213,7 @@ export async function getEventsByChannel(
       continue;
     }
     const event = toEvent(row);
-    events.push(options.catalog === undefined ? event : options.catalog.upcast(event));
+    events.push(o.catalog === undefined ? event : o.catalog.upcast(event));
     nextCursor = event.position;
   }
   return { events, nextCursor };

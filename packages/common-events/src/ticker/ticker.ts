@@ -1,8 +1,9 @@
-import { InvalidArgumentError } from '../errors.js';
-import { type EventExecutor, toNumber, toQueryable } from '../executor.js';
+import { parseOptions } from '@vsa/common-errors';
+import { z } from 'zod';
+import { type EventExecutor, type Queryable, toNumber, toQueryable } from '../executor.js';
 import type { EventBusLogger } from '../logger.js';
 import { untraced } from '../observability/tracing.js';
-import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
+import { at, executorOption, intOption, loggerOption, schemaOption } from '../option-schemas.js';
 
 /** `select <schema>.tick()`: records a tick if anything committed since the last one. */
 export function tickSql(schema: string): string {
@@ -47,17 +48,40 @@ export interface Ticker {
   readonly running: boolean;
 }
 
-/** Creates a {@link Ticker}; call `start()` to run the backstop loop. */
+/** The backstop interval range of a ticker, in ms, and its default. @internal */
+export const tickIntervalOption: z.ZodType<number, number | undefined> = intOption(
+  1,
+  60_000,
+).default(50);
+
+const tickerOptionsSchema = z.strictObject({
+  db: executorOption,
+  schema: schemaOption,
+  intervalMs: tickIntervalOption,
+  logger: loggerOption,
+});
+
+/** {@link TickerOptions} parsed, with defaults, `db` made a {@link Queryable}. @internal */
+export interface ResolvedTickerOptions {
+  readonly db: Queryable;
+  readonly schema: string;
+  readonly intervalMs: number;
+  readonly logger: EventBusLogger | undefined;
+}
+
+/**
+ * Creates a {@link Ticker}; call `start()` to run the backstop loop.
+ *
+ * @throws {InvalidArgumentError} `VSA_EVENTS_INVALID_ARGUMENT` for an unknown option or a bad value.
+ */
 export function createTicker(options: TickerOptions): Ticker {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('createTicker takes { db, schema?, intervalMs?, logger? }');
-  }
-  const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
-  const intervalMs = options.intervalMs ?? 50;
-  if (!Number.isFinite(intervalMs) || intervalMs < 1 || intervalMs > 60_000) {
-    throw new InvalidArgumentError(`intervalMs must be 1..60000, got ${String(intervalMs)}`);
-  }
-  const db = toQueryable(options.db);
+  const o = parseOptions(tickerOptionsSchema, options, at('createTicker(options)'));
+  return tickerFrom({ ...o, db: toQueryable(o.db) });
+}
+
+/** A {@link Ticker} from options parsed already (the bus's). @internal */
+export function tickerFrom(options: ResolvedTickerOptions): Ticker {
+  const { db, schema, intervalMs } = options;
   const sql = tickSql(schema);
   const listeners = new Set<(tickId: number) => void>();
   let inFlight: Promise<number | null> | null = null;

@@ -1,6 +1,5 @@
 import type { Consumer } from '@vsa/common-events';
 import type { FastifyBaseLogger } from 'fastify';
-import type { PrismaClient } from '../../generated/prisma/client.js';
 import { OrderPlaced } from '../orders/contract.js';
 import { InventoryRejected, InventoryReserved } from './contract.js';
 import type { InventorySliceOptions } from './deps.js';
@@ -28,7 +27,7 @@ export function reserveStockConsumer(
     partitions: 4,
     async handler(event, { tx }) {
       const { orderId, lines } = OrderPlaced.parse(event.payload);
-      const prisma = tx.prisma as PrismaClient;
+      const prisma = tx.prisma;
       if (await prisma.reservation.findUnique({ where: { orderId } })) return;
       const sorted = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
       const taken: typeof sorted = [];

@@ -1,6 +1,5 @@
 import type { Consumer } from '@vsa/common-events';
 import type { FastifyBaseLogger } from 'fastify';
-import type { PrismaClient } from '../../generated/prisma/client.js';
 import { InventoryRejected, InventoryReserved } from '../inventory/contract.js';
 import { ShipmentScheduled } from '../shipping/contract.js';
 import type { OrdersSliceOptions } from './deps.js';
@@ -26,7 +25,7 @@ export function orderStatusConsumers(
     mode: 'transactional',
     partitions: 4,
     async handler(event, { tx }) {
-      const prisma = tx.prisma as PrismaClient;
+      const prisma = tx.prisma;
       const status = event.type === InventoryReserved.type ? 'reserved' : 'rejected';
       const { orderId } =
         status === 'reserved'
@@ -46,7 +45,7 @@ export function orderStatusConsumers(
     mode: 'transactional',
     partitions: 4,
     async handler(event, { tx }) {
-      const prisma = tx.prisma as PrismaClient;
+      const prisma = tx.prisma;
       const { orderId } = ShipmentScheduled.parse(event.payload);
       const { count } = await prisma.order.updateMany({
         where: { id: orderId, status: { in: ['placed', 'reserved'] } },

@@ -1,6 +1,5 @@
 import type { Consumer } from '@vsa/common-events';
 import type { FastifyBaseLogger } from 'fastify';
-import type { PrismaClient } from '../../generated/prisma/client.js';
 import { InventoryReserved } from '../inventory/contract.js';
 import { ShipmentScheduled } from './contract.js';
 import type { ShippingSliceOptions } from './deps.js';
@@ -25,7 +24,7 @@ export function scheduleShipmentConsumer(
     partitions: 4,
     async handler(event, { tx }) {
       const { orderId } = InventoryReserved.parse(event.payload);
-      const prisma = tx.prisma as PrismaClient;
+      const prisma = tx.prisma;
       const existing = await prisma.shipment.findUnique({ where: { orderId } });
       if (existing) return;
       const shipment = await prisma.shipment.create({ data: { orderId } });

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../executor.js';
-import { encodeCursor, type Position } from '../../read/cursor.js';
-import { type EventPage, getEventsByChannel } from '../../read/get-events-by-channel.js';
+import type { Position } from '../../read/cursor.js';
+import { type EventPage, readChannel } from '../../read/get-events-by-channel.js';
 import type { ConsumerRuntime, PartitionState } from './state.js';
 
 /** The next page of the partition after `from` (its position by default). @internal */
@@ -12,14 +12,15 @@ export function readPage(
   from: Position = ps.pos,
 ): Promise<EventPage> {
   const o = rt.options;
-  return getEventsByChannel(ex, o.channel, {
-    after: encodeCursor(from),
+  // The subscription's options were parsed once by `subscribe`: read without checking again.
+  return readChannel(ex, o.channel, {
+    from,
     limit,
+    types: o.types,
     schema: o.schema,
+    catalog: o.catalog,
     tick: false,
     partitions: o.partitions,
     partition: ps.partition,
-    ...(o.types === null ? {} : { types: o.types }),
-    ...(o.catalog === undefined ? {} : { catalog: o.catalog }),
   });
 }
