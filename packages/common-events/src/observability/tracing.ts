@@ -102,7 +102,13 @@ export async function inPublishSpan<T>(
 ): Promise<T> {
   const first: unknown = events[0]?.channel;
   const channel = typeof first === 'string' ? first : '';
-  const span = tracer.startSpan(`send ${channel}`, { kind: SpanKind.PRODUCER });
+  const span = tracer.startSpan(`send ${channel}`, PRODUCER);
+  if (isNoop(span)) {
+    // No SDK and no trace around: nothing to record or propagate, so no context switch.
+    const result = await fn();
+    span.end();
+    return result;
+  }
   if (span.isRecording()) {
     const attributes: Attributes = {
       'messaging.system': MESSAGING_SYSTEM,
@@ -124,6 +130,14 @@ export async function inPublishSpan<T>(
   }
 }
 
+const PRODUCER = { kind: SpanKind.PRODUCER } as const;
+const CONSUMER = { kind: SpanKind.CONSUMER } as const;
+
+/** A span of the no-op tracer with no trace to continue: running in its context changes nothing. */
+function isNoop(span: Span): boolean {
+  return !span.isRecording() && !isSpanContextValid(span.spanContext());
+}
+
 /** Where a delivery happens, for the attributes of its span. @internal */
 export interface DeliveryLabels {
   readonly group: string;
@@ -136,23 +150,23 @@ export interface DeliveryLabels {
  * Starts the consumer span `process <channel>` of one delivery. It continues the producer's
  * trace (child of the span that published the event) and links to it, as the messaging
  * conventions ask, so one request's trace holds every handler it caused. Returns the span and
- * the context to run the handler in. @internal
+ * the context to run the handler in (`undefined`: a no-op span with no trace, where switching
+ * context would change nothing, so the hot path without an SDK skips it). @internal
  */
 export function startProcessSpan(
   tracer: Tracer,
   event: StoredEvent,
   labels: DeliveryLabels,
-): { readonly span: Span; readonly context: Context } {
+): { readonly span: Span; readonly context: Context | undefined } {
   const producer = parseTraceContext(event.metadata);
   const parent =
     producer === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, producer);
   const span = tracer.startSpan(
     `process ${labels.channel}`,
-    producer === undefined
-      ? { kind: SpanKind.CONSUMER }
-      : { kind: SpanKind.CONSUMER, links: [{ context: producer }] },
+    producer === undefined ? CONSUMER : { kind: SpanKind.CONSUMER, links: [{ context: producer }] },
     parent,
   );
+  if (producer === undefined && isNoop(span)) return { span, context: undefined };
   if (span.isRecording()) {
     span.setAttributes({
       'messaging.system': MESSAGING_SYSTEM,

@@ -74,9 +74,8 @@ export function invoke(
   const started = performance.now();
   let result: unknown;
   try {
-    result = otelContext.with(traced.context, () =>
-      withLogContext(logContextOf(group, event), () => handler(event, context)),
-    );
+    const run = () => withLogContext(logContextOf(group, event), () => handler(event, context));
+    result = traced.context === undefined ? run() : otelContext.with(traced.context, run);
   } catch (error) {
     finish(rt, event, started, false);
     failSpan(traced.span, error);
