@@ -31,7 +31,7 @@ export const PROFILES: Record<'quick' | 'full', Profile> = {
     name: 'quick',
     baselineS: 3,
     chaosS: 4,
-    recoveryS: 4,
+    recoveryS: 3,
     idleInTxS: 4,
     rate: 150,
     drainTimeoutS: 10,
@@ -263,7 +263,7 @@ export async function runCell(
     const ready = async (): Promise<boolean> =>
       (await tryQuery(url, (c) => c.query('select 1 from harness_effects limit 1'))) !== null;
     for (let i = 0; i < 100 && !(await ready()); i++) await sleep(200);
-    await sleep(1500); // workers joined
+    await sleep(1000); // workers joined
     const producer = startReplica(
       system,
       `${system}-producer`,
@@ -276,7 +276,7 @@ export async function runCell(
         0) > 0;
     for (let i = 0; i < 100 && !(await firstDone()); i++) await sleep(100);
     // Then until the start-up backlog is worked off (depth under half a second of load, at
-    // most 5 s), and half a second more: the baseline must be steady state, or the backlog
+    // most 3 s), and half a second more: the baseline must be steady state, or the backlog
     // inflates it and every ratio after it.
     const backlog = async (): Promise<number> =>
       (await tryQuery(url, async (c) => {
@@ -286,7 +286,7 @@ export async function runCell(
         );
         return rows[0]?.n ?? 0;
       })) ?? Number.POSITIVE_INFINITY;
-    const warmUntil = Date.now() + 5000;
+    const warmUntil = Date.now() + 3000;
     while (Date.now() < warmUntil && (await backlog()) > profile.rate / 2) await sleep(100);
     await sleep(500);
     const t0 = Date.now();

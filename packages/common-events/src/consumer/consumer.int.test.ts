@@ -776,7 +776,13 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     });
     await publishOrders(db, schema, [{ key: 'z', n: 1 }]);
     await new Promise((r) => setTimeout(r, 100));
-    // Another worker takes the partition over (as after an expired lease) and moves on.
+    // Another live worker (its heartbeat current) takes the partition over, as after an
+    // expired lease, and moves on.
+    await db.query(
+      `insert into consumer_test.consumer_members (group_name, channel, member_id, heartbeat_until)
+       values ($1, 'orders', 'other', now() + interval '1 hour')`,
+      [group],
+    );
     await db.query(
       `update consumer_test.consumer_positions set lease_owner = 'other', lease_epoch = lease_epoch + 1,
          tick_id = (select max(tick_id) from consumer_test.ticks), seq = (select max(seq) from consumer_test.events)
