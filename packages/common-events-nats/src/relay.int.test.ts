@@ -4,12 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createDatabase, type Database } from '@vsa/common-db';
-import {
-  createEventBus,
-  defineCatalog,
-  defineEvent,
-  getEventsByChannel,
-} from '@vsa/common-events';
+import { createEventBus, defineCatalog, defineEvent, getEventsByChannel } from '@vsa/common-events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { StreamConfigConflictError } from './errors.js';
