@@ -1,9 +1,10 @@
 // A package's publish checks, run from its folder: publint (strict), Are The Types Wrong
-// (ESM-only profile) and the tarball's file list. Silent when all pass; on a failure it prints
+// (ESM-only profile), the tarball's file list and the README's sections. Silent when all pass; on a failure it prints
 // that check's full output, so `pnpm test` shows errors only.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readmeProblems } from './readme-example.mjs';
 
 const ALLOWED = /^(dist\/.+|README\.md|package\.json|LICENSE|CHANGELOG\.md)$/;
 const bin = (name) => join(process.cwd(), 'node_modules', '.bin', name);
@@ -37,7 +38,14 @@ function checkTarball() {
   };
 }
 
+/** README.md has the shared sections and one runnable example (see readme-example.mjs). */
+function checkReadme() {
+  const problems = readmeProblems(readFileSync('README.md', 'utf8'));
+  return { ok: problems.length === 0, output: problems.map((p) => `  ${p}\n`).join('') };
+}
+
 const checks = [
+  ['README sections', checkReadme],
   ['publint --strict', () => run(bin('publint'), ['--strict'])],
   [
     'attw --pack . --profile esm-only',

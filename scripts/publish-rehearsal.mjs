@@ -2,8 +2,11 @@
 // another repository consumes them.
 //   1. verdaccio on 127.0.0.1 (free port, storage in a temp folder); `changeset publish` of
 //      every published workspace to it, leaving the repository untouched (no git tags);
-//   2. per package, in a folder outside the workspace: install it by name with npm and with
-//      pnpm, run an ESM consumer, type-check it with moduleResolution nodenext and bundler,
+//   2. per package, in a folder outside the workspace: install by name with npm and with pnpm
+//      what its README's `pnpm add` line names, type-check the README's runnable example (the
+//      block after `<!-- readme:example -->`, read from the installed tarball) with
+//      moduleResolution nodenext and bundler, run it on this Node with its own database
+//      (a fresh one on PostgreSQL when reachable, else the embedded PGlite default),
 //      measure tarball size, unpacked size, installed dependency count, refuse forbidden
 //      dependencies; reinstall from the lockfile and compare the installed tree;
 //   3. version bump in a temp copy: a changeset on common-logging only, `changeset version`:
@@ -24,6 +27,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { installNames, readmeExample } from './readme-example.mjs';
 import { listPublished } from './workspaces.mjs';
 
 const root = dirname(import.meta.dirname);
@@ -172,19 +176,11 @@ function pnpmTree(dir) {
     .sort();
 }
 
-/** The consumer program: an ESM import of the package, run by Node and type-checked by tsc. */
+/** The consumer program: the README's example as published, run by Node and type-checked by tsc. */
 function writeConsumer(dir, pkg) {
-  const custom = join(import.meta.dirname, 'rehearsal-consumers', `${pkg.name.split('/')[1]}.ts`);
-  const source = existsSync(custom)
-    ? readFileSync(custom, 'utf8')
-    : [
-        `import * as pkg from '${pkg.name}';`,
-        '',
-        'const exported = Object.keys(pkg);',
-        `if (exported.length === 0) throw new Error('${pkg.name} exports nothing');`,
-        `console.log('${pkg.name}: ' + exported.length + ' exports');`,
-        '',
-      ].join('\n');
+  const readme = join(dir, 'node_modules', ...pkg.name.split('/'), 'README.md');
+  const source = existsSync(readme) ? readmeExample(readFileSync(readme, 'utf8')) : undefined;
+  if (!source) fail(`${pkg.name}: the published README.md has no <!-- readme:example --> block`);
   writeFileSync(join(dir, 'index.ts'), source);
   const tsc = (resolution, module) => ({
     compilerOptions: {
@@ -212,14 +208,87 @@ function writeConsumer(dir, pkg) {
   );
 }
 
-function checkConsumer(dir, pkg) {
+/** Type-checks the example both ways, emits it, runs it; returns how long the run took (ms). */
+function checkConsumer(dir, pkg, env) {
   const tsc = join(root, 'node_modules', '.bin', 'tsc');
   sh(tsc, ['--noEmit', '-p', 'tsconfig.nodenext.json'], { cwd: dir });
   sh(tsc, ['--noEmit', '-p', 'tsconfig.bundler.json'], { cwd: dir });
   sh(tsc, ['-p', 'tsconfig.emit.json'], { cwd: dir });
   writeFileSync(join(dir, 'out', 'package.json'), '{"type":"module"}');
-  const out = sh('node', [join(dir, 'out', 'index.js')], { cwd: dir }).trim();
-  if (!out) fail(`${pkg.name}: the consumer printed nothing`);
+  const database = exampleDatabase(dir);
+  // Not the caller's DATABASE_URL (CI's own database): the example's, or none (PGlite).
+  const { DATABASE_URL: _caller, ...inherited } = env;
+  const started = Date.now();
+  try {
+    const out = sh('node', [join(dir, 'out', 'index.js')], {
+      cwd: dir,
+      env: { ...inherited, ...database.env, NODE_ENV: 'development' },
+      timeout: 60_000,
+    }).trim();
+    if (!out) fail(`${pkg.name}: the README example printed nothing`);
+    return Date.now() - started;
+  } finally {
+    database.drop();
+  }
+}
+
+let postgresReachable;
+/**
+ * The example's own database: a new one on the local PostgreSQL server
+ * (postgres@127.0.0.1:5432, as in CI) when psql reaches it, else no DATABASE_URL, so
+ * the example opens the embedded PGlite default inside its consumer folder.
+ */
+function exampleDatabase(dir) {
+  const server = 'postgres://postgres@127.0.0.1:5432';
+  const psql = (sql) =>
+    execFileSync('psql', [`${server}/postgres`, '-qAtc', sql], { stdio: 'pipe', timeout: 10_000 });
+  if (postgresReachable === undefined) {
+    try {
+      psql('select 1');
+      postgresReachable = true;
+    } catch {
+      postgresReachable = false;
+      log('PostgreSQL not reachable: the README examples run on the embedded PGlite default');
+    }
+  }
+  if (!postgresReachable) return { env: {}, drop: () => {} };
+  const name =
+    `vsa_rehearsal_${relative(tmp, dir).replace(/[^a-z0-9]+/gi, '_')}_${process.pid}`.toLowerCase();
+  psql(`create database ${name}`);
+  return {
+    env: { DATABASE_URL: `${server}/${name}` },
+    drop: () => psql(`drop database if exists ${name} with (force)`),
+  };
+}
+
+/** Workspace versions of every published package, for the README's `pnpm add` names. */
+let published = [];
+
+/**
+ * The names of the README's `pnpm add` line at the versions this repository tests: a sibling
+ * at its workspace version, a peer at the package's peer range, anything else at the version
+ * the package's own install resolved.
+ */
+function exampleDependencies(pkg) {
+  const readme = readFileSync(join(pkg.path, 'README.md'), 'utf8');
+  const names = installNames(readme);
+  if (!names.includes(pkg.name))
+    fail(`${pkg.name}: its README's \`pnpm add\` line does not name it`);
+  const deps = {};
+  for (const name of names) {
+    const sibling = published.find((p) => p.name === name);
+    const peer = pkg.manifest.peerDependencies?.[name];
+    if (sibling) deps[name] = sibling.manifest.version;
+    else if (peer) deps[name] = peer;
+    else {
+      const at = [join(pkg.path, 'node_modules', name), join(root, 'node_modules', name)].find(
+        (d) => existsSync(join(d, 'package.json')),
+      );
+      if (!at) fail(`${pkg.name}: README installs ${name}, which this workspace does not resolve`);
+      deps[name] = JSON.parse(readFileSync(join(at, 'package.json'), 'utf8')).version;
+    }
+  }
+  return deps;
 }
 
 function consumerDir(kind, pkg) {
@@ -229,7 +298,7 @@ function consumerDir(kind, pkg) {
     name: 'consumer',
     private: true,
     type: 'module',
-    dependencies: { [pkg.name]: pkg.manifest.version },
+    dependencies: exampleDependencies(pkg),
   };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
   return dir;
@@ -248,7 +317,7 @@ function rehearseNpm(pkg, env) {
     if (bad.length > 0) fail(`${pkg.name} pulls in ${[...new Set(bad)].join(', ')}`);
   }
   writeConsumer(dir, pkg);
-  checkConsumer(dir, pkg);
+  const exampleMs = checkConsumer(dir, pkg, env);
   const lock = hash(join(dir, 'package-lock.json'));
   rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
   sh('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, env });
@@ -256,7 +325,7 @@ function rehearseNpm(pkg, env) {
     fail(`${pkg.name}: npm ci changed the lockfile`);
   if (npmTree(dir).join('\n') !== tree.join('\n'))
     fail(`${pkg.name}: npm ci installed another tree`);
-  return tree.length;
+  return { deps: tree.length, exampleMs };
 }
 
 function rehearsePnpm(pkg, env) {
@@ -265,7 +334,7 @@ function rehearsePnpm(pkg, env) {
   writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'strictDepBuilds: false\n');
   sh('pnpm', ['install'], { cwd: dir, env });
   writeConsumer(dir, pkg);
-  checkConsumer(dir, pkg);
+  const exampleMs = checkConsumer(dir, pkg, env);
   const tree = pnpmTree(dir);
   const lock = hash(join(dir, 'pnpm-lock.yaml'));
   rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
@@ -273,7 +342,7 @@ function rehearsePnpm(pkg, env) {
   if (hash(join(dir, 'pnpm-lock.yaml')) !== lock) fail(`${pkg.name}: the pnpm lockfile changed`);
   if (pnpmTree(dir).join('\n') !== tree.join('\n'))
     fail(`${pkg.name}: pnpm installed another tree`);
-  return tree.length - 1;
+  return { deps: tree.length - 1, exampleMs };
 }
 
 /** Published workspaces that depend on `name`, directly or through another one. */
@@ -336,6 +405,10 @@ function rehearseVersionBump(packages) {
 
 async function main() {
   const packages = listPublished(root);
+  published = packages;
+  // `--only @vsa/common-db,…`: rehearse those packages only (all are still published).
+  const onlyArg = process.argv.indexOf('--only');
+  const only = onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : undefined;
   log(`packages: ${packages.map((p) => `${p.name}@${p.manifest.version}`).join(', ')}`);
   sh(
     'pnpm',
@@ -364,22 +437,30 @@ async function main() {
     log(`published to ${url} (${((Date.now() - started) / 1000).toFixed(0)}s)`);
 
     const rows = [];
-    for (const pkg of packages) {
+    for (const pkg of packages.filter((p) => !only || only.includes(p.name))) {
       const sizes = tarballSizes(pkg.name, pkg.manifest.version, env);
-      const npmDeps = rehearseNpm(pkg, env);
-      const pnpmDeps = rehearsePnpm(pkg, env);
+      const npm = rehearseNpm(pkg, env);
+      const pnpm = rehearsePnpm(pkg, env);
       rows.push([
         pkg.name,
         kb(sizes.packed),
         kb(sizes.unpacked),
-        String(npmDeps),
-        String(pnpmDeps),
+        String(npm.deps),
+        String(pnpm.deps),
+        `${npm.exampleMs} / ${pnpm.exampleMs} ms`,
       ]);
       log(
-        `${pkg.name}: npm and pnpm installs, consumer, tsc nodenext + bundler, lockfile reinstall ok`,
+        `${pkg.name}: npm and pnpm installs, README example (tsc nodenext + bundler, run), lockfile reinstall ok`,
       );
     }
-    const head = ['package', 'tarball', 'unpacked', 'deps (npm)', 'deps (pnpm)'];
+    const head = [
+      'package',
+      'tarball',
+      'unpacked',
+      'deps (npm)',
+      'deps (pnpm)',
+      'example run (npm / pnpm)',
+    ];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
     log('');
@@ -387,7 +468,7 @@ async function main() {
     log(line(widths.map((w) => '-'.repeat(w))));
     for (const r of rows) log(line(r));
     log('');
-    for (const c of rehearseVersionBump(packages)) log(`version bump: ${c}`);
+    if (!only) for (const c of rehearseVersionBump(packages)) log(`version bump: ${c}`);
   } finally {
     child.kill();
     rmSync(tmp, { recursive: true, force: true });

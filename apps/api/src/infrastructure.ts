@@ -6,6 +6,7 @@ import {
   databaseOptionsFromSettings,
 } from '@vsa/common-db';
 import { createEventBus, type EventBus, eventBusOptionsFromSettings } from '@vsa/common-events';
+import type { EventBusMetrics } from '@vsa/common-events/admin';
 import type { Logger } from 'pino';
 import { catalog } from './events/catalog.js';
 import { PrismaClient } from './generated/prisma/client.js';
@@ -19,6 +20,23 @@ export interface Infrastructure {
   readonly db: Database<PrismaClient>;
   readonly bus: ApiEventBus;
   close(): Promise<void>;
+}
+
+/**
+ * The bus whose consumer groups know this process by `memberId` (the `INSTANCE_ID` setting)
+ * unless a subscription names its own; unchanged without one. A stable member id lets a
+ * restarted process take its partitions back at once instead of after a heartbeat timeout.
+ */
+export function withMemberId(bus: ApiEventBus, memberId: string | undefined): ApiEventBus {
+  if (memberId === undefined) return bus;
+  const consumers = bus.consumers;
+  return {
+    ...bus,
+    consumers: {
+      ...consumers,
+      subscribe: (options) => consumers.subscribe({ memberId, ...options }),
+    },
+  };
 }
 
 /**
@@ -36,21 +54,25 @@ export async function openInfrastructure(
   settings: ApiSettings,
   logger: Logger,
   migrationsDir: string = APP_MIGRATIONS_DIR,
+  metrics?: EventBusMetrics,
 ): Promise<Infrastructure> {
-  const dbOptions = databaseOptionsFromSettings(settings);
   const db = await createDatabase({
-    ...dbOptions,
-    // A pool with every connection taken (or a hung server) fails fast as a 503, not a hang.
-    pool: { ...dbOptions.pool, connectionTimeoutMs: settings.DB_CONNECT_TIMEOUT_MS },
+    // Pool acquire (DB_CONNECT_TIMEOUT_MS) and query (DB_QUERY_TIMEOUT_MS) timeouts included:
+    // a pool with every connection taken, or a hung server, fails fast as a 503, not a hang.
+    ...databaseOptionsFromSettings(settings),
     PrismaClient,
     logger: logger.child({ module: 'db' }),
   });
-  const bus = createEventBus({
-    db,
-    catalog,
-    logger: logger.child({ module: 'events' }),
-    ...eventBusOptionsFromSettings(settings),
-  });
+  const bus = withMemberId(
+    createEventBus({
+      db,
+      catalog,
+      logger: logger.child({ module: 'events' }),
+      ...eventBusOptionsFromSettings(settings),
+      ...(metrics === undefined ? {} : { metrics }),
+    }),
+    settings.INSTANCE_ID,
+  );
   try {
     if (migrateOnStart(settings)) {
       const events = await bus.install();

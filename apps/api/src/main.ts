@@ -1,7 +1,9 @@
 import { createLogger } from '@vsa/common-logging';
 import closeWithGrace from 'close-with-grace';
-import { openInfrastructure } from './infrastructure.js';
+import { APP_MIGRATIONS_DIR, openInfrastructure } from './infrastructure.js';
+import { createApiMetrics } from './platform/metrics.js';
 import { openWithRetry } from './platform/start-database.js';
+import { startTracing } from './platform/tracing.js';
 import { buildServer, DOCS_PATH } from './server.js';
 import { loadApiSettings } from './settings.js';
 
@@ -15,13 +17,26 @@ const logger = createLogger({
     process.env.LOG_PRETTY === undefined ? process.stdout.isTTY === true : settings.LOG_PRETTY,
 });
 
+// Tracing before the database and server exist, so both are instrumented from the start.
+const tracing =
+  settings.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+    ? undefined
+    : startTracing({
+        serviceName: settings.OTEL_SERVICE_NAME,
+        otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT,
+      });
+const metrics = createApiMetrics();
+
 let infrastructure: Awaited<ReturnType<typeof openInfrastructure>>;
 try {
-  infrastructure = await openWithRetry(() => openInfrastructure(settings, logger), {
-    retryMs: settings.DB_START_RETRY_MS,
-    url: settings.DATABASE_URL,
-    print: (line) => process.stderr.write(`${line}\n`),
-  });
+  infrastructure = await openWithRetry(
+    () => openInfrastructure(settings, logger, APP_MIGRATIONS_DIR, metrics.bus),
+    {
+      retryMs: settings.DB_START_RETRY_MS,
+      url: settings.DATABASE_URL,
+      print: (line) => process.stderr.write(`${line}\n`),
+    },
+  );
 } catch {
   process.exit(1);
 }
@@ -31,7 +46,15 @@ const app = await buildServer({
   settings,
   logger,
   infrastructure,
-  onClose: () => infrastructure.close(),
+  metrics,
+  ...(tracing === undefined ? {} : { tracing }),
+  onClose: async () => {
+    await infrastructure.close();
+    // An unreachable collector loses the last spans; it must not fail the shutdown.
+    await tracing
+      ?.shutdown()
+      .catch((err: unknown) => logger.warn({ err }, 'exporting the last spans failed'));
+  },
 });
 
 // SIGTERM/SIGINT: stop accepting, finish in-flight requests, stop consumers, flush the event

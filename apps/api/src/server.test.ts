@@ -52,4 +52,25 @@ describe('buildServer', () => {
     expect(probe.length).toBeGreaterThan(0);
     for (const line of probe) expect(line.level).toBe(20);
   });
+
+  it('shares the logger across requests, and gives a route with its own log level a child', async () => {
+    const { logger, lines } = captureLogger();
+    app = await buildServer({
+      settings: testSettings,
+      logger,
+      extend: (server) => {
+        server.get('/same', async (request) => ({ same: request.log === server.log }));
+        server.get('/quiet', { logLevel: 'error' }, async (request) => {
+          request.log.info('dropped');
+          return { same: request.log === server.log, level: request.log.level };
+        });
+      },
+    });
+    expect((await app.inject({ method: 'GET', url: '/same' })).json()).toEqual({ same: true });
+    expect((await app.inject({ method: 'GET', url: '/quiet' })).json()).toEqual({
+      same: false,
+      level: 'error',
+    });
+    expect(lines().map((line) => line.msg)).not.toContain('dropped');
+  });
 });

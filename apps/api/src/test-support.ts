@@ -34,6 +34,8 @@ export const testSettings: ServerDependencies['settings'] = {
   TRUST_PROXY: false,
   BODY_LIMIT: 1_048_576,
   ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  IDEMPOTENCY_KEY_TTL_MS: 86_400_000,
+  IDEMPOTENCY_KEY_SWEEP_INTERVAL_MS: 600_000,
   ...platformSettings.parse({}),
   // Off in tests: two busy cores shared by parallel test files delay the event loop past any
   // production limit, and load shedding would turn assertions into 503s. Its own test sets it.

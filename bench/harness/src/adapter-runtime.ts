@@ -58,7 +58,11 @@ export async function runAdapter(env: AdapterEnv, sut: SystemUnderTest): Promise
     scenario: env.scenario,
     replica: env.replicaId,
   });
+  const setupStarted = performance.now();
   await retry('setup', () => sut.setup());
+  log(
+    `set up in ${(performance.now() - setupStarted).toFixed(0)} ms (${process.uptime().toFixed(1)} s since start)`,
+  );
 
   const hooks: WorkerHooks = {
     claimed(job) {

@@ -1,6 +1,8 @@
 // `pnpm reliability --suite api`: the API as a black box. Runs the built apps/api/dist/main.js
 // as a child process against a private PostgreSQL cluster and talks to it over HTTP only.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -9,10 +11,31 @@ import pg from 'pg';
 import { createPrivateCluster, type PrivateCluster } from './cluster.js';
 
 const MAIN = fileURLToPath(new URL('../../../apps/api/dist/main.js', import.meta.url));
+/** The admin routes' bearer token of this run: the log scan looks for it too. */
+const ADMIN_TOKEN = randomBytes(24).toString('hex');
+
+/** SKUs the suite stocks before any order (so every order is reserved and shipped). */
+const SKUS = ['sku-a', 'sku-b', 'sku-c'] as const;
 
 /** The body of `POST /orders`: one place to change when the order contract changes. */
 export function orderBody(i: number): Record<string, unknown> {
-  return { customer: `customer-${i}`, total: 100 + (i % 50) };
+  return {
+    customer: `customer-${i}`,
+    lines: [{ sku: SKUS[i % SKUS.length], quantity: 1 + (i % 3) }],
+  };
+}
+
+/** Stocks every SKU of {@link orderBody} far beyond what a run orders. */
+async function stockUp(base: string): Promise<void> {
+  for (const sku of SKUS) {
+    const res = await fetch(`${base}/inventory/${sku}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ available: 1_000_000_000 }),
+    });
+    if (res.status !== 200)
+      throw new Error(`PUT /inventory/${sku} → ${res.status}: ${await res.text()}`);
+  }
 }
 
 /** One check of the suite. */
@@ -48,6 +71,11 @@ async function startApi(url: string, port: number, logs: string[]): Promise<Api>
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       DB_POOL_MAX: '8',
+      // Production does not migrate on start by default; the suite's fresh database needs it.
+      MIGRATE_ON_START: 'true',
+      ADMIN_TOKEN,
+      // A stable member identity: the restarted process takes its own partitions back at once.
+      INSTANCE_ID: 'api-0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -192,6 +220,7 @@ export async function runApiSuite(): Promise<{
     const url = await cluster.createDatabase('api');
     const port = await freePort();
     api = await startApi(url, port, logs);
+    await stockUp(api.base);
 
     // 1. kill -9 mid-load, restart: every 201 accounted, exactly one effect.
     {
@@ -307,7 +336,7 @@ export async function runApiSuite(): Promise<{
     }
     // 5. Admin routes.
     {
-      const res = await fetch(`${api.base}/admin/consumers`);
+      const res = await fetch(`${api.base}/admin/status/consumers`);
       if (res.status === 404)
         check(
           'admin routes reject a missing or wrong token (401)',
@@ -315,13 +344,17 @@ export async function runApiSuite(): Promise<{
           'no /admin routes in this build',
         );
       else {
-        const wrong = await fetch(`${api.base}/admin/consumers`, {
-          headers: { authorization: 'Bearer wrong' },
+        const wrong = await fetch(`${api.base}/admin/status/consumers`, {
+          headers: { authorization: 'Bearer wrong-token-of-enough-length' },
         });
+        const right = await fetch(`${api.base}/admin/status/consumers`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        await Promise.all([res.text(), wrong.text(), right.text()]);
         check(
-          'admin routes reject a missing or wrong token (401)',
-          res.status === 401 && wrong.status === 401,
-          `${res.status}/${wrong.status}`,
+          'admin routes reject a missing or wrong token (401), accept the right one',
+          res.status === 401 && wrong.status === 401 && right.status === 200,
+          `missing ${res.status}, wrong ${wrong.status}, right ${right.status}`,
         );
       }
     }
@@ -393,6 +426,9 @@ export async function runApiSuite(): Promise<{
     }
     const password = cluster?.password;
     await cluster?.destroy();
+    // Every API log line of the run, for a failure's post-mortem.
+    if (process.env.RELIABILITY_API_LOG)
+      writeFileSync(process.env.RELIABILITY_API_LOG, `${logs.join('\n')}\n`);
     if (password) {
       const leaks = logs.filter((line) => line.includes(password));
       check(
@@ -401,7 +437,12 @@ export async function runApiSuite(): Promise<{
         `${logs.length} lines scanned, ${leaks.length} with the password`,
       );
     }
-    check('admin token absent from logs', 'skipped', 'no admin token configured in this build');
+    const tokenLeaks = logs.filter((line) => line.includes(ADMIN_TOKEN));
+    check(
+      'admin token absent from logs',
+      tokenLeaks.length === 0,
+      `${logs.length} lines scanned, ${tokenLeaks.length} with the token`,
+    );
   }
   return { checks, firstDeliveryAfterRestartS };
 }

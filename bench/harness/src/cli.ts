@@ -22,6 +22,12 @@ const { values } = parseArgs({
     scenario: { type: 'string', multiple: true },
     out: { type: 'string' },
     suite: { type: 'string', default: 'queue' },
+    // Scenarios whose acceptance failure is printed but does not fail the run (CI names the
+    // ones known to fail, so everything else stays gated).
+    'allow-fail': { type: 'string', multiple: true },
+    // Re-measure once each of our bus's cells that misses the acceptance (the quick profile's
+    // phases last seconds, so one noisy window can sink a ratio); both runs are printed.
+    retry: { type: 'boolean', default: false },
   },
 });
 
@@ -37,7 +43,17 @@ if (values.suite === 'api') {
   process.stdout.write(
     `first consumer delivery after kill -9 + restart: ${firstDeliveryAfterRestartS ?? 'none'} s; suite ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
   );
-  process.exit(checks.some((c) => c.ok === false) ? 1 : 0);
+  // --allow-fail <text>: a failing check whose name contains it is printed, not gating.
+  const allowedChecks = values['allow-fail'] ?? [];
+  const gatingChecks = checks.filter(
+    (c) => c.ok === false && !allowedChecks.some((a) => c.name.includes(a)),
+  );
+  for (const c of checks.filter((x) => x.ok === false && !gatingChecks.includes(x))) {
+    process.stdout.write(
+      `known failure, reported and not gating: ${c.name} (${c.detail.slice(0, 200)})\n`,
+    );
+  }
+  process.exit(gatingChecks.length > 0 ? 1 : 0);
 }
 const profileName = values.profile === 'full' ? 'full' : 'quick';
 const profile = PROFILES[profileName];
@@ -72,6 +88,17 @@ try {
       process.stderr.write(`  ${scenario} ${system}: ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
     }
   }
+  if (values.retry) {
+    for (const [i, r] of results.entries()) {
+      // Only a ratio is re-measured: a lost or duplicated job is never noise.
+      if (r.system !== 'vsa-bus' || acceptanceProblems(r).length === 0) continue;
+      if (r.jobsLost > 0 || r.duplicates > 0) continue;
+      const again = await runCell(cluster, r.system, r.scenario, profile, log);
+      const first = `first run: ${acceptanceProblems(r).join(', ')}`;
+      results[i] = { ...again, notes: [...again.notes, `re-measured (${first})`] };
+      process.stderr.write(`  ${r.scenario} ${r.system} re-measured\n`);
+    }
+  }
 } finally {
   await cleanup();
 }
@@ -86,14 +113,40 @@ if (out) {
   process.stdout.write(`results written to ${out} (PNG plots not produced)\n`);
 }
 
-// CI gate: our bus must account for every job; pg-boss's figures are reported, never gating.
-const broken = results.filter(
-  (r) => r.system === 'vsa-bus' && (r.jobsLost > 0 || r.duplicates > 0),
-);
+// Gate (issue 18's acceptance): our bus recovers from every chaos scenario (recovery/baseline
+// >= 0.95), keeps its rate under every pressure (stress/clean >= 0.9), and accounts for every
+// job (0 lost, 0 duplicates). pg-boss's figures are reported, never gating.
+const allowed = new Set(values['allow-fail'] ?? []);
+const verdicts = results
+  .filter((r) => r.system === 'vsa-bus')
+  .map((r) => ({ r, problems: acceptanceProblems(r) }));
+const failing = verdicts.filter((v) => v.problems.length > 0);
+for (const kind of ['chaos', 'pressure'] as const) {
+  const cells = verdicts.filter((v) => v.r.kind === kind);
+  const ok = cells.filter((v) => v.problems.length === 0).length;
+  process.stdout.write(`vsa-bus ${kind}: ${ok}/${cells.length} meet the acceptance\n`);
+}
+for (const { r, problems } of failing) {
+  const known = allowed.has(r.scenario) ? ' (allowed to fail here: reported, not gating)' : '';
+  process.stdout.write(`vsa-bus ${r.scenario}: ${problems.join('; ')}${known}\n`);
+}
+const gating = failing.filter((v) => !allowed.has(v.r.scenario));
 const missing = systems.length * scenarios.length - results.length;
-if (broken.length > 0 || missing > 0) {
+if (gating.length > 0 || missing > 0) {
   process.stdout.write(
-    `FAILED: ${broken.length} vsa-bus cells lost or duplicated jobs; ${missing} cells did not run\n`,
+    `FAILED: ${gating.length} vsa-bus cells miss the acceptance; ${missing} cells did not run\n`,
   );
   process.exitCode = 1;
+}
+
+/** What keeps one of our bus's cells from the acceptance, in words (empty: it passes). */
+function acceptanceProblems(r: CellResult): string[] {
+  const problems: string[] = [];
+  if (r.jobsLost > 0) problems.push(`${r.jobsLost} jobs lost`);
+  if (r.duplicates > 0) problems.push(`${r.duplicates} duplicate effects`);
+  const floor = r.kind === 'chaos' ? 0.95 : r.kind === 'pressure' ? 0.9 : null;
+  if (floor !== null && (r.ratio === null || r.ratio < floor)) {
+    problems.push(`ratio ${r.ratio === null ? 'none' : r.ratio.toFixed(2)} < ${floor}`);
+  }
+  return problems;
 }

@@ -100,6 +100,8 @@ interface Replica {
   child: ChildProcess;
   exits: { code: number | null; signal: string | null; at: number }[];
   readonly env: Record<string, string>;
+  /** Resolves when the replica first reports enqueued jobs (a sample with enqueue_rate > 0). */
+  producing: Promise<void>;
 }
 
 function startReplica(
@@ -108,11 +110,31 @@ function startReplica(
   env: Record<string, string>,
   log: string[],
 ): Replica {
-  const replica: Replica = { name, child: undefined as never, exits: [], env };
+  const replica: Replica = {
+    name,
+    child: undefined as never,
+    exits: [],
+    env,
+    producing: Promise.resolve(),
+  };
   const launch = (): void => {
     const child = spawn(process.execPath, ['--import', 'tsx', SYSTEMS[system]], {
       env: { ...process.env, ...env, REPLICA_ID: name },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The contract's sample lines tell when the replica really produces: a pressure phase
+    // is measured from then, not from the spawn (process start-up differs per system).
+    let buffered = '';
+    replica.producing = new Promise<void>((resolve) => {
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (chunk: string) => {
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.includes('"enqueue_rate"') && !/"value":(0|null)[,}]/.test(line)) resolve();
+        }
+      });
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -179,6 +201,24 @@ async function completionRate(url: string, from: number, to: number): Promise<nu
   return n / ((to - from) / 1000);
 }
 
+/**
+ * Waits (up to 15 s) until a pressure producer reports its first enqueued jobs and returns
+ * that moment: the start of the measured stress window. The wait is noted.
+ */
+async function startsProducing(replica: Replica, notes: string[]): Promise<number> {
+  const spawned = Date.now();
+  const ok = await Promise.race([
+    replica.producing.then(() => true),
+    sleep(15_000).then(() => false),
+  ]);
+  notes.push(
+    ok
+      ? `pressure producer up after ${((Date.now() - spawned) / 1000).toFixed(1)} s`
+      : 'pressure producer reported nothing within 15 s',
+  );
+  return Date.now();
+}
+
 /** Runs one scenario against one system on a fresh database of the private cluster. */
 export async function runCell(
   cluster: PrivateCluster,
@@ -235,10 +275,25 @@ export async function runCell(
       ((await tryQuery(url, (c) => c.query('select 1 from harness_effects limit 1')))?.rowCount ??
         0) > 0;
     for (let i = 0; i < 100 && !(await firstDone()); i++) await sleep(100);
-    await sleep(1000);
+    // Then until the start-up backlog is worked off (depth under half a second of load, at
+    // most 5 s), and half a second more: the baseline must be steady state, or the backlog
+    // inflates it and every ratio after it.
+    const backlog = async (): Promise<number> =>
+      (await tryQuery(url, async (c) => {
+        const { rows } = await c.query<{ n: number }>(
+          `select ((select count(*) from harness_produced)
+                 - (select count(distinct job_id) from harness_effects))::int as n`,
+        );
+        return rows[0]?.n ?? 0;
+      })) ?? Number.POSITIVE_INFINITY;
+    const warmUntil = Date.now() + 5000;
+    while (Date.now() < warmUntil && (await backlog()) > profile.rate / 2) await sleep(100);
+    await sleep(500);
     const t0 = Date.now();
     await sleep(profile.baselineS * 1000);
-    const t1 = Date.now();
+    const baselineEnd = Date.now();
+    // Start of the stress window: later than the baseline's end when a producer must start first.
+    let t1 = baselineEnd;
     // When the chaos itself is over (server back, replica restarted): recovery counts from here.
     let chaosOver: number | null = null;
     const stressS = scenario === 'idle_in_tx' ? profile.idleInTxS : profile.chaosS;
@@ -313,16 +368,17 @@ export async function runCell(
         held.push(c);
         break;
       }
-      case 'sustained_high_load':
-        extra.push(
-          startReplica(
-            system,
-            `${system}-producer-2`,
-            { ...base, PRODUCER_RATE: String(profile.rate), WORKER_COUNT: '0' },
-            log,
-          ),
+      case 'sustained_high_load': {
+        const second = startReplica(
+          system,
+          `${system}-producer-2`,
+          { ...base, PRODUCER_RATE: String(profile.rate), WORKER_COUNT: '0' },
+          log,
         );
+        extra.push(second);
+        t1 = await startsProducing(second, notes);
         break;
+      }
       case 'active_readers':
         for (let r = 0; r < 4; r++) {
           background.push(
@@ -341,17 +397,18 @@ export async function runCell(
           );
         }
         break;
-      case 'event_burst':
-        extra.push(
-          startReplica(
-            system,
-            `${system}-burst`,
-            { ...base, PRODUCER_RATE: String(profile.rate * 10), WORKER_COUNT: '0' },
-            log,
-          ),
+      case 'event_burst': {
+        const burst = startReplica(
+          system,
+          `${system}-burst`,
+          { ...base, PRODUCER_RATE: String(profile.rate * 10), WORKER_COUNT: '0' },
+          log,
         );
+        extra.push(burst);
+        t1 = await startsProducing(burst, notes);
         background.push(sleep(1500).then(() => Promise.all(extra.map(terminate))));
         break;
+      }
     }
     const chaosEndTarget = t1 + stressS * 1000;
     if (Date.now() < chaosEndTarget) await sleep(chaosEndTarget - Date.now());
@@ -359,7 +416,18 @@ export async function runCell(
     // Pressure: the stress phase is measured while the pressure lasts.
     const t2 = Date.now();
     let stressRate: number | null = null;
-    if (kind === 'pressure') stressRate = await completionRate(url, t1, t2);
+    if (kind === 'pressure') {
+      stressRate = await completionRate(url, t1, t2);
+      // What was offered in the same window: a ratio only means something beside it.
+      const offered = await withClient(url, async (c) => {
+        const { rows } = await c.query<{ n: number }>(
+          'select count(*)::int as n from harness_produced where enqueued_at >= $1 and enqueued_at < $2',
+          [new Date(t1), new Date(t2)],
+        );
+        return (rows[0]?.n ?? 0) / ((t2 - t1) / 1000);
+      });
+      notes.push(`stress: ${offered.toFixed(0)}/s enqueued, ${stressRate.toFixed(0)}/s completed`);
+    }
     stopChaos = true;
     for (const c of held.splice(0)) await c.end().catch(() => undefined);
     await Promise.all(background);
@@ -391,7 +459,7 @@ export async function runCell(
       const ms = await terminate(r);
       if (ms === null) notes.push(`${r.name} did not exit within 5 s of SIGTERM`);
     }
-    const baselineRate = await completionRate(url, t0, t1);
+    const baselineRate = await completionRate(url, t0, baselineEnd);
     const figures = await withClient(url, async (c) => {
       const lat = await c.query<{ p50: number | null; p95: number | null; p99: number | null }>(
         `select percentile_cont(0.5) within group (order by claim_ms) as p50,
@@ -406,7 +474,7 @@ export async function runCell(
                   where not exists (select 1 from harness_effects e where e.job_id = p.job_id)) as lost,
                 (select count(*)::int from (select job_id from harness_effects group by job_id having count(*) > 1) d) as dups,
                 (select count(*)::int from harness_produced where enqueued_at >= $1 and enqueued_at < $2) as enq`,
-        [new Date(t0), new Date(t1)],
+        [new Date(t0), new Date(baselineEnd)],
       );
       const rec = await c.query<{ s: number | null; undone: number }>(
         `select extract(epoch from max(e.done_at) - $1::timestamptz)::float8 as s,
@@ -455,7 +523,7 @@ export async function runCell(
       system,
       kind,
       baselineRate,
-      enqueueRate: (figures.acc?.enq ?? 0) / ((t1 - t0) / 1000),
+      enqueueRate: (figures.acc?.enq ?? 0) / ((baselineEnd - t0) / 1000),
       ratio,
       claimP50Ms: figures.lat?.p50 ?? null,
       claimP95Ms: figures.lat?.p95 ?? null,

@@ -12,6 +12,7 @@ import {
 import pg from 'pg';
 import { assertCount } from '../errors.js';
 import { type BenchContext, defineBenchmark, type Figure } from '../harness.js';
+import { consumeObservability } from '../observability.js';
 import { createEvents } from '../payloads.js';
 import { createGraphileProcessor, createPgBossProcessor } from '../peers/index.js';
 import { rawCursorRead, rawListenRoundTrip } from '../raw/index.js';
@@ -356,6 +357,9 @@ export default defineBenchmark({
         after: (items) => assertCount('PGlite consume', items, TOTAL),
       },
     );
+
+    // Metrics + tracing wired (no SDK) vs without, and with an SDK: the first 20k events.
+    await consumeObservability(ctx, db, SCHEMA, CHANNEL, 20_000);
 
     const vsRaw = ctx.ratio('consume / raw same table', plain, raw);
     ctx.ratio('consume / perf-baselines 2 (own table, no channel filter)', plain, anchor);

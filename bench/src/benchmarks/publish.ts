@@ -4,6 +4,7 @@ import { type EventEnvelope, publishEvent } from '@vsa/common-events';
 import { createEventBuffer, installEventStore, keyHash, uuidv7 } from '@vsa/common-events/admin';
 import type pg from 'pg';
 import { type BenchContext, defineBenchmark, type Figure } from '../harness.js';
+import { publishObservability } from '../observability.js';
 import { type BenchEvent, createEvents } from '../payloads.js';
 import { createPgBossSender, type PeerRunner } from '../peers/index.js';
 
@@ -248,6 +249,9 @@ export default defineBenchmark({
     const rawSingle = single['raw BEGIN/INSERT/COMMIT'] as Figure;
     const txClient = single['pg BEGIN + publishEvent + COMMIT'] as Figure;
     const txFigure = single['db.transaction + publishEvent'] as Figure;
+
+    // --- metrics + tracing wired (no SDK) vs without, and with an SDK ------------------
+    await publishObservability(ctx, singleDb, SCHEMA, events.slice(0, 20_000));
 
     // --- table size: empty vs FILL events already stored (a second database) -----------
     const large = await serverDatabase(ctx, 'large');

@@ -69,6 +69,7 @@ const createDatabaseSchema = z.strictObject({
       idleTimeoutMs: msInteger,
       statementTimeoutMs: msInteger,
       connectionTimeoutMs: msInteger,
+      queryTimeoutMs: msInteger,
       applicationName: z.string().optional(),
     })
     .optional(),
@@ -441,6 +442,7 @@ export async function createDatabase<Client = never>(
         clearTimeout(timer);
       }
     },
+    poolUsage: () => driver.poolUsage?.() ?? null,
     close() {
       if (closing) return closing;
       closed = true;

@@ -8,17 +8,33 @@ describe('dbSettings', () => {
       PGLITE_DATA_DIR: '.data/pglite',
       DB_POOL_MAX: 10,
       DB_STATEMENT_TIMEOUT_MS: 30_000,
+      DB_QUERY_TIMEOUT_MS: 35_000,
+      DB_CONNECT_TIMEOUT_MS: 2_000,
       DB_IDLE_TIMEOUT_MS: 10_000,
       DB_APPLICATION_NAME: 'vsa-api',
     });
     expect(
       databaseOptionsFromSettings(
-        dbSettings.parse({ DATABASE_URL: 'postgres://h/db', DB_STATEMENT_TIMEOUT_MS: '0' }),
+        dbSettings.parse({
+          DATABASE_URL: 'postgres://h/db',
+          DB_STATEMENT_TIMEOUT_MS: '0',
+          DB_QUERY_TIMEOUT_MS: '0',
+        }),
       ),
     ).toEqual({
       url: 'postgres://h/db',
       dataDir: '.data/pglite',
-      pool: { max: 10, idleTimeoutMs: 10_000, applicationName: 'vsa-api' },
+      pool: {
+        max: 10,
+        idleTimeoutMs: 10_000,
+        connectionTimeoutMs: 2_000,
+        applicationName: 'vsa-api',
+      },
+    });
+    expect(databaseOptionsFromSettings(dbSettings.parse({})).pool).toMatchObject({
+      statementTimeoutMs: 30_000,
+      queryTimeoutMs: 35_000,
+      connectionTimeoutMs: 2_000,
     });
   });
 
@@ -26,6 +42,8 @@ describe('dbSettings', () => {
     expect(dbSettings.safeParse({ DATABASE_URL: 'mysql://x' }).success).toBe(false);
     expect(dbSettings.safeParse({ DB_POOL_MAX: '0' }).success).toBe(false);
     expect(dbSettings.safeParse({ DB_POOL_MAX: 'many' }).success).toBe(false);
+    expect(dbSettings.safeParse({ DB_CONNECT_TIMEOUT_MS: '0' }).success).toBe(false);
+    expect(dbSettings.safeParse({ DB_QUERY_TIMEOUT_MS: '-1' }).success).toBe(false);
   });
 
   it('refuses a postgres URL that does not parse, such as a port above 65535', () => {

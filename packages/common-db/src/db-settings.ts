@@ -11,6 +11,8 @@ export const dbSettings: z.ZodObject<{
   PGLITE_DATA_DIR: z.ZodDefault<z.ZodString>;
   DB_POOL_MAX: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
   DB_STATEMENT_TIMEOUT_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  DB_QUERY_TIMEOUT_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  DB_CONNECT_TIMEOUT_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
   DB_IDLE_TIMEOUT_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
   DB_APPLICATION_NAME: z.ZodDefault<z.ZodString>;
 }> = z.object({
@@ -46,6 +48,16 @@ export const dbSettings: z.ZodObject<{
     .min(0)
     .default(30_000)
     .meta({ description: 'Server-side statement_timeout in ms (0 disables it)', example: '30000' }),
+  DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(35_000).meta({
+    description:
+      'Client-side query timeout in ms: stop waiting for an answer, also from a hung server (0 disables it; keep it above DB_STATEMENT_TIMEOUT_MS)',
+    example: '35000',
+  }),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000).meta({
+    description:
+      'Wait at most this many ms for a database connection (a new one, or a free pooled one), then fail as unavailable (503)',
+    example: '2000',
+  }),
   DB_IDLE_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -93,6 +105,8 @@ export function databaseOptionsFromSettings(settings: DbSettings): {
       ...(settings.DB_STATEMENT_TIMEOUT_MS > 0
         ? { statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS }
         : {}),
+      ...(settings.DB_QUERY_TIMEOUT_MS > 0 ? { queryTimeoutMs: settings.DB_QUERY_TIMEOUT_MS } : {}),
+      connectionTimeoutMs: settings.DB_CONNECT_TIMEOUT_MS,
       applicationName: settings.DB_APPLICATION_NAME,
     },
   };

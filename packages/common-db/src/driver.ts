@@ -4,6 +4,7 @@ import type {
   DatabaseKind,
   IsolationLevel,
   ListenOptions,
+  PoolUsage,
   QueryResult,
   Unlisten,
 } from './types.js';
@@ -44,6 +45,8 @@ export interface Driver extends RawQueryable {
     options: ListenOptions,
   ): Promise<Unlisten>;
   close(): Promise<void>;
+  /** Connections of the pool now; absent on PGlite (one connection, no pool). */
+  poolUsage?(): PoolUsage;
 }
 
 /** SQL for the isolation level in a SET TRANSACTION / BEGIN. */

@@ -133,7 +133,10 @@ export class ConnectionUnavailableError extends UnavailableError {
   }
 }
 
-/** A statement ran into `statement_timeout` or was cancelled (SQLSTATE 57014). */
+/**
+ * A statement ran into `statement_timeout` or was cancelled (SQLSTATE 57014), or got no answer
+ * within the client-side `pool.queryTimeoutMs`.
+ */
 export class QueryTimeoutError extends UnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('VSA_DB_QUERY_TIMEOUT', message, { ...options, retryAfterSeconds: RETRY_AFTER_SECONDS });
@@ -370,6 +373,13 @@ export function mapDatabaseError(error: unknown): unknown {
   const cause = (error as { cause?: DriverCause }).cause;
   if (cause && typeof cause === 'object' && typeof cause.originalCode === 'string') {
     return fromSqlState(cause.originalCode, {}, error) ?? error;
+  }
+  // pg's client-side query_timeout (pool.queryTimeoutMs): no answer in time, maybe a hung server.
+  if (typeof e.message === 'string' && /Query read timeout/.test(e.message)) {
+    return new QueryTimeoutError(
+      'No answer from the database within the query timeout (pool.queryTimeoutMs / DB_QUERY_TIMEOUT_MS): the server may be hung or overloaded',
+      { cause: error },
+    );
   }
   if (
     typeof e.message === 'string' &&

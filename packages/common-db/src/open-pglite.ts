@@ -21,6 +21,13 @@ const PG_COMPATIBLE_PARSERS = {
 };
 
 /** Opens a PGlite instance with pg-compatible type parsing. */
+/**
+ * Server settings PGlite starts with (written to its postgresql.conf at each open). PGlite
+ * touches all of `shared_buffers` at start, so its 128 MB default is resident memory from the
+ * first second: 16 MB takes the embedded API's RSS from about 420 to about 300 MiB. @internal
+ */
+export const PGLITE_CONF: readonly string[] = ['shared_buffers=16MB'];
+
 export async function openPGlite(
   location: PGliteLocation,
   options: OpenPGliteOptions = {},
@@ -28,6 +35,7 @@ export async function openPGlite(
   if (location.kind === 'dir') await mkdir(location.dir, { recursive: true });
   return PGlite.create({
     ...(location.kind === 'dir' ? { dataDir: location.dir } : {}),
+    postgresqlconf: [...PGLITE_CONF],
     parsers: PG_COMPATIBLE_PARSERS,
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });

@@ -45,8 +45,18 @@ export interface PoolOptions {
   readonly statementTimeoutMs?: number;
   /** `application_name` shown in pg_stat_activity. */
   readonly applicationName?: string;
-  /** Give up connecting after this many ms (default 5000). */
+  /**
+   * Give up getting a connection after this many ms (default 5000): connecting, or waiting for a
+   * free pooled one when all `max` are taken. Fails with `VSA_DB_CONNECTION_UNAVAILABLE`.
+   */
   readonly connectionTimeoutMs?: number;
+  /**
+   * Client-side `query_timeout` of `pg` in ms (default: none): stop waiting for a statement's
+   * answer after this long, even when the server cannot answer at all (stopped, network cut),
+   * which `statementTimeoutMs` cannot catch. Fails with `VSA_DB_QUERY_TIMEOUT`; the connection
+   * is discarded. Keep it above `statementTimeoutMs` so the server's own cancel comes first.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 /** First key of the two-key advisory lock that serializes migrators (second: hashtext(schema)). */
@@ -136,6 +146,30 @@ interface Registration {
   readonly options: ListenOptions;
 }
 
+/**
+ * pg's `query_timeout` stops waiting, but the statement keeps running on the connection, and
+ * a pooled connection released without an error (Prisma's transactions do so) would queue the
+ * next statement behind it. Closing the socket makes the pool drop that connection.
+ */
+function discardOnQueryTimeout(client: pg.PoolClient): void {
+  const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const patched = (...args: unknown[]): unknown => {
+    const result = send(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (!(error instanceof Error) || error.message !== 'Query read timeout') return;
+        // Discarded on purpose: its 'error' event must not reach the process.
+        client.on('error', () => {});
+        (
+          client as unknown as { connection: { stream: { destroy(): void } } }
+        ).connection.stream.destroy();
+      });
+    }
+    return result;
+  };
+  (client as unknown as { query: typeof patched }).query = patched;
+}
+
 /** Creates the `pg` driver: one Pool, one dedicated LISTEN connection on demand. */
 export function createPgDriver(url: string, pool: PoolOptions, logger?: DatabaseLogger): Driver {
   const config: pg.PoolConfig = {
@@ -144,10 +178,17 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     idleTimeoutMillis: pool.idleTimeoutMs ?? 10_000,
     connectionTimeoutMillis: pool.connectionTimeoutMs ?? 5_000,
     ...(pool.statementTimeoutMs ? { statement_timeout: pool.statementTimeoutMs } : {}),
+    ...(pool.queryTimeoutMs ? { query_timeout: pool.queryTimeoutMs } : {}),
     ...(pool.applicationName ? { application_name: pool.applicationName } : {}),
   };
-  const { statement_timeout: _poolStatementTimeout, ...migrationConfig } = config;
+  // Migrations wait for another migrator's lock and may run long: neither timeout applies.
+  const {
+    statement_timeout: _poolStatementTimeout,
+    query_timeout: _poolQueryTimeout,
+    ...migrationConfig
+  } = config;
   const pgPool = new pg.Pool(config);
+  if (pool.queryTimeoutMs) pgPool.on('connect', discardOnQueryTimeout);
   // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the process.
   pgPool.on('error', (err) => logger?.warn({ err }, 'idle database connection failed'));
   let adapter: PrismaPg | undefined;
@@ -423,6 +464,12 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     kind: 'postgres',
     query,
     transaction,
+    poolUsage: () => ({
+      max: config.max ?? 10,
+      total: pgPool.totalCount,
+      idle: pgPool.idleCount,
+      waiting: pgPool.waitingCount,
+    }),
     prismaAdapter(): SqlMigrationAwareDriverAdapterFactory {
       adapter ??= new PrismaPg(pgPool, {
         onPoolError: (err) => logger?.warn({ err }, 'idle database connection failed'),

@@ -114,3 +114,12 @@ describe('PGlite transaction timeout', () => {
     expect(ran).toBe(false);
   });
 });
+
+describe('PGlite settings', () => {
+  it("starts with 16MB of shared buffers, not PGlite's 128MB default (resident from the start)", async () => {
+    const t = await createTestDatabase({ engine: 'pglite' });
+    onTestFinished(() => t.drop());
+    const [row] = await t.db.sql<{ shared_buffers: string }>`show shared_buffers`;
+    expect(row?.shared_buffers).toBe('16MB');
+  });
+});

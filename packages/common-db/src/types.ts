@@ -134,6 +134,17 @@ export interface HealthReport {
   readonly error?: string;
 }
 
+/** Connections of a database pool at one moment (for a pool-usage metric). */
+export interface PoolUsage {
+  /** Most connections the pool opens. */
+  readonly max: number;
+  /** Connections open now (idle + in use). */
+  readonly total: number;
+  readonly idle: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+}
+
 /**
  * A database: one driver (pg pool or PGlite), optionally one Prisma client on top of it,
  * raw SQL, transactions, LISTEN/NOTIFY, health and shutdown.
@@ -166,6 +177,11 @@ export interface Database<Client = never> extends SqlExecutor {
   notify(channel: string, payload?: string): Promise<void>;
   /** `select 1` bounded by `timeoutMs` (default 2000). Never throws. */
   health(options?: { readonly timeoutMs?: number }): Promise<HealthReport>;
+  /**
+   * Connections of the pool now (cheap: counters read in memory), for a metric; `null` on
+   * PGlite, which has one connection and no pool.
+   */
+  poolUsage(): PoolUsage | null;
   /** Stops listeners, disconnects Prisma, drains the pool or closes PGlite. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 // Operator functions (dead letters, redrive, reset, prune, status, installation), the
-// building blocks under the bus (read SQL, buffer, ticker, cursors, executors, ids) and the
-// option value types an application rarely names (StartFrom, FailurePolicy), with the
-// errors they throw. An application's own code needs the root entry point only.
+// building blocks under the bus (read SQL, buffer, ticker, cursors, executors, ids), the
+// option value types an application rarely names (StartFrom, FailurePolicy) and the metrics
+// recorder interface an app wires to its metrics library, with the errors they throw. An
+// application's own code needs the root entry point only.
 export type { BusPublishOptions } from './bus.js';
 export type {
   AsyncApiDocument,
@@ -79,6 +80,12 @@ export { installEventStore } from './install.js';
 export type { EventBusLogger } from './logger.js';
 export { migrationSet } from './migration-set.js';
 export { type EventMigration, eventMigrations } from './migrations/index.js';
+export type {
+  ConsumerLagSample,
+  EventBusMetrics,
+  HandlerLabels,
+  PoolUsageSample,
+} from './observability/metrics.js';
 export {
   createEventBuffer,
   type EventBuffer,

@@ -192,7 +192,7 @@ describe.each(testEngines())('event bus on %s', (engine) => {
     expect(() =>
       createEventBus({ db: t.db, catalog: testCatalog, tickIntervalMS: 5 } as never),
     ).toThrow(
-      /createEventBus\(options\): unknown option "tickIntervalMS" \(accepted: db, catalog, schema, logger, tickIntervalMs, buffer, consumers\)/,
+      /createEventBus\(options\): unknown option "tickIntervalMS" \(accepted: db, catalog, schema, logger, tickIntervalMs, buffer, consumers, metrics, tracer\)/,
     );
     expect(() => createEventBus({ db: {} as never, catalog: testCatalog })).toThrow(
       'createEventBus(options): db: must be a @vsa/common-db Database',

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type {
   ApplyMigrationsResult,
   Database,
@@ -14,6 +15,9 @@ import type { PublishedEvent } from './envelope.js';
 import { type EventExecutor, toQueryable } from './executor.js';
 import { installEventStore } from './install.js';
 import type { EventBusLogger } from './logger.js';
+import { type EventBusMetrics, metricsOption } from './observability/metrics.js';
+import { sampleBusMetrics } from './observability/sample.js';
+import { defaultTracer, tracerOption } from './observability/tracing.js';
 import { at, catalogOption, databaseOption, loggerOption, schemaOption } from './option-schemas.js';
 import {
   bufferFrom,
@@ -21,7 +25,7 @@ import {
   type EventBuffer,
   type EventBufferTuning,
 } from './publish/event-buffer.js';
-import { publishEvent } from './publish/publish-event.js';
+import { publishTraced } from './publish/publish-event.js';
 import { type EventPage, type ReadOptions, readForBus } from './read/get-events-by-channel.js';
 import { type Ticker, tickerFrom, tickIntervalOption } from './ticker/ticker.js';
 
@@ -46,6 +50,16 @@ export interface EventBusOptions<D extends AnyEventDefinition, Client = unknown>
    * false` makes every consumer of this process poll only, e.g. behind PgBouncer.
    */
   readonly consumers?: Pick<SubscribeOptions, 'listen' | 'pollIntervalMs'>;
+  /**
+   * Where to report counters, durations and sampled gauges (see `EventBusMetrics`); the app
+   * wires it to its metrics library. Default: nothing is recorded.
+   */
+  readonly metrics?: EventBusMetrics;
+  /**
+   * OpenTelemetry tracer of the publish and delivery spans. Default: the global provider's
+   * `@vsa/common-events` tracer, a no-op until an SDK is registered.
+   */
+  readonly tracer?: Tracer;
 }
 
 /** Options of `bus.publish`. */
@@ -93,6 +107,13 @@ export interface EventBus<D extends AnyEventDefinition = AnyEventDefinition, Cli
     channel: D['channel'],
     options?: Omit<ReadOptions, 'schema' | 'catalog'>,
   ): Promise<EventPage>;
+  /**
+   * Reports the sampled gauges to `metrics`: lag in events and seconds per group and
+   * partition, age of the oldest transaction holding events back, buffer depth and pool
+   * usage. One status query (see `getConsumerStatus`); call it when metrics are scraped.
+   * Does nothing without `metrics`.
+   */
+  sampleMetrics(): Promise<void>;
   /** Starts the ticker (takes one tick at once). */
   start(): Promise<void>;
   /** Flushes and closes the buffer, stops the ticker. Call before `db.close()`. */
@@ -108,6 +129,8 @@ const busOptionsSchema = z.strictObject({
   tickIntervalMs: tickIntervalOption,
   buffer: bufferTuningSchema,
   consumers: consumerDefaultsSchema,
+  metrics: metricsOption,
+  tracer: tracerOption,
 });
 
 /**
@@ -126,7 +149,8 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
   options: EventBusOptions<D, Client>,
 ): EventBus<D, Client> {
   const o = parseOptions(busOptionsSchema, options, at('createEventBus(options)'));
-  const { schema, logger } = o;
+  const { schema, logger, metrics } = o;
+  const tracer = o.tracer ?? defaultTracer();
   // The schema checks the shapes; the types are the caller's (its catalog and client).
   const db = o.db as Database<Client>;
   const catalog = o.catalog as EventCatalog<D>;
@@ -138,6 +162,7 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     schema,
     catalog,
     onCommit: () => ticker.signal(),
+    metrics,
   });
   const consumers = createBusConsumers<Client>({
     db,
@@ -145,6 +170,8 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     catalog,
     ticker,
     logger,
+    metrics,
+    tracer,
     defaults: o.consumers,
   });
   // Transactions opened by bus.transaction: their commit is observed, no need to watch.
@@ -155,11 +182,15 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     events: EventOf<D> | readonly EventOf<D>[],
     publishOptions: BusPublishOptions = {},
   ): Promise<PublishedEvent | PublishedEvent[]> {
-    const result = await publishEvent(tx, events as never, {
+    toQueryable(tx); // fail on an unsupported executor before validating anything
+    const published = await publishTraced(tx, events, {
       schema,
       catalog,
-      ...(publishOptions.lockKeys === undefined ? {} : { lockKeys: publishOptions.lockKeys }),
+      lockKeys: publishOptions.lockKeys === true,
+      tracer,
+      metrics,
     });
+    const result = Array.isArray(events) ? published : published[0];
     if (tx === db)
       ticker.signal(); // auto-commit: durable already
     else if (!observed.has(tx)) ticker.watch();
@@ -192,6 +223,9 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
         catalog,
         ticking: ticker.running,
       });
+    },
+    async sampleMetrics() {
+      if (metrics !== undefined) await sampleBusMetrics(db, schema, buffer, metrics);
     },
     async start() {
       ticker.start();

@@ -1,12 +1,14 @@
 /**
- * Metadata stored with every event. The bus fills `correlationId`, `causationId` and
- * `traceparent` from the log context when the publisher does not set them; anything else the
- * publisher adds is kept as-is (JSON values only).
+ * Metadata stored with every event. The bus fills `correlationId` and `causationId` from the
+ * log context, and `traceparent` / `tracestate` (W3C trace context) from the active
+ * OpenTelemetry span (else a `traceparent` of the log context), when the publisher does not
+ * set them; anything else the publisher adds is kept as-is (JSON values only).
  */
 export interface EventMetadata {
   readonly correlationId?: string;
   readonly causationId?: string;
   readonly traceparent?: string;
+  readonly tracestate?: string;
   readonly [field: string]: unknown;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as admin from './admin.js';
 import * as root from './index.js';
+import * as prometheus from './prometheus.js';
 import * as testing from './testing.js';
 
 /** Every name (values and types) an entry point's source exports. */
@@ -81,13 +82,19 @@ describe('entry points', () => {
     ]);
   });
 
+  it('./prometheus holds the Prometheus recorder', () => {
+    expect(Object.keys(prometheus).sort()).toEqual(['createPrometheusMetrics']);
+  });
+
   it('./testing holds the history checker', () => {
     expect(Object.keys(testing).sort()).toEqual(['checkHistory']);
   });
 
   it('no name is exported by two entry points', () => {
-    const [r, a, t] = ['./index.ts', './admin.ts', './testing.ts'].map(exportedNames);
-    const all = [...(r ?? []), ...(a ?? []), ...(t ?? [])];
+    const [r, a, t, p] = ['./index.ts', './admin.ts', './testing.ts', './prometheus.ts'].map(
+      exportedNames,
+    );
+    const all = [...(r ?? []), ...(a ?? []), ...(t ?? []), ...(p ?? [])];
     expect(all.length).toBe(new Set(all).size);
   });
 });

@@ -25,7 +25,7 @@ describe('createEventBus parses every option once', () => {
     [
       'an unknown key',
       { tickIntervalMS: 5 },
-      'createEventBus(options): unknown option "tickIntervalMS" (accepted: db, catalog, schema, logger, tickIntervalMs, buffer, consumers)',
+      'createEventBus(options): unknown option "tickIntervalMS" (accepted: db, catalog, schema, logger, tickIntervalMs, buffer, consumers, metrics, tracer)',
     ],
     [
       'an unknown buffer key',

@@ -10,6 +10,7 @@ import { scrubUrls } from './scrub-url.js';
 import { sensitiveKeys } from './sensitive-keys.js';
 import { errorSerializer } from './serialize-error.js';
 import { serializeRequest } from './serialize-request.js';
+import { traceFields } from './trace-fields.js';
 
 /** The settings every logger of this package understands. */
 export interface LoggerConfig {
@@ -129,9 +130,14 @@ export function pinoOptions(config: LoggerConfig): LoggerOptions {
     // the context's fields, serialized once per context on its first line, costs one
     // concatenation instead of a mixin's object merge and per-field stringify
     // (bench/src/benchmarks/logging.ts measures both).
+    // The active OpenTelemetry span's ids join the line to its trace, written the same way
+    // (two hex strings, no escaping needed); without an SDK no span is active and this is
+    // one lookup of an empty context.
     timestamp: () => {
       const scope = getLogScope();
-      return scope === undefined ? `,"time":${Date.now()}` : `,"time":${Date.now()}${scope.json}`;
+      const line =
+        scope === undefined ? `,"time":${Date.now()}` : `,"time":${Date.now()}${scope.json}`;
+      return line + traceFields();
     },
     formatters: {
       bindings: (bindings) => scrubValue(bindings, keys),

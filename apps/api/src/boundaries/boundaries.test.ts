@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 // CI may force colours (FORCE_COLOR); the assertions read plain text.
 const plainEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC
 const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, '');
 const appDir = fileURLToPath(new URL('../../', import.meta.url));
 const depcruise = join(appDir, 'node_modules/.bin/depcruise');

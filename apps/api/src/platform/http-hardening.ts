@@ -1,8 +1,8 @@
 import cors from '@fastify/cors';
 import createError from '@fastify/error';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
+import helmet from 'helmet';
 import type { AppInstance } from './app-instance.js';
 import type { PlatformSettings } from './platform-settings.js';
 
@@ -37,7 +37,13 @@ export async function registerHttpHardening(
   >,
 ): Promise<void> {
   // The docs page loads its own scripts and styles from /docs; the default CSP allows 'self'.
-  await app.register(helmet, { global: true });
+  // Helmet's headers do not depend on the request: computed once, set with one call per
+  // request (@fastify/helmet rebuilds the helmet middleware, CSP parsing included, per request).
+  const securityHeaders = helmetHeaders();
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders);
+    done();
+  });
   // No origins configured: the plugin is registered with origin false, so no CORS header is sent.
   await app.register(cors, {
     origin: settings.CORS_ORIGINS.length === 0 ? false : [...settings.CORS_ORIGINS],
@@ -66,4 +72,27 @@ export async function registerHttpHardening(
       }
     },
   });
+}
+
+/** The headers helmet's defaults set, captured once from its middleware. */
+export function helmetHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let failure: unknown;
+  helmet()(
+    {} as Parameters<ReturnType<typeof helmet>>[0],
+    response as unknown as Parameters<ReturnType<typeof helmet>>[1],
+    (error?: unknown) => {
+      failure = error;
+    },
+  );
+  if (failure !== undefined) throw failure;
+  return headers;
 }

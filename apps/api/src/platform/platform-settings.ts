@@ -28,7 +28,6 @@ export const platformSettings: z.ZodObject<{
   RATE_LIMIT_WINDOW_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
   LOAD_MAX_EVENT_LOOP_DELAY_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
   LOAD_MAX_HEAP_USED_BYTES: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
-  DB_CONNECT_TIMEOUT_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
   DB_START_RETRY_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
   SHUTDOWN_TIMEOUT_MS: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
 }> = z.object({
@@ -75,11 +74,6 @@ export const platformSettings: z.ZodObject<{
     description: 'Answer 503 while the V8 heap holds more than this many bytes (0: off)',
     example: '1073741824',
   }),
-  DB_CONNECT_TIMEOUT_MS: ms(
-    2_000,
-    1,
-    'Wait at most this long for a pooled database connection, then answer 503',
-  ),
   DB_START_RETRY_MS: ms(30_000, 0, 'Keep retrying an unreachable database at start this long'),
   SHUTDOWN_TIMEOUT_MS: ms(10_000, 100, 'On SIGTERM/SIGINT, force the exit after this long'),
 });

@@ -4,6 +4,7 @@ import { type ApiServer, buildServer } from '../server.js';
 import { loadApiSettings, migrateOnStart } from '../settings.js';
 import { captureLogger, testSettings } from '../test-support.js';
 import type { AppInstance } from './app-instance.js';
+import { helmetHeaders } from './http-hardening.js';
 
 let app: ApiServer | undefined;
 afterEach(async () => {
@@ -176,6 +177,21 @@ describe('security and load', () => {
     });
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it("sends helmet's full default header set, computed once, on routes and on a 404", async () => {
+    const headers = helmetHeaders();
+    expect(headers['content-security-policy']).toContain("default-src 'self'");
+    expect(headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(Object.keys(headers).length).toBeGreaterThanOrEqual(12);
+    const server = await build();
+    for (const url of ['/health/live', '/no-such-route']) {
+      const response = await server.inject({ method: 'GET', url });
+      for (const [name, value] of Object.entries(headers)) {
+        expect(response.headers[name], `${url} ${name}`).toBe(value);
+      }
+    }
   });
 
   it('allows a configured CORS origin', async () => {

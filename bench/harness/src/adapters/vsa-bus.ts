@@ -34,6 +34,13 @@ let bus: EventBus<typeof JobQueued> | undefined;
 const accounting = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
 accounting.on('error', () => undefined);
 const consumers: Consumer[] = [];
+// Warnings and errors of the bus on stderr (the driver keeps them in its log): lease moves
+// and retries are what explain a dip in a chaos scenario.
+const say = (level: string) => (obj: unknown, msg?: string) => {
+  const err = (obj as { err?: { message?: string } } | null)?.err?.message;
+  process.stderr.write(`${level} ${msg ?? ''}${err ? `: ${err}` : ''}\n`);
+};
+const logger = { debug() {}, info() {}, warn: say('warn'), error: say('error') };
 
 const sut: SystemUnderTest = {
   descriptor: {
@@ -43,7 +50,7 @@ const sut: SystemUnderTest = {
   },
   async setup() {
     db ??= await createDatabase({ url: env.databaseUrl, pool: { max: poolMax } });
-    bus ??= createEventBus({ db, catalog, tickIntervalMs: 50 });
+    bus ??= createEventBus({ db, catalog, tickIntervalMs: 50, logger });
     await bus.install();
     await installEffects(accounting);
     await bus.start();

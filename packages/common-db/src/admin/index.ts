@@ -38,6 +38,7 @@ export type {
   DatabaseLogger,
   HealthReport,
   ListenOptions,
+  PoolUsage,
   QueryOptions,
   SqlExecutor,
   TransactionClient,

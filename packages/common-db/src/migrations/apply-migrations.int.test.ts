@@ -12,6 +12,7 @@ import {
   testEngines,
 } from '../testing/index.js';
 import { applyMigrations, migrationChecksum, migrationStatus } from './apply-migrations.js';
+import { schemaEngineStarts } from './schema-engine.js';
 
 const init = {
   name: '20240101000000_init',
@@ -69,6 +70,23 @@ describe.each(testEngines())('applyMigrations on %s', (engine) => {
       pending: [broken.name],
       upToDate: false,
     });
+  });
+
+  it('checks an up-to-date database without starting the schema engine', async () => {
+    t = await createTestDatabase({ engine });
+    await applyMigrations(t.db, { migrations: [init] });
+    const starts = schemaEngineStarts();
+    expect(await applyMigrations(t.db, { migrations: [init] })).toEqual({
+      schema: 'public',
+      applied: [],
+    });
+    expect(schemaEngineStarts()).toBe(starts);
+    // A pending migration still goes through the engine.
+    expect(await applyMigrations(t.db, { migrations: [init, second] })).toEqual({
+      schema: 'public',
+      applied: [second.name],
+    });
+    expect(schemaEngineStarts()).toBe(starts + 1);
   });
 
   it('fails a broken migration with its name, atomically, and blocks later runs', async () => {

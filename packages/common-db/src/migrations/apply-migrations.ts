@@ -104,6 +104,10 @@ export async function applyMigrations(
   const { schema, migrations } = resolveMigrationOptions(options, 'applyMigrations(db, options)');
   const loaded = await loadMigrations(migrations);
   if (loaded.migrations.length === 0) return { schema, applied: [] };
+  // Nothing pending, failed or changed: one read, and the WebAssembly engine (about 1 s and
+  // tens of MiB to load) stays unloaded. Anything else goes to the engine, which takes the lock.
+  const status = await statusOf(db, schema, loaded);
+  if (status.upToDate && status.modified.length === 0) return { schema, applied: [] };
   const session = await driverOf(db).migrationSession(schema);
   let logs: string[] = [];
   try {
@@ -153,7 +157,14 @@ export async function migrationStatus(
 ): Promise<MigrationStatus> {
   driverOf(db);
   const { schema, migrations } = resolveMigrationOptions(options, 'migrationStatus(db, options)');
-  const loaded: LoadedMigrations = await loadMigrations(migrations);
+  return statusOf(db, schema, await loadMigrations(migrations));
+}
+
+async function statusOf(
+  db: Database<unknown>,
+  schema: string,
+  loaded: LoadedMigrations,
+): Promise<MigrationStatus> {
   const [exists] = await db.sql<{ exists: boolean }>`
     select to_regclass(${`${quoteIdentifier(schema)}._prisma_migrations`}) is not null as exists`;
   const rows = exists?.exists

@@ -197,6 +197,7 @@ export function defineCatalog<const D extends AnyEventDefinition>(
           correlationId: { type: 'string' },
           causationId: { type: 'string' },
           traceparent: { type: 'string' },
+          tracestate: { type: 'string' },
         },
         additionalProperties: true,
       };

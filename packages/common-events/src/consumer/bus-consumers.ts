@@ -1,6 +1,8 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Database } from '@vsa/common-db';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { EventBusLogger } from '../logger.js';
+import type { EventBusMetrics } from '../observability/metrics.js';
 import type { Ticker } from '../ticker/ticker.js';
 import {
   type DeadLetter,
@@ -44,6 +46,8 @@ export function createBusConsumers<Client = unknown>(context: {
   readonly catalog: EventCatalog;
   readonly ticker: Ticker;
   readonly logger: EventBusLogger | undefined;
+  readonly metrics: EventBusMetrics | undefined;
+  readonly tracer: Tracer;
   /** Subscribe options every subscription gets unless it gives its own. */
   readonly defaults: ConsumerDefaults;
 }): BusConsumers<Client> {

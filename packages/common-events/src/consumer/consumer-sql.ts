@@ -21,13 +21,24 @@ export interface ConsumerSql {
   readonly insertPositions: string;
   readonly lastTick: string;
   readonly firstTickAt: string;
-  /** $1 group, $2 channel, $3 member, $4 lease ms. */
+  /** $1 group, $2 channel, $3 member, $4 member timeout ms. */
   readonly heartbeat: string;
   readonly liveMembers: string;
   /** $1 group, $2 channel, $3 member, $4 lease ms, $5 partitions[], $6 epochs[] → partition. */
   readonly renew: string;
-  /** $1 group, $2 channel, $3 member, $4 lease ms, $5 limit → claimed rows. */
+  /**
+   * $1 group, $2 channel, $3 member, $4 lease ms, $5 limit, $6 judge → claimed rows:
+   * partitions whose lease is free, expired, or (with $6 true) held by a member whose
+   * heartbeat expired (a dead member).
+   */
   readonly claim: string;
+  /**
+   * $1 group, $2 channel, $3 member, $4 lease ms → every partition whose lease still names
+   * this member id (left by an earlier process of this member that died), claimed with a new
+   * epoch, so the old process's next fenced write fails. It waits for a batch transaction
+   * of the old process still in flight (run it under a `lock_timeout`).
+   */
+  readonly reclaimOwn: string;
   /** $1 group, $2 channel, $3 member, $4 partitions[], $5 epochs[]. */
   readonly release: string;
   readonly leaveGroup: string;
@@ -164,12 +175,21 @@ export function consumerSql(schema: string): ConsumerSql {
        from (select c.partition, c.lease_owner is not null as unclean
                from ${s}.consumer_positions c
               where c.group_name = $1 and c.channel = $2
-                and (c.lease_owner is null or c.lease_until < clock_timestamp())
+                and (c.lease_owner is null or c.lease_until < clock_timestamp()
+                     or ($6::boolean and c.lease_owner <> $3 and not exists (
+                           select 1 from ${s}.consumer_members m
+                            where m.group_name = $1 and m.channel = $2
+                              and m.member_id = c.lease_owner
+                              and m.heartbeat_until >= clock_timestamp())))
               order by c.partition
               for update skip locked
               limit $5) free
       where p.group_name = $1 and p.channel = $2 and p.partition = free.partition
       returning p.partition, p.tick_id, p.seq, p.lease_epoch, p.blocked_seq, free.unclean`,
+    reclaimOwn: `update ${s}.consumer_positions p
+        set lease_until = ${lease}, lease_epoch = p.lease_epoch + 1
+      where p.group_name = $1 and p.channel = $2 and p.lease_owner = $3
+      returning p.partition, p.tick_id, p.seq, p.lease_epoch, p.blocked_seq, true as unclean`,
     release: `update ${s}.consumer_positions p set lease_owner = null, lease_until = null
        from unnest($4::integer[], $5::bigint[]) as h(partition, epoch)
       where p.group_name = $1 and p.channel = $2 and p.partition = h.partition

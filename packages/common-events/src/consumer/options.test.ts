@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import { busSubscribeParser, resolveSubscribeOptions, type SubscribeOptions } from './options.js';
@@ -23,6 +24,8 @@ describe('subscribe options are parsed once, strictly', () => {
       onFailure: 'park',
       startFrom: 'beginning',
       leaseMs: 30_000,
+      heartbeatMs: 1_000,
+      memberTimeoutMs: 3_000,
       pollIntervalMs: 500,
       listen: true,
       schema: 'vsa_events',
@@ -92,6 +95,8 @@ describe('bus.consumers.subscribe options', () => {
     catalog: { upcast: (e: unknown) => e, validate: () => {} } as never,
     ticker,
     logger: undefined,
+    metrics: undefined,
+    tracer: trace.getTracer('test'),
     defaults: { listen: false, pollIntervalMs: 50 },
   };
   const parse = busSubscribeParser(context);
@@ -112,5 +117,12 @@ describe('bus.consumers.subscribe options', () => {
     expect(() => parse({ ...base, schema: 'other' } as never)).toThrow(
       /^bus\.consumers\.subscribe\(options\): unknown option "schema" \(accepted: group, channel,/,
     );
+  });
+
+  it('memberTimeoutMs defaults to three heartbeats and must exceed one', () => {
+    expect(resolveSubscribeOptions({ ...base, heartbeatMs: 200 }).memberTimeoutMs).toBe(600);
+    expect(() =>
+      resolveSubscribeOptions({ ...base, heartbeatMs: 500, memberTimeoutMs: 500 }),
+    ).toThrow(/memberTimeoutMs: memberTimeoutMs must exceed heartbeatMs \(500\)/);
   });
 });

@@ -1,9 +1,12 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Transaction } from '@vsa/common-db';
 import { parseOptions } from '@vsa/common-errors';
 import { z } from 'zod';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import type { StoredEvent } from '../envelope.js';
 import type { EventBusLogger } from '../logger.js';
+import { type EventBusMetrics, metricsOption } from '../observability/metrics.js';
+import { defaultTracer, tracerOption } from '../observability/tracing.js';
 import {
   at,
   catalogOption,
@@ -77,8 +80,24 @@ export interface SubscribeOptionsBase {
   readonly onFailure?: FailurePolicy;
   /** Where a new group starts (default `'beginning'`). */
   readonly startFrom?: StartFrom;
-  /** Lease of a partition in ms (default 30,000): a dead worker's partitions move after this. */
+  /**
+   * Lease of a partition in ms (default 30,000), renewed every `leaseMs / 3`. The backstop of
+   * membership: a member that stopped heartbeating loses its partitions after
+   * `memberTimeoutMs` already; the lease bounds how long a partition stays with a member
+   * whose heartbeat still runs but whose lease renewal does not.
+   */
   readonly leaseMs?: number;
+  /**
+   * How often this member writes its heartbeat, in ms (default 1,000). The heartbeat runs on
+   * the event loop: a handler that blocks the loop longer than `memberTimeoutMs` makes the
+   * member look dead (its partitions move; fencing keeps that safe, but work is redone).
+   */
+  readonly heartbeatMs?: number;
+  /**
+   * A member whose last heartbeat is older than this (ms) is dead: the live members take its
+   * partitions at their next heartbeat (default `3 * heartbeatMs`; must exceed `heartbeatMs`).
+   */
+  readonly memberTimeoutMs?: number;
   /**
    * Polling backstop in ms (default 500, or the bus's `consumers` default; `undefined` keeps
    * the default). With `listen: false` this is the delivery delay.
@@ -90,7 +109,16 @@ export interface SubscribeOptionsBase {
    * the default (on a bus, its `consumers.listen`).
    */
   readonly listen?: boolean | undefined;
-  /** Identifies this process in leases (default `<hostname>:<pid>:<random>`). */
+  /**
+   * This member's identity in the group's leases (default `<hostname>:<pid>:<random>`, new for
+   * every process). Set it to a name that is stable across restarts and unique among the live
+   * processes of the group (a StatefulSet pod name, an instance number, `HOSTNAME` of a
+   * container restarted in place): a process that starts with the `memberId` of a member
+   * that died takes that member's partitions back at once, without waiting for
+   * `memberTimeoutMs`. It bumps their lease epoch, so a late write of the old process (if it
+   * still runs) is fenced out with `LeaseLostError`. Two live processes with one `memberId`
+   * are a misconfiguration: the later one takes the partitions, and they count as one member.
+   */
   readonly memberId?: string;
   /** Postgres schema of the bus (default `vsa_events`). */
   readonly schema?: string;
@@ -99,6 +127,10 @@ export interface SubscribeOptionsBase {
   /** The in-process ticker: its ticks wake the consumer without a NOTIFY round trip. */
   readonly ticker?: Ticker;
   readonly logger?: EventBusLogger;
+  /** Where to report handled, failed, retried and dead-lettered events (see `EventBusMetrics`). */
+  readonly metrics?: EventBusMetrics;
+  /** Tracer of the delivery spans (default: the global provider's `@vsa/common-events` tracer). */
+  readonly tracer?: Tracer;
 }
 
 /** A consumer whose handler runs outside any transaction: the position advances after it returns. */
@@ -141,6 +173,8 @@ export interface ResolvedSubscribeOptions {
   readonly onFailure: FailurePolicy;
   readonly startFrom: StartFrom;
   readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly memberTimeoutMs: number;
   readonly pollIntervalMs: number;
   readonly listen: boolean;
   readonly memberId: string | undefined;
@@ -148,6 +182,8 @@ export interface ResolvedSubscribeOptions {
   readonly catalog: EventCatalog | undefined;
   readonly ticker: Ticker | undefined;
   readonly logger: EventBusLogger | undefined;
+  readonly metrics: EventBusMetrics | undefined;
+  readonly tracer: Tracer;
 }
 
 function isStartFrom(value: unknown): value is StartFrom {
@@ -232,17 +268,35 @@ function subscriptionShape(defaults: ConsumerDefaults) {
     onFailure: z.enum(['park', 'block'], "must be 'park' or 'block'").default('park'),
     startFrom: startFromOption.default('beginning'),
     leaseMs: intOption(200, 3_600_000).default(30_000),
+    heartbeatMs: intOption(20, 600_000).default(1_000),
+    memberTimeoutMs: intOption(40, 3_600_000).optional(),
     pollIntervalMs: pollIntervalOption.default(defaults.pollIntervalMs),
     listen: z.boolean('must be true or false').default(defaults.listen),
     memberId: nameOption.optional(),
     logger: loggerOption,
+    metrics: metricsOption,
+    tracer: tracerOption,
   };
+}
+
+/** A strict object of `shape` that refuses a member timeout a live member could exceed. */
+function withMemberTimeoutCheck<S extends ReturnType<typeof subscriptionShape>>(shape: S) {
+  return z.strictObject(shape).superRefine((o, ctx) => {
+    const { heartbeatMs, memberTimeoutMs } = o as { heartbeatMs: number; memberTimeoutMs?: number };
+    if (memberTimeoutMs !== undefined && memberTimeoutMs <= heartbeatMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memberTimeoutMs'],
+        message: `memberTimeoutMs must exceed heartbeatMs (${heartbeatMs}), or a live member would look dead between two heartbeats`,
+      });
+    }
+  });
 }
 
 const STANDALONE_DEFAULTS: ConsumerDefaults = { listen: true, pollIntervalMs: 500 };
 
 /** `subscribe`'s options: parsed once at its entry; unknown keys are refused. */
-const subscribeOptionsSchema = z.strictObject({
+const subscribeOptionsSchema = withMemberTimeoutCheck({
   ...subscriptionShape(STANDALONE_DEFAULTS),
   schema: schemaOption,
   catalog: catalogOption.optional(),
@@ -250,16 +304,29 @@ const subscribeOptionsSchema = z.strictObject({
 });
 
 /** Fills in the optional keys that came back absent (exactOptionalPropertyTypes). */
+type Completed =
+  | 'memberId'
+  | 'memberTimeoutMs'
+  | 'catalog'
+  | 'ticker'
+  | 'logger'
+  | 'metrics'
+  | 'tracer';
 function complete(
-  parsed: Omit<ResolvedSubscribeOptions, 'memberId' | 'catalog' | 'ticker' | 'logger'> &
-    Partial<ResolvedSubscribeOptions>,
+  parsed: Omit<ResolvedSubscribeOptions, Completed> & {
+    readonly [K in Completed]?: ResolvedSubscribeOptions[K] | undefined;
+  },
 ): ResolvedSubscribeOptions {
   return {
     ...parsed,
     memberId: parsed.memberId,
+    // Three heartbeats: one lost heartbeat does not make a live member look dead.
+    memberTimeoutMs: parsed.memberTimeoutMs ?? 3 * parsed.heartbeatMs,
     catalog: parsed.catalog,
     ticker: parsed.ticker,
     logger: parsed.logger,
+    metrics: parsed.metrics,
+    tracer: parsed.tracer ?? defaultTracer(),
   };
 }
 
@@ -279,6 +346,8 @@ export interface BusSubscriptionContext {
   readonly catalog: EventCatalog;
   readonly ticker: Ticker;
   readonly logger: EventBusLogger | undefined;
+  readonly metrics: EventBusMetrics | undefined;
+  readonly tracer: Tracer;
   readonly defaults: ConsumerDefaults;
 }
 
@@ -290,7 +359,7 @@ export interface BusSubscriptionContext {
 export function busSubscribeParser(
   context: BusSubscriptionContext,
 ): (options: BusSubscribeOptions<unknown>) => ResolvedSubscribeOptions {
-  const schema = z.strictObject(subscriptionShape(context.defaults));
+  const schema = withMemberTimeoutCheck(subscriptionShape(context.defaults));
   const where = at('bus.consumers.subscribe(options)');
   return (options) => {
     const parsed = parseOptions(schema, options, where);
@@ -301,6 +370,8 @@ export function busSubscribeParser(
       catalog: context.catalog,
       ticker: context.ticker,
       logger: parsed.logger ?? context.logger,
+      metrics: parsed.metrics ?? context.metrics,
+      tracer: parsed.tracer ?? context.tracer,
     });
   };
 }

@@ -1,5 +1,6 @@
 import type { Database } from '@vsa/common-db';
 import { InvalidArgumentError } from '../errors.js';
+import { untraced } from '../observability/tracing.js';
 import { consumerSql } from './consumer-sql.js';
 import {
   type ResolvedSubscribeOptions,
@@ -58,8 +59,9 @@ export function consumerFrom(db: Database<unknown>, resolved: ResolvedSubscribeO
     group: resolved.group,
     channel: resolved.channel,
     memberId: rt.memberId,
-    start: () => startConsumer(rt, life, consumer),
-    stop: () => stopConsumer(rt, life),
+    // Untraced: the loop and timers started here inherit it; deliveries trace themselves.
+    start: () => untraced(() => startConsumer(rt, life, consumer)),
+    stop: () => untraced(() => stopConsumer(rt, life)),
     stats: () => statsOf(rt, life.listening()),
     get running() {
       return rt.phase === 'running';

@@ -5,10 +5,61 @@ import { tickChannel } from '../ticker/ticker.js';
 
 /** Wake-ups of one schema, shared by every consumer of one database in this process. @internal */
 export interface WakeHub {
-  /** Registers a wake-up callback; `listen` asks for the NOTIFY connection. Returns a remover. */
-  add(wake: () => void, listen: boolean): Promise<() => Promise<void>>;
+  /**
+   * Registers a wake-up callback; `listen` asks for the NOTIFY connection. Returns a remover.
+   * `wake` gets what the new tick holds, or null when that is unknown (wake every partition).
+   */
+  add(wake: (contents: TickContents | null) => void, listen: boolean): Promise<() => Promise<void>>;
+  /** Wakes for a tick this process took (the bus's ticker): once per tick id with the NOTIFY. */
+  tick(tickId: number): void;
   /** Whether the LISTEN registration is active (false: every consumer relies on polling). */
   readonly listening: boolean;
+}
+
+/**
+ * The key hashes of a tick's events by channel: a consumer group wakes only when its channel
+ * is there, and only the partitions those hashes fall in. A superset is harmless (a partition
+ * woken for nothing reads an empty page); what must never happen is leaving one out. @internal
+ */
+export type TickContents = ReadonlyMap<string, readonly number[]>;
+
+/** Above this many (channel, key hash) pairs a tick wakes every partition instead. */
+const MAX_TICK_KEYS = 1000;
+/** Tick ids already dispatched (the NOTIFY and the in-process ticker report the same tick). */
+const SEEN_TICKS = 64;
+
+/**
+ * Every event of a tick lies in its [min_seq, max_seq] range (other ticks' events may too: a
+ * superset). No row: the tick is unknown here, so the caller wakes everything.
+ */
+export function tickContentsSql(schema: string): string {
+  const s = `"${schema}"`;
+  return `select e.channel, e.key_hash from ${s}.ticks t left join lateral (select distinct e.channel, e.key_hash from ${s}.events e where e.seq between t.min_seq and t.max_seq limit ${MAX_TICK_KEYS + 1}) e on true where t.tick_id = $1`;
+}
+
+/** Reads what tick `tickId` holds; null when unknown, too large or on any failure. @internal */
+export async function readTickContents(
+  db: Database<unknown>,
+  schema: string,
+  tickId: number,
+): Promise<TickContents | null> {
+  try {
+    const { rows } = await db.query<{ channel: string | null; key_hash: number | null }>(
+      tickContentsSql(schema),
+      [tickId],
+    );
+    if (rows.length === 0 || rows.length > MAX_TICK_KEYS) return null;
+    const contents = new Map<string, number[]>();
+    for (const row of rows) {
+      if (row.channel === null || row.key_hash === null) continue;
+      const hashes = contents.get(row.channel);
+      if (hashes === undefined) contents.set(row.channel, [Number(row.key_hash)]);
+      else hashes.push(Number(row.key_hash));
+    }
+    return contents;
+  } catch {
+    return null;
+  }
 }
 
 const hubs = new WeakMap<object, Map<string, WakeHub>>();
@@ -29,20 +80,35 @@ export function wakeHub(db: Database<unknown>, schema: string, logger?: EventBus
   const existing = bySchema.get(schema);
   if (existing !== undefined) return existing;
 
-  const all = new Set<() => void>();
-  const listeners = new Set<() => void>();
+  const all = new Set<(contents: TickContents | null) => void>();
+  const listeners = new Set<(contents: TickContents | null) => void>();
+  const seen: number[] = [];
   let unlisten: Unlisten | null = null;
   let starting: Promise<void> | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
 
   const wakeAll = (): void => {
-    for (const wake of all) wake();
+    for (const wake of all) wake(null);
+  };
+
+  // One read per tick for every consumer of the process, then each wakes only if it must.
+  const onTick = (tickId: number): void => {
+    if (!Number.isSafeInteger(tickId) || tickId < 1) {
+      wakeAll();
+      return;
+    }
+    if (seen.includes(tickId)) return;
+    seen.push(tickId);
+    if (seen.length > SEEN_TICKS) seen.shift();
+    void readTickContents(db, schema, tickId).then((contents) => {
+      for (const wake of all) wake(contents);
+    });
   };
 
   function startListening(): Promise<void> {
     starting ??= (async () => {
       try {
-        const stop = await db.listen(tickChannel(schema), wakeAll, {
+        const stop = await db.listen(tickChannel(schema), (payload) => onTick(Number(payload)), {
           onReconnect: wakeAll,
           onError: (err) =>
             logger?.warn(
@@ -92,6 +158,7 @@ export function wakeHub(db: Database<unknown>, schema: string, logger?: EventBus
         }
       };
     },
+    tick: onTick,
     get listening() {
       return unlisten !== null;
     },

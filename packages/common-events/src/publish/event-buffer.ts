@@ -5,6 +5,7 @@ import type { EventEnvelope, PublishedEvent } from '../envelope.js';
 import { EventBufferClosedError, EventBufferFlushError, InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, toQueryable } from '../executor.js';
 import { keyHash } from '../ids.js';
+import { countPublished, type EventBusMetrics, metricsOption } from '../observability/metrics.js';
 import {
   at,
   catalogOption,
@@ -40,6 +41,11 @@ export interface EventBufferOptions {
    * keys. `maxPending` is shared out between the lanes.
    */
   readonly lanes?: number;
+  /**
+   * Where to report each batch written (`bufferFlushed`: size, seconds, ok) and the events
+   * published (`published`, after commit). See `EventBusMetrics`.
+   */
+  readonly metrics?: EventBusMetrics;
 }
 
 /** Batches events written outside a business transaction. */
@@ -131,6 +137,7 @@ const bufferOptionsSchema = z
       functionOption<(published: readonly PublishedEvent[]) => void>(
         '(published) => void',
       ).optional(),
+    metrics: metricsOption,
     ...tuningShape,
   })
   .refine((o) => o.maxPending >= o.maxBatch, roomForABatch);
@@ -141,6 +148,7 @@ export interface ResolvedBufferOptions extends ResolvedBufferTuning {
   readonly schema: string;
   readonly catalog: EventCatalog | undefined;
   readonly onCommit: ((published: readonly PublishedEvent[]) => void) | undefined;
+  readonly metrics: EventBusMetrics | undefined;
 }
 
 /**
@@ -157,7 +165,7 @@ export interface ResolvedBufferOptions extends ResolvedBufferTuning {
  */
 export function createEventBuffer(options: EventBufferOptions): EventBuffer {
   const o = parseOptions(bufferOptionsSchema, options, at('createEventBuffer(options)'));
-  return bufferFrom({ ...o, catalog: o.catalog, onCommit: o.onCommit });
+  return bufferFrom({ ...o, catalog: o.catalog, onCommit: o.onCommit, metrics: o.metrics });
 }
 
 /** An {@link EventBuffer} from options parsed already (the bus's). @internal */
@@ -168,7 +176,7 @@ export function bufferFrom(options: ResolvedBufferOptions): EventBuffer {
 
 /** One writer: one batch in flight at a time, so publish order is storage order. */
 function createLane(options: ResolvedBufferOptions): EventBuffer {
-  const { db, schema, maxBatch, maxDelayMs, maxPending, catalog } = options;
+  const { db, schema, maxBatch, maxDelayMs, maxPending, catalog, metrics } = options;
 
   const queue: Entry[] = [];
   let head = 0; // queue[head..] are waiting; compacted lazily
@@ -273,6 +281,7 @@ function createLane(options: ResolvedBufferOptions): EventBuffer {
   async function write(batch: Entry[]): Promise<void> {
     let published: PublishedEvent[] | null = null;
     let failure: unknown = null;
+    const started = metrics === undefined ? 0 : performance.now();
     try {
       published = await insertEvents(
         db,
@@ -284,6 +293,18 @@ function createLane(options: ResolvedBufferOptions): EventBuffer {
       failure = error;
     }
     const lastNo = (batch[batch.length - 1] as Entry).no;
+    if (metrics !== undefined) {
+      try {
+        metrics.bufferFlushed?.(
+          batch.length,
+          (performance.now() - started) / 1000,
+          published !== null,
+        );
+        if (published !== null) countPublished(metrics, published);
+      } catch {
+        // A faulty recorder must not fail published events.
+      }
+    }
     if (published !== null) {
       for (let i = 0; i < batch.length; i++)
         settle(batch[i] as Entry, published[i] as PublishedEvent, null);

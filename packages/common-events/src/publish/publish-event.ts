@@ -1,9 +1,12 @@
+import { type Tracer, trace } from '@opentelemetry/api';
 import { getLogContext } from '@vsa/common-logging';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import { validateEnvelopeFields } from '../catalog/validate-envelope.js';
 import type { EventEnvelope, EventMetadata, PublishedEvent } from '../envelope.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, queryHot, toNumber, toQueryable } from '../executor.js';
+import { countPublished, type EventBusMetrics } from '../observability/metrics.js';
+import { activeTraceFields, inPublishSpan, TRACER_NAME } from '../observability/tracing.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { manyParams, oneParams, publishSql } from './publish-sql.js';
 
@@ -26,16 +29,20 @@ export const MAX_EVENTS_PER_PUBLISH = 100_000;
 
 function withContext(metadata: EventMetadata): EventMetadata {
   const ctx = getLogContext();
-  if (ctx === undefined) return metadata;
-  const correlationId = metadata.correlationId ?? ctx.correlationId ?? ctx.requestId;
+  // The active span's W3C context, else a traceparent the log context carries.
+  const active = metadata.traceparent === undefined ? activeTraceFields() : undefined;
+  if (ctx === undefined && active === undefined) return metadata;
+  const correlationId = metadata.correlationId ?? ctx?.correlationId ?? ctx?.requestId;
   // Inside a handler the event being handled is the cause; in a request, the request.
-  const causationId = metadata.causationId ?? ctx.eventId ?? ctx.causationId ?? ctx.requestId;
-  const traceparent = metadata.traceparent ?? ctx.traceparent;
+  const causationId = metadata.causationId ?? ctx?.eventId ?? ctx?.causationId ?? ctx?.requestId;
+  const traceparent = metadata.traceparent ?? active?.traceparent ?? ctx?.traceparent;
+  const tracestate = active?.tracestate;
   return {
     ...metadata,
     ...(correlationId === undefined ? {} : { correlationId }),
     ...(causationId === undefined ? {} : { causationId }),
     ...(traceparent === undefined ? {} : { traceparent }),
+    ...(tracestate === undefined ? {} : { tracestate }),
   };
 }
 
@@ -212,7 +219,38 @@ export async function publishEvent(
 ): Promise<PublishedEvent | PublishedEvent[]> {
   const schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
   toQueryable(tx); // fail on an unsupported executor before validating anything
-  const prepared = prepareEvents(events, options.catalog);
-  const published = await insertEvents(tx, schema, prepared, options.lockKeys === true);
+  const published = await publishTraced(tx, events, {
+    schema,
+    catalog: options.catalog,
+    lockKeys: options.lockKeys === true,
+    tracer: trace.getTracer(TRACER_NAME),
+    metrics: undefined,
+  });
   return Array.isArray(events) ? published : (published[0] as PublishedEvent);
+}
+
+/** What {@link publishTraced} needs, resolved by its caller. @internal */
+export interface ResolvedPublish {
+  readonly schema: string;
+  readonly catalog: EventCatalog | undefined;
+  readonly lockKeys: boolean;
+  readonly tracer: Tracer;
+  readonly metrics: EventBusMetrics | undefined;
+}
+
+/**
+ * Validates, then inserts in a producer span whose trace context the events' metadata
+ * carries, and counts them. @internal
+ */
+export async function publishTraced(
+  tx: EventExecutor,
+  events: EventEnvelope | readonly EventEnvelope[],
+  options: ResolvedPublish,
+): Promise<PublishedEvent[]> {
+  const list = (Array.isArray(events) ? events : [events]) as readonly EventEnvelope[];
+  const published = await inPublishSpan(options.tracer, list, () =>
+    insertEvents(tx, options.schema, prepareEvents(events, options.catalog), options.lockKeys),
+  );
+  countPublished(options.metrics, published);
+  return published;
 }

@@ -2,6 +2,7 @@ import { parseOptions } from '@vsa/common-errors';
 import { z } from 'zod';
 import { type EventExecutor, type Queryable, toNumber, toQueryable } from '../executor.js';
 import type { EventBusLogger } from '../logger.js';
+import { untraced } from '../observability/tracing.js';
 import { at, executorOption, intOption, loggerOption, schemaOption } from '../option-schemas.js';
 
 /** `select <schema>.tick()`: records a tick if anything committed since the last one. */
@@ -111,7 +112,8 @@ export function tickerFrom(options: ResolvedTickerOptions): Ticker {
       again = true;
       return inFlight;
     }
-    const run = (async () => {
+    // Untraced: a tick is bus housekeeping, not part of the request that signalled it.
+    const run = untraced(async () => {
       let last: number | null = null;
       try {
         do {
@@ -122,7 +124,7 @@ export function tickerFrom(options: ResolvedTickerOptions): Ticker {
       } finally {
         inFlight = null;
       }
-    })();
+    });
     inFlight = run;
     return run;
   }

@@ -4,8 +4,9 @@ import { z } from 'zod';
 
 /**
  * Consumer status as operators see it over HTTP: lag and blocks per group and partition, the
- * age and state of the transactions holding delivery back. Lease owners (host:pid), backend
- * pids, application names and SQL text stay out: they describe other sessions and the host.
+ * age, state and backend pid of the transactions holding delivery back (an operator ends one
+ * with `pg_terminate_backend(pid)`). Lease owners (host:pid of the API's processes),
+ * application names and SQL text stay out: they describe other sessions and the host.
  */
 export const consumerStatusViewSchema = z.object({
   lastTick: z.number().nullable(),
@@ -17,6 +18,7 @@ export const consumerStatusViewSchema = z.object({
       types: z.array(z.string()).nullable(),
       deadLetters: z.int(),
       lagEvents: z.int(),
+      members: z.int().meta({ description: 'Members holding a lease on a partition' }),
       partitionStatus: z.array(
         z.object({
           partition: z.int(),
@@ -33,7 +35,15 @@ export const consumerStatusViewSchema = z.object({
       ),
     }),
   ),
-  oldestTransactions: z.array(z.object({ ageSeconds: z.number(), state: z.string().nullable() })),
+  oldestTransactions: z.array(
+    z.object({
+      pid: z.int().meta({
+        description: 'PostgreSQL backend pid of the transaction (what pg_terminate_backend takes)',
+      }),
+      ageSeconds: z.number(),
+      state: z.string().nullable(),
+    }),
+  ),
 });
 
 /** The response shape of `GET /admin/status/consumers`. */
@@ -50,6 +60,9 @@ export function consumerStatusView(status: ConsumerStatus): ConsumerStatusView {
       types: group.types === null ? null : [...group.types],
       deadLetters: group.deadLetters,
       lagEvents: group.lagEvents,
+      members: new Set(
+        group.partitionStatus.flatMap((p) => (p.leaseOwner === null ? [] : [p.leaseOwner])),
+      ).size,
       partitionStatus: group.partitionStatus.map((partition) => ({
         partition: partition.partition,
         position: partition.position,
@@ -61,6 +74,7 @@ export function consumerStatusView(status: ConsumerStatus): ConsumerStatusView {
       })),
     })),
     oldestTransactions: status.oldestTransactions.map((tx) => ({
+      pid: tx.pid,
       ageSeconds: tx.ageSeconds,
       state: tx.state,
     })),

@@ -4,6 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AdminSliceOptions } from './deps.js';
+import { eventsBySeq } from './recent-events.js';
+import { sharedCache } from './shared-cache.js';
 
 const nameSchema = z.string().regex(/^[a-z][a-z0-9._-]{0,62}$/);
 
@@ -19,10 +21,16 @@ const deadLetterSchema = z.object({
   status: z.enum(['dead', 'redriving', 'redriven', 'discarded']),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  event: z
+    .object({ type: z.string(), key: z.string().nullable(), payload: z.unknown() })
+    .nullable()
+    .meta({ description: 'The event that failed (null once pruned)' }),
 });
 
+type DeadLetterView = z.output<typeof deadLetterSchema>;
+
 /** A dead letter without the stack of its last error (file paths of the host stay out). */
-function deadLetterView(letter: DeadLetter): z.output<typeof deadLetterSchema> {
+function deadLetterView(letter: DeadLetter, event: DeadLetterView['event']): DeadLetterView {
   const { name, message, code } = letter.error;
   return {
     id: letter.id,
@@ -40,15 +48,18 @@ function deadLetterView(letter: DeadLetter): z.output<typeof deadLetterSchema> {
     status: letter.status,
     createdAt: letter.createdAt.toISOString(),
     updatedAt: letter.updatedAt.toISOString(),
+    event,
   };
 }
 
 /**
- * `GET /dead-letters?group=&channel=&status=&afterId=&limit=` lists dead letters;
+ * `GET /dead-letters?group=&channel=&status=&afterId=&limit=` lists dead letters with the
+ * failed event (a page is read at most once a second, however many tabs poll it);
  * `POST /dead-letters/redrive` retries the chosen ones (ids, or every dead one of a group).
  */
 export const deadLettersRoutes: FastifyPluginAsync<AdminSliceOptions> = async (app, { bus }) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
+  const pages = sharedCache<DeadLetterView[]>(1000);
   typed.get(
     '/dead-letters',
     {
@@ -70,14 +81,30 @@ export const deadLettersRoutes: FastifyPluginAsync<AdminSliceOptions> = async (a
     },
     async (request) => {
       const { group, channel, status, afterId, limit } = request.query;
-      const letters = await bus.consumers.listDeadLetters({
-        status,
-        limit,
-        ...(group === undefined ? {} : { group }),
-        ...(channel === undefined ? {} : { channel }),
-        ...(afterId === undefined ? {} : { afterId }),
+      const key = JSON.stringify([group, channel, status, afterId, limit]);
+      const deadLetters = await pages.get(key, async () => {
+        const letters = await bus.consumers.listDeadLetters({
+          status,
+          limit,
+          ...(group === undefined ? {} : { group }),
+          ...(channel === undefined ? {} : { channel }),
+          ...(afterId === undefined ? {} : { afterId }),
+        });
+        const events = await eventsBySeq(
+          bus,
+          letters.map((letter) => letter.seq),
+        );
+        return letters.map((letter) => {
+          const event = events.get(letter.seq);
+          return deadLetterView(
+            letter,
+            event === undefined
+              ? null
+              : { type: event.type, key: event.key, payload: event.payload },
+          );
+        });
       });
-      return { deadLetters: letters.map(deadLetterView) };
+      return { deadLetters };
     },
   );
   typed.post(
@@ -103,6 +130,8 @@ export const deadLettersRoutes: FastifyPluginAsync<AdminSliceOptions> = async (a
           ? { ids: body.ids }
           : { group: body.group, ...(body.channel === undefined ? {} : { channel: body.channel }) };
       const redriven = await bus.consumers.redriveDeadLetters(selection);
+      // The next list shows the change at once, not a second later.
+      pages.clear();
       request.log.warn({ selection, redriven }, 'dead letters redriven');
       return { redriven };
     },

@@ -1,9 +1,11 @@
 import { testEngines } from '@vsa/common-db/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Infrastructure } from '../../infrastructure.js';
 import { type ApiServer, buildServer } from '../../server.js';
 import { createTestInfrastructure } from '../../test-infrastructure.js';
 import { captureLogger, testSettings } from '../../test-support.js';
+import { deleteExpiredIdempotencyKeys } from './idempotency-keys.js';
 
 describe.each(testEngines())('orders slice on %s', (engine) => {
   let infrastructure: Infrastructure;
@@ -66,6 +68,48 @@ describe.each(testEngines())('orders slice on %s', (engine) => {
       metadata: { correlationId: 'req-order-1' },
     });
   });
+
+  it.skipIf(engine !== 'postgres')(
+    'writes the order and its lines with two INSERTs and reads nothing back',
+    async () => {
+      // A driver hook, not a mock: every statement still runs; this only records the text.
+      const statements: string[] = [];
+      const query = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const first = args[0];
+        statements.push(
+          typeof first === 'string' ? first : String((first as { text?: string })?.text),
+        );
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      let response: Awaited<ReturnType<typeof app.inject>>;
+      try {
+        response = await app.inject({
+          method: 'POST',
+          url: '/orders',
+          payload: {
+            customer: 'grace',
+            lines: [
+              { sku: 'B-2', quantity: 1 },
+              { sku: 'A-1', quantity: 2 },
+            ],
+          },
+        });
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+      expect(response.statusCode).toBe(201);
+      expect(response.json().lines).toEqual([
+        { sku: 'A-1', quantity: 2 },
+        { sku: 'B-2', quantity: 1 },
+      ]);
+      const orderTables = statements.filter((sql) => /"public"\."(Order|OrderLine)"/.test(sql));
+      expect(orderTables.filter((sql) => /^\s*select/i.test(sql))).toEqual([]);
+      expect(orderTables.filter((sql) => /^\s*insert/i.test(sql))).toHaveLength(2);
+      const fetched = await app.inject({ method: 'GET', url: `/orders/${response.json().id}` });
+      expect({ ...fetched.json(), status: 'placed' }).toEqual(response.json());
+    },
+  );
 
   it('rejects a bad body with a 400 problem listing every field, and writes nothing', async () => {
     const before = (await orderEvents()).length;
@@ -138,6 +182,63 @@ describe.each(testEngines())('orders slice on %s', (engine) => {
       n: string;
     }>`select count(*) as n from "Order" where customer = 'idem'`;
     expect(rows[0]?.n).toBe('1');
+  });
+
+  /** Moves a key's first use `ms` into the past, as if that much time had gone by. */
+  async function ageKey(key: string, ms: number): Promise<void> {
+    await infrastructure.db.prisma.idempotencyKey.update({
+      where: { key },
+      data: { createdAt: new Date(Date.now() - ms) },
+    });
+  }
+
+  it('treats an Idempotency-Key older than IDEMPOTENCY_KEY_TTL_MS as new: another body places a new order', async () => {
+    const headers = { 'idempotency-key': 'key-expired-1' };
+    const payload = { customer: 'expiry', lines: [{ sku: 'A-1', quantity: 1 }] };
+    const first = await app.inject({ method: 'POST', url: '/orders', headers, payload });
+    expect(first.statusCode).toBe(201);
+    await ageKey('key-expired-1', testSettings.IDEMPOTENCY_KEY_TTL_MS + 60_000);
+
+    const otherBody = { ...payload, lines: [{ sku: 'A-1', quantity: 3 }] };
+    const second = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers,
+      payload: otherBody,
+    });
+    expect(second.statusCode).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    expect(second.json().id).not.toBe(first.json().id);
+    // The key now belongs to the second request: a retry of it replays its response.
+    const retry = await app.inject({ method: 'POST', url: '/orders', headers, payload: otherBody });
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(second.json());
+    // A key just inside its lifetime still refuses another body.
+    await ageKey('key-expired-1', testSettings.IDEMPOTENCY_KEY_TTL_MS - 60_000);
+    const reused = await app.inject({ method: 'POST', url: '/orders', headers, payload });
+    expect(reused.statusCode).toBe(422);
+  });
+
+  it('deletes expired Idempotency-Keys in batches off the request path, keeping live ones', async () => {
+    const ttl = testSettings.IDEMPOTENCY_KEY_TTL_MS;
+    for (const key of ['sweep-old-1', 'sweep-old-2', 'sweep-old-3', 'sweep-live']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/orders',
+        headers: { 'idempotency-key': key },
+        payload: { customer: 'sweep', lines: [{ sku: 'A-1', quantity: 1 }] },
+      });
+      expect(response.statusCode).toBe(201);
+    }
+    for (const key of ['sweep-old-1', 'sweep-old-2', 'sweep-old-3']) await ageKey(key, ttl + 1);
+    // Batches of two: the loop goes on until a short batch.
+    expect(await deleteExpiredIdempotencyKeys(infrastructure.db, ttl, 2)).toBeGreaterThanOrEqual(3);
+    const left = await infrastructure.db.prisma.idempotencyKey.findMany({
+      where: { key: { startsWith: 'sweep-' } },
+      select: { key: true },
+    });
+    expect(left.map((row) => row.key)).toEqual(['sweep-live']);
+    expect(await deleteExpiredIdempotencyKeys(infrastructure.db, ttl)).toBe(0);
   });
 
   it('makes one order of concurrent requests with one Idempotency-Key', async () => {

@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import { context as otelContext } from '@opentelemetry/api';
 import type { Transaction } from '@vsa/common-db';
 import { type LogContext, withLogContext } from '@vsa/common-logging';
 import type { StoredEvent } from '../../envelope.js';
+import type { HandlerLabels } from '../../observability/metrics.js';
+import { failSpan, startProcessSpan } from '../../observability/tracing.js';
 import type { TransactionalHandlerContext } from '../options.js';
 import type { ConsumerRuntime, PartitionState } from './state.js';
 import { recordCall } from './stats.js';
@@ -16,9 +19,42 @@ function logContextOf(group: string, event: StoredEvent): LogContext {
   };
 }
 
+// One frozen labels object per consumer and event type: recorders cache their series by it.
+const labelsByRuntime = new WeakMap<ConsumerRuntime, Map<string, HandlerLabels>>();
+
+function labelsOf(rt: ConsumerRuntime, event: StoredEvent): HandlerLabels {
+  let byType = labelsByRuntime.get(rt);
+  if (byType === undefined) {
+    byType = new Map();
+    labelsByRuntime.set(rt, byType);
+  }
+  let labels = byType.get(event.type);
+  if (labels === undefined) {
+    labels = Object.freeze({ group: rt.options.group, channel: event.channel, type: event.type });
+    byType.set(event.type, labels);
+  }
+  return labels;
+}
+
+/** Counts one call in the consumer's counters and its metrics recorder. */
+function finish(rt: ConsumerRuntime, event: StoredEvent, started: number, ok: boolean): void {
+  const ms = recordCall(rt.counters, started, ok);
+  const metrics = rt.options.metrics;
+  if (metrics === undefined) return;
+  const record = ok ? metrics.handled : metrics.failed;
+  if (record === undefined) return;
+  try {
+    record.call(metrics, labelsOf(rt, event), ms / 1000);
+  } catch {
+    // A faulty recorder must not turn a handled event into a failed one.
+  }
+}
+
 /**
- * Runs the handler in the event's log context and counts the call. Returns a promise only
- * when the handler did (a synchronous handler costs no extra microtask per event). @internal
+ * Runs the handler in the event's log context and in its delivery span (so work inside the
+ * handler, its queries and its publishes, are children of that span), and counts the call.
+ * Returns a promise only when the handler did (a synchronous handler costs no extra
+ * microtask per event). @internal
  */
 export function invoke(
   rt: ConsumerRuntime,
@@ -29,23 +65,37 @@ export function invoke(
 ): Promise<void> | undefined {
   const { group, handler } = rt.options;
   const context = { group, partition: ps.partition, attempt, tx } as TransactionalHandlerContext;
+  const traced = startProcessSpan(rt.options.tracer, event, {
+    group,
+    channel: event.channel,
+    partition: ps.partition,
+    attempt,
+  });
   const started = performance.now();
   let result: unknown;
   try {
-    result = withLogContext(logContextOf(group, event), () => handler(event, context));
+    result = otelContext.with(traced.context, () =>
+      withLogContext(logContextOf(group, event), () => handler(event, context)),
+    );
   } catch (error) {
-    recordCall(rt.counters, started, false);
+    finish(rt, event, started, false);
+    failSpan(traced.span, error);
     throw error;
   }
   if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') {
     return Promise.resolve(result as PromiseLike<void>).then(
-      () => recordCall(rt.counters, started, true),
+      () => {
+        finish(rt, event, started, true);
+        traced.span.end();
+      },
       (error: unknown) => {
-        recordCall(rt.counters, started, false);
+        finish(rt, event, started, false);
+        failSpan(traced.span, error);
         throw error;
       },
     );
   }
-  recordCall(rt.counters, started, true);
+  finish(rt, event, started, true);
+  traced.span.end();
   return undefined;
 }

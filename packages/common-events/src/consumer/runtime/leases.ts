@@ -1,5 +1,5 @@
 import { flush } from './checkpoints.js';
-import { claimPartitions } from './claim.js';
+import { claimPartitions, reclaimOwn } from './claim.js';
 import type { ConsumerRuntime, PartitionState } from './state.js';
 import { wake } from './wake.js';
 
@@ -29,16 +29,32 @@ async function renewLeases(rt: ConsumerRuntime): Promise<void> {
 }
 
 /**
- * One maintenance round: heartbeat, renew the leases held, then claim partitions up to a fair
+ * One maintenance round: heartbeat, renew the leases held (every `leaseMs / 3`), take back
+ * the leases of an earlier process of this member (once), then claim partitions up to a fair
  * share of the live members, or mark the extra ones for release after their batch in flight.
  */
 async function maintain(rt: ConsumerRuntime): Promise<void> {
   const { options: o } = rt;
-  await rt.q.query(rt.sql.heartbeat, [...rt.base, rt.memberId, o.leaseMs]);
+  await rt.q.query(rt.sql.heartbeat, [...rt.base, rt.memberId, o.memberTimeoutMs]);
+  if (rt.judgeFrom === Number.POSITIVE_INFINITY) rt.judgeFrom = Date.now() + o.memberTimeoutMs;
   const members = await rt.q.query<{ n: number }>(rt.sql.liveMembers, [...rt.base]);
   const fair = Math.ceil(o.partitions / Math.max(1, members.rows[0]?.n ?? 1));
-  await renewLeases(rt);
+  if (Date.now() >= rt.nextRenewAt) {
+    await renewLeases(rt);
+    rt.nextRenewAt = Date.now() + Math.floor(o.leaseMs / 3);
+  }
   if (rt.phase !== 'running') return;
+  if (!rt.reclaimed) {
+    try {
+      if ((await reclaimOwn(rt)) > 0) wake(rt.wake);
+      rt.reclaimed = true;
+    } catch (err) {
+      o.logger?.warn(
+        { err, group: o.group, channel: o.channel, memberId: rt.memberId },
+        'event consumer: taking back the leases of an earlier process of this member failed; retrying at the next heartbeat',
+      );
+    }
+  }
   const keeping = [...rt.held.values()].filter((p) => !p.releasing).length;
   if (keeping < fair) {
     if ((await claimPartitions(rt, fair - keeping)) > 0) wake(rt.wake);
@@ -55,6 +71,9 @@ export function runMaintenance(rt: ConsumerRuntime): Promise<void> {
   const { options: o } = rt;
   rt.maintaining ??= maintain(rt)
     .catch((err: unknown) => {
+      // Cut off from the database: others may have been too, so do not judge them dead
+      // by heartbeats they could not write (see ConsumerRuntime.judgeFrom).
+      rt.judgeFrom = Number.POSITIVE_INFINITY;
       o.logger?.warn(
         { err, group: o.group, channel: o.channel },
         'event consumer: lease maintenance failed; retrying',

@@ -1,6 +1,6 @@
 import { ConsumerStateError } from '../errors.js';
 import { registerConsumer } from '../registry.js';
-import { wakeHub } from '../wake-hub.js';
+import { type TickContents, wakeHub } from '../wake-hub.js';
 import { release, runMaintenance } from './leases.js';
 import { ensureGroup, leaveGroup, typesText } from './membership.js';
 import { runLoop } from './run-loop.js';
@@ -62,9 +62,9 @@ export async function startConsumer(
       );
     }
     const hub = wakeHub(rt.db, o.schema, o.logger);
-    life.removeWake = await hub.add(() => wake(rt.wake), o.listen);
+    life.removeWake = await hub.add((contents) => wakeForTick(rt, contents), o.listen);
     life.listening = () => o.listen && hub.listening;
-    life.removeTick = o.ticker?.onTick(() => wake(rt.wake)) ?? null;
+    life.removeTick = o.ticker?.onTick((tickId) => hub.tick(tickId)) ?? null;
     await runMaintenance(rt);
   } catch (error) {
     rt.phase = 'stopped';
@@ -74,10 +74,9 @@ export async function startConsumer(
     if (joined) await leaveGroup(rt).catch(() => {});
     throw error;
   }
-  life.maintenanceTimer = setInterval(
-    () => void runMaintenance(rt),
-    Math.max(50, Math.floor(o.leaseMs / 3)),
-  );
+  // Heartbeats are frequent (a dead member is noticed within memberTimeoutMs); leases are
+  // renewed inside the same round, less often.
+  life.maintenanceTimer = setInterval(() => void runMaintenance(rt), o.heartbeatMs);
   life.maintenanceTimer.unref();
   life.unregister = registerConsumer(rt.db, o.schema, consumer);
   life.loop = runLoop(rt);
@@ -85,9 +84,11 @@ export async function startConsumer(
 
 async function shutDown(rt: ConsumerRuntime, life: Lifecycle): Promise<void> {
   const { options: o } = rt;
-  if (life.maintenanceTimer !== null) clearInterval(life.maintenanceTimer);
   wake(rt.wake);
+  // Heartbeats go on until the batch in flight is done: a slow last batch must not make
+  // this member look dead and its partitions move before it stored its position.
   await life.loop;
+  if (life.maintenanceTimer !== null) clearInterval(life.maintenanceTimer);
   await rt.maintaining;
   try {
     await release(rt, [...rt.held.values()]);
@@ -118,4 +119,20 @@ export async function stopConsumer(rt: ConsumerRuntime, life: Lifecycle): Promis
   rt.phase = 'stopping';
   life.stopped = shutDown(rt, life);
   await life.stopped;
+}
+
+/**
+ * Wakes for a tick: not at all when it holds nothing of the channel, else the partitions its
+ * key hashes fall in (`key_hash % partitions`, the read's own filter); unknown: every one.
+ * @internal
+ */
+export function wakeForTick(rt: ConsumerRuntime, contents: TickContents | null): void {
+  if (contents === null) {
+    wake(rt.wake);
+    return;
+  }
+  const hashes = contents.get(rt.options.channel);
+  if (hashes === undefined) return;
+  const n = rt.options.partitions;
+  wake(rt.wake, n === 1 ? [0] : hashes.map((hash) => hash % n));
 }

@@ -60,12 +60,12 @@ export function ensureGroup(rt: ConsumerRuntime): Promise<TypesChange | null> {
         }
         await tx.query(sql.updateTypes, [...base, o.types]);
       }
-      await tx.query(sql.heartbeat, [...base, memberId, o.leaseMs]);
+      await tx.query(sql.heartbeat, [...base, memberId, o.memberTimeoutMs]);
       return sameTypes(stored.types, o.types) ? null : { from: stored.types, to: o.types };
     }
     const from = await resolveStartPosition(tx, o.schema, o.startFrom);
     await tx.query(sql.insertPositions, [...base, o.partitions, from.tick, from.seq]);
-    await tx.query(sql.heartbeat, [...base, memberId, o.leaseMs]);
+    await tx.query(sql.heartbeat, [...base, memberId, o.memberTimeoutMs]);
     return null;
   });
 }

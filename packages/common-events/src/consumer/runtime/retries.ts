@@ -6,6 +6,15 @@ import { errorJson } from '../event-row.js';
 import { advance, commitLocal, lock } from './checkpoints.js';
 import { type AttemptInfo, type ConsumerRuntime, type PartitionState, samePos } from './state.js';
 
+/** Calls a metrics recorder; a faulty one must not stop the consumer. */
+function report(record: () => void): void {
+  try {
+    record();
+  } catch {
+    // ignored: metrics are best effort
+  }
+}
+
 /** What to do with an event before running it. @internal */
 export type Verdict = 'run' | 'wait' | 'exhaust';
 
@@ -110,6 +119,7 @@ export async function recordFailure(
     lastError: json,
   });
   ps.wakeAt = Date.now() + delay;
+  if (!exhausted) report(() => o.metrics?.retried?.(o.group, o.channel));
   o.logger?.warn(
     {
       err: f.error,
@@ -154,6 +164,7 @@ export async function exhaust(
   });
   ps.attempts.delete(event.seq);
   rt.counters.deadLettered++;
+  report(() => o.metrics?.deadLettered?.(o.group, o.channel));
   if (park) ps.pos = to;
   else ps.blockedSeq = event.seq;
   o.logger?.error(

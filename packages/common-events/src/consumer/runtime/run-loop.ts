@@ -6,7 +6,7 @@ import { release } from './leases.js';
 import { stepPlain } from './plain-delivery.js';
 import type { ConsumerRuntime, PartitionState } from './state.js';
 import { stepTransactional } from './transactional-delivery.js';
-import { waitForWake } from './wake.js';
+import { takeWoken, waitForWake } from './wake.js';
 
 /**
  * Runs `work` for one partition: a lost lease drops the partition (its new owner redoes the
@@ -63,10 +63,27 @@ async function pass(rt: ConsumerRuntime, idle: boolean, adminEvery: number): Pro
     await deadLetterWork(rt);
   }
   const now = Date.now();
+  // A tick wakes only the partitions its keys fall in; a partition that just found nothing
+  // waits for one of those (or the poll backstop) instead of a BEGIN/read/COMMIT per tick.
+  const woken = takeWoken(rt.wake);
+  if (woken === 'all') rt.idle.clear();
+  else for (const partition of woken) rt.idle.delete(partition);
   const ready = [...rt.held.values()].filter(
-    (p) => !p.lost && !p.releasing && p.blockedSeq === null && p.wakeAt <= now,
+    (p) =>
+      !p.lost &&
+      !p.releasing &&
+      p.blockedSeq === null &&
+      p.wakeAt <= now &&
+      !rt.idle.has(p.partition),
   );
-  const results = await Promise.all(ready.map((p) => step(rt, p)));
+  const results = await Promise.all(
+    ready.map(async (p) => {
+      const busy = await step(rt, p);
+      // A retry scheduled by the step (wakeAt) must run when due, whatever wakes come.
+      if (!busy && p.wakeAt <= Date.now() && p.prefetch === null) rt.idle.add(p.partition);
+      return busy;
+    }),
+  );
   const busy = results.some(Boolean);
   if (!busy) await Promise.all([...rt.held.values()].map((p) => settle(rt, p)));
   const releasing = [...rt.held.values()].filter((p) => p.releasing);

@@ -65,6 +65,10 @@ export interface WakeSignal {
   woken: boolean;
   /** Resolves the wait in progress. */
   waiter: (() => void) | null;
+  /** A wake-up since the last pass said nothing about partitions: every one may have events. */
+  all: boolean;
+  /** Partitions the wake-ups since the last pass named (their tick holds their keys). */
+  readonly partitions: Set<number>;
 }
 
 /** Lifecycle of a consumer. @internal */
@@ -87,10 +91,26 @@ export interface ConsumerRuntime {
   phase: ConsumerPhase;
   readonly counters: HandlerCounters;
   readonly wake: WakeSignal;
+  /** Held partitions whose last step found nothing and no wake-up named since: skipped. */
+  readonly idle: Set<number>;
   /** Lease maintenance in flight, joined by overlapping timer ticks. */
   maintaining: Promise<void> | null;
   /** When the run loop next checks redrives and blocked partitions (ms since epoch). */
   nextAdminAt: number;
+  /** When maintenance next renews the leases held (ms since epoch); heartbeats are more often. */
+  nextRenewAt: number;
+  /**
+   * Whether the leases still naming this member id (an earlier process of this member that
+   * died) were taken back; done once, in the first maintenance round after start.
+   */
+  reclaimed: boolean;
+  /**
+   * From when (ms since epoch) this member may judge others dead by their heartbeats. After
+   * its own maintenance failed (the database was unreachable for everyone, say) it waits
+   * `memberTimeoutMs` past its first good heartbeat, so the others can heartbeat again
+   * before their partitions are taken. `Infinity` while maintenance is failing.
+   */
+  judgeFrom: number;
 }
 
 /** A new runtime in phase `new`. @internal */
@@ -107,9 +127,13 @@ export function createRuntime(init: {
     held: new Map(),
     phase: 'new',
     counters: { handled: 0, failed: 0, deadLettered: 0, count: 0, total: 0, max: 0 },
-    wake: { woken: false, waiter: null },
+    wake: { woken: false, waiter: null, all: true, partitions: new Set() },
+    idle: new Set(),
     maintaining: null,
     nextAdminAt: 0,
+    nextRenewAt: 0,
+    reclaimed: false,
+    judgeFrom: 0,
   };
 }
 

@@ -3,14 +3,15 @@ import { encodeCursor } from '../../read/cursor.js';
 import type { ConsumerRuntime, HandlerCounters } from './state.js';
 import type { ConsumerStats } from './types.js';
 
-/** Counts one handler call that started at `started` (performance.now()). @internal */
-export function recordCall(counters: HandlerCounters, started: number, ok: boolean): void {
+/** Counts one handler call that started at `started` (performance.now()); returns its ms. @internal */
+export function recordCall(counters: HandlerCounters, started: number, ok: boolean): number {
   const ms = performance.now() - started;
   if (ok) counters.handled++;
   else counters.failed++;
   counters.count++;
   counters.total += ms;
   if (ms > counters.max) counters.max = ms;
+  return ms;
 }
 
 /** The consumer's in-process counters. @internal */

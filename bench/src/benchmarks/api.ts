@@ -1,0 +1,343 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { applyMigrations, createDatabase } from '@vsa/common-db';
+import { getConsumerStatus, installEventStore } from '@vsa/common-events/admin';
+import autocannon from 'autocannon';
+import { type BenchContext, defineBenchmark } from '../harness.js';
+import { summarize } from '../stats.js';
+
+const here = new URL('.', import.meta.url);
+const appDir = fileURLToPath(new URL('../../../apps/api/', import.meta.url));
+const BARE_SERVER = fileURLToPath(new URL('../api/bare-server.js', here));
+const API_SERVER = fileURLToPath(new URL('../api/api-server.js', here));
+const API_MAIN = join(appDir, 'dist/main.js');
+const SCHEMA = 'vsa_events';
+
+/** Round length and count: quick by default, longer with the variables. */
+const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_API_ROUNDS ?? 2);
+const WARMUP_SECONDS = Number(process.env.BENCH_API_WARMUP_SECONDS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 32);
+/** `load`, `startup` or both (default): what to run. */
+const PARTS = (process.env.BENCH_API_PARTS ?? 'load,startup').split(',');
+const ORDER_BODY = JSON.stringify({ customer: 'ada', lines: [{ sku: 'SKU-1', quantity: 2 }] });
+
+/** Environment of every API child: production mode, quiet logs, no rate limit. */
+function apiEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    RATE_LIMIT_MAX: '0',
+    MIGRATE_ON_START: 'true',
+    ...extra,
+  };
+}
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly port: number;
+  /** Ms from spawn to the line naming the port. */
+  readonly startMs: number;
+}
+
+/** Spawns `node <script>` and resolves once it prints a line matching `ready` (port in group 1). */
+function spawnServer(
+  ctx: BenchContext,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<Child> {
+  const start = performance.now();
+  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  ctx.onCleanup(() => stopServer(child));
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start:\n${output}`)),
+      60_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ process: child, port: Number(match[1]), startMs: performance.now() - start });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/** One autocannon run; throws unless every response was a 2xx. */
+async function load(
+  port: number,
+  path: string,
+  method: 'GET' | 'POST',
+  seconds: number,
+): Promise<Load> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    method,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(method === 'POST'
+      ? { body: ORDER_BODY, headers: { 'content-type': 'application/json' } }
+      : {}),
+  });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) {
+    throw new Error(
+      `${method} ${path} on :${port}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts of ${result.requests.total}`,
+    );
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** Fresh database with the API's migrations and the bus's tables (for the bare route). */
+async function migratedDatabase(ctx: BenchContext, label: string): Promise<string> {
+  const target = await ctx.pg(label);
+  const db = await createDatabase({ url: target.url, pool: { max: 2 } });
+  try {
+    await installEventStore(db, { schema: SCHEMA });
+    await applyMigrations(db, { migrations: { dir: join(appDir, 'prisma/migrations') } });
+  } finally {
+    await db.close();
+  }
+  return target.url;
+}
+
+/** Total lag of every group; waits until it is 0 (twice in a row); returns it and the wait. */
+async function drain(url: string): Promise<{ lagAtEnd: number; drainMs: number }> {
+  const db = await createDatabase({ url, pool: { max: 1 } });
+  try {
+    const lag = async () =>
+      (await getConsumerStatus(db, { schema: SCHEMA })).groups.reduce(
+        (sum, group) => sum + group.lagEvents,
+        0,
+      );
+    const start = performance.now();
+    const lagAtEnd = await lag();
+    let zeros = 0;
+    while (zeros < 2) {
+      if (performance.now() - start > 120_000) {
+        throw new Error(`consumer lag did not drain to 0 in 120 s (now ${await lag()})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      zeros = (await lag()) === 0 ? zeros + 1 : 0;
+    }
+    return { lagAtEnd, drainMs: performance.now() - start };
+  } finally {
+    await db.close();
+  }
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+/** Starts the API on PGlite (`main.js`, development mode) and times spawn → first 200. */
+async function pgliteStart(
+  ctx: BenchContext,
+  dataDir: string,
+): Promise<{ ms: number; rss: number }> {
+  const start = performance.now();
+  const child = await spawnServer(
+    ctx,
+    API_MAIN,
+    {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PGLITE_DATA_DIR: dataDir,
+    },
+    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  );
+  for (;;) {
+    const response = await fetch(`http://127.0.0.1:${child.port}/health/live`).catch(() => null);
+    if (response?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const ms = performance.now() - start;
+  const pid = child.process.pid;
+  if (pid === undefined) throw new Error('no pid');
+  const rss = await rssMiB(pid);
+  await stopServer(child.process);
+  return { ms, rss };
+}
+
+/**
+ * `pnpm bench api`: the composed API of apps/api against bare Fastify 5 in the same rounds,
+ * with autocannon on loopback (32 connections). `GET /health/live` vs a bare `GET /hello`;
+ * `POST /orders` vs a bare Fastify + `pg` route writing the same rows in one transaction,
+ * with the API's consumers off and on (on: lag at the end of the round, then it must drain
+ * to 0). Then start-up on PGlite: cold (fresh data folder) and warm, to the first 200, and RSS.
+ * `BENCH_API_SECONDS` (6), `BENCH_API_ROUNDS` (2), `BENCH_API_CONNECTIONS` (32) make it longer.
+ */
+export default defineBenchmark({
+  name: 'api',
+  description:
+    'apps/api vs bare Fastify (+pg): /health/live vs hello, POST /orders consumers off/on, PGlite start',
+  async run(ctx) {
+    if (PARTS.includes('load')) await measureLoad(ctx);
+    if (PARTS.includes('startup')) await measureStartup(ctx);
+    ctx.note(
+      `autocannon ${CONNECTIONS} connections, ${SECONDS}s rounds × ${ROUNDS} (+${WARMUP_SECONDS}s warm-up per route), loopback; servers are child processes on the same 2 cores; NODE_ENV=production, LOG_LEVEL=warn, rate limit off.`,
+    );
+    ctx.note(
+      'Bare POST /orders: Fastify + pg.Pool(10), BEGIN; order row + line row (one CTE); event row (the bus INSERT); COMMIT. The API: Prisma order.create with lines + bus.publish in bus.transaction.',
+    );
+    ctx.note(
+      'Consumers off: the API process with every consumer start() a no-op (ticker still runs). Ratios are medians of per-round ratios.',
+    );
+  },
+});
+
+async function measureLoad(ctx: BenchContext): Promise<void> {
+  const [bareUrl, offUrl, onUrl] = await Promise.all([
+    migratedDatabase(ctx, 'bare'),
+    ctx.pg('off').then((db) => db.url),
+    ctx.pg('on').then((db) => db.url),
+  ]);
+  const ready = /LISTENING (\d+)/;
+  const bare = await spawnServer(ctx, BARE_SERVER, apiEnv({ DATABASE_URL: bareUrl }), ready);
+  const off = await spawnServer(
+    ctx,
+    API_SERVER,
+    apiEnv({ DATABASE_URL: offUrl, BENCH_CONSUMERS: 'off' }),
+    ready,
+  );
+  const on = await spawnServer(ctx, API_SERVER, apiEnv({ DATABASE_URL: onUrl }), ready);
+
+  const lags: number[] = [];
+  const drains: number[] = [];
+  const runs: [string, number, string, 'GET' | 'POST'][] = [
+    ['hello', bare.port, '/hello', 'GET'],
+    ['health', off.port, '/health/live', 'GET'],
+    ['bare POST', bare.port, '/orders', 'POST'],
+    ['api POST off', off.port, '/orders', 'POST'],
+    ['api POST on', on.port, '/orders', 'POST'],
+  ];
+  // Warm-up (JIT, plan caches, pools), untimed.
+  for (const [, port, path, method] of runs) await load(port, path, method, WARMUP_SECONDS);
+  await drain(onUrl);
+
+  const figures = await ctx.sample(
+    'round',
+    async (run) => {
+      const values: Record<string, number> = {};
+      for (const [name, port, path, method] of runs) {
+        ctx.log(`  round ${run}: ${name} ${SECONDS}s`);
+        const result = await load(port, path, method, SECONDS);
+        values[`${name} req/s`] = result.rps;
+        values[`${name} p50`] = result.p50;
+        values[`${name} p99`] = result.p99;
+        if (name === 'api POST on') {
+          const drained = await drain(onUrl);
+          lags.push(drained.lagAtEnd);
+          drains.push(drained.drainMs);
+        }
+      }
+      return values;
+    },
+    {
+      runs: ROUNDS,
+      unit: Object.fromEntries(
+        runs.flatMap(([name]) => [
+          [`${name} req/s`, 'req/s'],
+          [`${name} p50`, 'ms'],
+          [`${name} p99`, 'ms'],
+        ]),
+      ),
+    },
+  );
+  const f = (key: string) => {
+    const figure = figures[key];
+    if (figure === undefined) throw new Error(`missing figure ${key}`);
+    return figure;
+  };
+  const health = ctx.ratio('health/live / hello', f('health req/s'), f('hello req/s'));
+  const offRatio = ctx.ratio(
+    'POST /orders consumers off / bare',
+    f('api POST off req/s'),
+    f('bare POST req/s'),
+  );
+  const onRatio = ctx.ratio(
+    'POST /orders consumers on / bare',
+    f('api POST on req/s'),
+    f('bare POST req/s'),
+  );
+  const p99Ratio = ctx.ratio(
+    'POST /orders p99 (off) / bare p99',
+    f('api POST off p99'),
+    f('bare POST p99'),
+  );
+  ctx.target('health/live ≥ 0.8× hello', health, 0.8, 'atLeast', { tolerance: 0.15 });
+  ctx.target('POST /orders off ≥ 0.6× bare', offRatio, 0.6, 'atLeast', { tolerance: 0.15 });
+  ctx.target('POST /orders on ≥ 0.5× bare', onRatio, 0.5, 'atLeast', { tolerance: 0.15 });
+  ctx.target('POST /orders p99 ≤ 2× bare', p99Ratio, 2, 'atMost', { tolerance: 0.15 });
+  ctx.figure('consumer lag at end of round (max)', Math.max(...lags), 'events');
+  ctx.figure('drain to lag 0 (max)', Math.max(...drains), 'ms');
+  await Promise.all([stopServer(bare.process), stopServer(off.process), stopServer(on.process)]);
+}
+
+async function measureStartup(ctx: BenchContext): Promise<void> {
+  // Start-up on PGlite: one cold start (initdb + migrations), then warm restarts.
+  const dataDir = await mkdtemp(join(tmpdir(), 'vsa-bench-api-pglite-'));
+  ctx.onCleanup(() => rm(dataDir, { recursive: true, force: true }));
+  ctx.log('  PGlite cold start');
+  const cold = await pgliteStart(ctx, dataDir);
+  ctx.figure('PGlite cold start to first 200', cold.ms, 'ms');
+  const warm: { ms: number; rss: number }[] = [];
+  for (let i = 0; i < Math.max(2, ROUNDS); i++) {
+    ctx.log(`  PGlite warm start ${i + 1}`);
+    warm.push(await pgliteStart(ctx, dataDir));
+  }
+  const warmMs = summarize(warm.map((w) => w.ms));
+  const warmRss = summarize(warm.map((w) => w.rss));
+  const warmFigure = ctx.figure('PGlite warm start to first 200', warmMs.median, 'ms');
+  Object.assign(warmFigure, { min: warmMs.min, max: warmMs.max, runs: warm.map((w) => w.ms) });
+  const rssFigure = ctx.figure('PGlite RSS after warm start', warmRss.median, 'MiB');
+  Object.assign(rssFigure, {
+    min: warmRss.min,
+    max: warmRss.max,
+    runs: warm.map((w) => w.rss),
+  });
+  ctx.target('PGlite warm start ≤ 2000 ms', warmFigure, 2000, 'atMost');
+  ctx.target('PGlite RSS after start ≤ 300 MiB', rssFigure, 300, 'atMost');
+}
