@@ -110,7 +110,11 @@ describe('admin functions reject bad input before querying (no database)', () =>
       { group: 'g', to: 'later' },
       /resetGroup\(db, options\): to: must be 'beginning', 'now'/,
     ],
-    ['to a bad cursor', { group: 'g', to: { position: 'x' } }, /to: must be 'beginning', 'now'/],
+    [
+      'to a position that is not a string',
+      { group: 'g', to: { position: 5 } },
+      /to: must be 'beginning', 'now'/,
+    ],
     ['an unknown key', { group: 'g', to: 'now', from: 'now' }, /unknown option "from"/],
   ])('resetGroup: %s', async (_what, options, message) => {
     await expect(resetGroup(db, options as never)).rejects.toEqual(invalid(message));
@@ -151,6 +155,12 @@ describe('admin functions reject bad input before querying (no database)', () =>
     ],
   ])('getConsumerStatus: %s', async (_what, options, message) => {
     await expect(getConsumerStatus(db, options as never)).rejects.toEqual(invalid(message));
+  });
+
+  it('resetGroup refuses a malformed cursor with its own code', async () => {
+    await expect(resetGroup(db, { group: 'g', to: { position: 'x' } })).rejects.toMatchObject({
+      code: 'VSA_EVENTS_INVALID_CURSOR',
+    });
   });
 
   it('sent no query for any of them', () => {

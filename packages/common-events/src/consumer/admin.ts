@@ -12,7 +12,7 @@ import {
 import { encodeCursor } from '../read/cursor.js';
 import { DEAD_LETTER_EVENT_MISSING, unprocessedEventSql } from './consumer-sql.js';
 import { ConsumerGroupNotFoundError } from './errors.js';
-import { type StartFrom, startFromOption } from './options.js';
+import { checkStartCursor, type StartFrom, startFromOption } from './options.js';
 import { resolveStartPosition } from './start-position.js';
 
 /** Schema option of the admin functions. */
@@ -295,7 +295,8 @@ export interface ResetGroupOptions extends SchemaOption {
  */
 export async function resetGroup(db: EventExecutor, options: ResetGroupOptions): Promise<string> {
   const o = parseOptions(resetSchema, options, at('resetGroup(db, options)'));
-  const { schema: s, group, to } = o;
+  const { schema: s, group } = o;
+  const to = checkStartCursor(o.to);
   const channel = o.channel ?? null;
   const q = toQueryable(db);
   const position = await resolveStartPosition(q, s, to);

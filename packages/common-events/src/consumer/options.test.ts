@@ -69,11 +69,22 @@ describe('subscribe options are parsed once, strictly', () => {
       { startFrom: 'later' },
       /startFrom: must be 'beginning', 'now', \{ position: cursor \}/,
     ],
-    ['startFrom position', { startFrom: { position: 'x' } }, /startFrom: must be 'beginning'/],
+    ['startFrom position', { startFrom: { position: 5 } }, /startFrom: must be 'beginning'/],
     ['batchSize', { batchSize: 1.5 }, /batchSize: must be an integer from 1 to 10000/],
     ['memberId', { memberId: 'a b' }, /memberId: must be 1-200 characters/],
   ])('a bad %s is named with one message', (_what, extra, message) => {
     expect(() => resolveSubscribeOptions({ ...base, ...extra } as never)).toThrow(message);
+  });
+});
+
+describe('a start position', () => {
+  it('a malformed cursor keeps its own code (a client input an API may pass on)', () => {
+    expect(() => resolveSubscribeOptions({ ...base, startFrom: { position: 'x' } })).toThrow(
+      expect.objectContaining({ code: 'VSA_EVENTS_INVALID_CURSOR' }),
+    );
+    expect(resolveSubscribeOptions({ ...base, startFrom: { position: '3:4' } }).startFrom).toEqual({
+      position: '3:4',
+    });
   });
 });
 

@@ -15,6 +15,7 @@ import {
   nameOption,
   schemaOption,
 } from '../option-schemas.js';
+import { decodeCursor } from '../read/cursor.js';
 import type { Ticker } from '../ticker/ticker.js';
 import { type BackoffPolicy, backoffOption, type ResolvedBackoff } from './backoff.js';
 
@@ -185,23 +186,33 @@ export interface ResolvedSubscribeOptions {
   readonly tracer: Tracer;
 }
 
-const CURSOR = /^\d{1,15}:\d{1,15}$/;
-
 function isStartFrom(value: unknown): value is StartFrom {
   if (value === 'beginning' || value === 'now') return true;
   if (typeof value !== 'object' || value === null) return false;
   const keys = Object.keys(value);
   if (keys.length !== 1) return false;
   const { position, time } = value as { position?: unknown; time?: unknown };
-  if (keys[0] === 'position') return typeof position === 'string' && CURSOR.test(position);
+  if (keys[0] === 'position') return typeof position === 'string';
   return keys[0] === 'time' && time instanceof Date && !Number.isNaN(time.getTime());
 }
 
-/** `startFrom` / `resetGroup`'s `to`: a {@link StartFrom}, a position given as a valid cursor. @internal */
+/**
+ * `startFrom` / `resetGroup`'s `to`: a {@link StartFrom}. A position's cursor is decoded by
+ * {@link checkStartCursor} right after parsing, so a malformed one keeps its own code. @internal
+ */
 export const startFromOption: z.ZodType<StartFrom, StartFrom> = z.custom<StartFrom>(
   isStartFrom,
   "must be 'beginning', 'now', { position: cursor } or { time: Date }",
 );
+
+/**
+ * Refuses a `{ position }` whose cursor this package did not produce, with
+ * `VSA_EVENTS_INVALID_CURSOR` (a client's input, HTTP 400, when an API passes it on). @internal
+ */
+export function checkStartCursor(startFrom: StartFrom): StartFrom {
+  if (typeof startFrom === 'object' && 'position' in startFrom) decodeCursor(startFrom.position);
+  return startFrom;
+}
 
 /** `ticker`: from `createTicker()` or `bus.ticker`. @internal */
 export const tickerOption: z.ZodType<Ticker, Ticker> = z.custom<Ticker>(
@@ -324,7 +335,9 @@ function complete(
  * in defaults; the result flows inward unchecked.
  */
 export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
-  return complete(parseOptions(subscribeOptionsSchema, options, at('subscribe(db, options)')));
+  const parsed = parseOptions(subscribeOptionsSchema, options, at('subscribe(db, options)'));
+  checkStartCursor(parsed.startFrom);
+  return complete(parsed);
 }
 
 /** What a bus fills in for its subscriptions. @internal */
@@ -350,6 +363,7 @@ export function busSubscribeParser(
   const where = at('bus.consumers.subscribe(options)');
   return (options) => {
     const parsed = parseOptions(schema, options, where);
+    checkStartCursor(parsed.startFrom);
     return complete({
       ...parsed,
       schema: context.schema,
