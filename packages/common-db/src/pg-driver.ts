@@ -191,6 +191,13 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
   if (pool.queryTimeoutMs) pgPool.on('connect', discardOnQueryTimeout);
   // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the process.
   pgPool.on('error', (err) => logger?.warn({ err }, 'idle database connection failed'));
+  // pg-pool takes its idle listener off a client while it is checked out. A backend terminated
+  // then (57P01) emits 'error' on the client, which ends the process when nobody listens, and
+  // not every holder listens at every moment (between a transaction's cleanup and release). The
+  // holder's query rejects with the same error, so this listener only keeps the process alive.
+  pgPool.on('connect', (client) => {
+    client.on('error', (err) => logger?.debug({ err }, 'database connection lost'));
+  });
   let adapter: PrismaPg | undefined;
 
   async function query<Row extends object>(
