@@ -28,6 +28,10 @@ const { values } = parseArgs({
     // Re-measure once each of our bus's cells that misses the acceptance (the quick profile's
     // phases last seconds, so one noisy window can sink a ratio); both runs are printed.
     retry: { type: 'boolean', default: false },
+    // What fails the run: 'acceptance' (issue 18's ratios and 0 lost / 0 duplicates) or
+    // 'correctness' (0 lost, 0 duplicates, every cell ran; ratios printed). CI uses the latter:
+    // a ratio of a seconds-long phase on a shared 2-core machine is a timing threshold.
+    gate: { type: 'string', default: 'acceptance' },
   },
 });
 
@@ -134,9 +138,16 @@ for (const { r, problems } of failing) {
   process.stdout.write(`vsa-bus ${r.scenario}: ${problems.join('; ')}${known}\n`);
 }
 // --allow-fail waives a ratio only: a lost or duplicated job always fails the run.
+if (values.gate !== 'acceptance' && values.gate !== 'correctness') {
+  throw new Error(`--gate must be acceptance or correctness, got ${values.gate}`);
+}
+const ratioGates = values.gate === 'acceptance';
 const gating = failing.filter(
-  (v) => !allowed.has(v.r.scenario) || v.r.jobsLost > 0 || v.r.duplicates > 0,
+  (v) => (ratioGates && !allowed.has(v.r.scenario)) || v.r.jobsLost > 0 || v.r.duplicates > 0,
 );
+if (!ratioGates && failing.length > gating.length) {
+  process.stdout.write('ratios are printed, not gating (--gate correctness)\n');
+}
 const missing = systems.length * scenarios.length - results.length;
 if (gating.length > 0 || missing > 0) {
   process.stdout.write(
