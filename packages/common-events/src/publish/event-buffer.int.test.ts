@@ -140,7 +140,7 @@ describe.each(testEngines())('event buffer on %s', (engine) => {
       'createEventBuffer(options): expected an options object (not given)',
     );
     expect(() => createEventBuffer({ db, schema, maxBach: 5 } as never)).toThrow(
-      /^createEventBuffer\(options\): unknown option "maxBach" \(accepted: db, schema, catalog, onCommit, maxBatch, maxDelayMs, maxPending, lanes\)$/,
+      /^createEventBuffer\(options\): unknown option "maxBach" \(accepted: db, schema, catalog, onCommit, metrics, maxBatch, maxDelayMs, maxPending, lanes\)$/,
     );
     expect(() => flushEventBuffer({} as never)).toThrow('flushEventBuffer takes');
   });
