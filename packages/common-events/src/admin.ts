@@ -95,6 +95,14 @@ export {
 export { MAX_EVENTS_PER_PUBLISH, type PublishOptions } from './publish/publish-event.js';
 export { decodeCursor, encodeCursor, type Position, START } from './read/cursor.js';
 export { type ChannelRow, readChannelSql } from './read/get-events-by-channel.js';
+export {
+  type EventsBySeqOptions,
+  getEventsBySeq,
+  getRecentEvents,
+  MAX_SEQS_PER_LOOKUP,
+  type RecentEvent,
+  type RecentEventsOptions,
+} from './read/recent-events.js';
 export { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js';
 export {
   createTicker,

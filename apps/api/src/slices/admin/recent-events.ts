@@ -1,6 +1,11 @@
+import {
+  getEventsBySeq,
+  getRecentEvents,
+  type RecentEvent as StoredTail,
+} from '@vsa/common-events/admin';
 import type { AdminSliceOptions } from './deps.js';
 
-/** An event as the console's tail shows it. */
+/** An event as the console's tail shows it (JSON: the time as an ISO string). */
 export interface RecentEvent {
   readonly id: string;
   readonly seq: number;
@@ -11,46 +16,26 @@ export interface RecentEvent {
   readonly recordedAt: string;
 }
 
-interface Row {
-  id: string;
-  seq: unknown;
-  type: string;
-  version: number;
-  key: string | null;
-  payload: unknown;
-  recorded_ms: unknown;
-}
-
-function toEvent(row: Row): RecentEvent {
+function toView(event: StoredTail): RecentEvent {
   return {
-    id: row.id,
-    seq: Number(row.seq),
-    type: row.type,
-    version: row.version,
-    key: row.key,
-    payload: row.payload,
-    recordedAt: new Date(Number(row.recorded_ms)).toISOString(),
+    id: event.id,
+    seq: event.seq,
+    type: event.type,
+    version: event.version,
+    key: event.key,
+    payload: event.payload,
+    recordedAt: event.recordedAt.toISOString(),
   };
 }
 
-const COLUMNS = `id::text, seq, type, version, key, payload,
-  (extract(epoch from recorded_at) * 1000)::float8 as recorded_ms`;
-
-/**
- * The newest committed events of a channel, newest first (index `events_channel_seq`, a
- * backward scan of `limit` rows). A tail, not a delivery-order read: a consumer's order is
- * `bus.read`. Not in the bus's admin entry yet, so the slice reads the table itself.
- */
+/** The newest committed events of a channel, newest first (the bus's tail read). */
 export async function recentEvents(
   bus: AdminSliceOptions['bus'],
   channel: string,
   limit: number,
 ): Promise<RecentEvent[]> {
-  const { rows } = await bus.db.query<Row>(
-    `select ${COLUMNS} from "${bus.schema}".events where channel = $1 order by seq desc limit $2`,
-    [channel, limit],
-  );
-  return rows.map(toEvent);
+  const events = await getRecentEvents(bus.db, channel, { limit, schema: bus.schema });
+  return events.map(toView);
 }
 
 /** Events by seq (primary key): the payloads behind a page of dead letters. */
@@ -58,10 +43,6 @@ export async function eventsBySeq(
   bus: AdminSliceOptions['bus'],
   seqs: readonly number[],
 ): Promise<Map<number, RecentEvent>> {
-  if (seqs.length === 0) return new Map();
-  const { rows } = await bus.db.query<Row>(
-    `select ${COLUMNS} from "${bus.schema}".events where seq = any($1::bigint[])`,
-    [seqs.map(String)],
-  );
-  return new Map(rows.map((row) => [Number(row.seq), toEvent(row)]));
+  const found = await getEventsBySeq(bus.db, seqs, { schema: bus.schema });
+  return new Map([...found].map(([seq, event]) => [seq, toView(event)]));
 }
