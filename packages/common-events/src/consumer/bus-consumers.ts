@@ -1,9 +1,4 @@
-import type { Tracer } from '@opentelemetry/api';
 import type { Database } from '@vsa/common-db';
-import type { EventCatalog } from '../catalog/define-catalog.js';
-import type { EventBusLogger } from '../logger.js';
-import type { EventBusMetrics } from '../observability/metrics.js';
-import type { Ticker } from '../ticker/ticker.js';
 import {
   type DeadLetter,
   discardDeadLetters,
@@ -16,7 +11,11 @@ import {
   redriveDeadLetters,
   resetGroup,
 } from './admin.js';
-import { type BusSubscribeOptions, busSubscribeParser, type ConsumerDefaults } from './options.js';
+import {
+  type BusSubscribeOptions,
+  type BusSubscriptionContext,
+  busSubscribeParser,
+} from './options.js';
 import { type ConsumerStatus, type ConsumerStatusOptions, getConsumerStatus } from './status.js';
 import { type Consumer, consumerFrom } from './subscribe.js';
 
@@ -40,17 +39,9 @@ export interface BusConsumers<Client = unknown> {
 }
 
 /** Builds `bus.consumers`. @internal */
-export function createBusConsumers<Client = unknown>(context: {
-  readonly db: Database<unknown>;
-  readonly schema: string;
-  readonly catalog: EventCatalog;
-  readonly ticker: Ticker;
-  readonly logger: EventBusLogger | undefined;
-  readonly metrics: EventBusMetrics | undefined;
-  readonly tracer: Tracer;
-  /** Subscribe options every subscription gets unless it gives its own. */
-  readonly defaults: ConsumerDefaults;
-}): BusConsumers<Client> {
+export function createBusConsumers<Client = unknown>(
+  context: BusSubscriptionContext & { readonly db: Database<unknown> },
+): BusConsumers<Client> {
   const { db, schema } = context;
   const started = new Set<Consumer>();
   // The bus's defaults are the schema's defaults: an option given as undefined keeps them

@@ -1,4 +1,4 @@
-import { type Tracer, trace } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import { getLogContext } from '@vsa/common-logging';
 import type { EventCatalog } from '../catalog/define-catalog.js';
 import { validateEnvelopeFields } from '../catalog/validate-envelope.js';
@@ -6,7 +6,7 @@ import type { EventEnvelope, EventMetadata, PublishedEvent } from '../envelope.j
 import { InvalidArgumentError } from '../errors.js';
 import { type EventExecutor, queryHot, toNumber, toQueryable } from '../executor.js';
 import { countPublished, type EventBusMetrics } from '../observability/metrics.js';
-import { activeTraceFields, inPublishSpan, TRACER_NAME } from '../observability/tracing.js';
+import { activeTraceFields, defaultTracer, inPublishSpan } from '../observability/tracing.js';
 import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { manyParams, oneParams, publishSql } from './publish-sql.js';
 
@@ -223,7 +223,7 @@ export async function publishEvent(
     schema,
     catalog: options.catalog,
     lockKeys: options.lockKeys === true,
-    tracer: trace.getTracer(TRACER_NAME),
+    tracer: defaultTracer(),
     metrics: undefined,
   });
   return Array.isArray(events) ? published : (published[0] as PublishedEvent);
