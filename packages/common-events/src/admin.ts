@@ -41,6 +41,7 @@ export {
   type ConsumerTypesMismatch,
   HandlerCrashedError,
 } from './consumer/errors.js';
+export { type ExternalGroupSql, externalGroupSql } from './consumer/external-group.js';
 export type {
   FailurePolicy,
   PlainSubscribeOptions,

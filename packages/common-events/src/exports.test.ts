@@ -63,6 +63,7 @@ describe('entry points', () => {
       'discardDeadLetters',
       'encodeCursor',
       'eventMigrations',
+      'externalGroupSql',
       'flushEventBuffer',
       'getConsumerStatus',
       'getEventsBySeq',
