@@ -41,3 +41,26 @@ export class RelayStreamMismatchError extends ConflictError {
     });
   }
 }
+
+/**
+ * The relay's consumer group on the bus (`nats-relay:<name>`) already exists as a group of
+ * bus consumers (more partitions, a types filter, or members that subscribed with it): the
+ * relay would move their position, so it refuses to start.
+ */
+export class RelayGroupConflictError extends ConflictError {
+  constructor(
+    group: string,
+    channel: string,
+    found: {
+      readonly partitions: number;
+      readonly types: readonly string[] | null;
+      readonly members: number;
+    },
+  ) {
+    super(
+      'VSA_EVENTS_NATS_GROUP_CONFLICT',
+      `Consumer group "${group}" on channel "${channel}" is a group of bus consumers (${found.partitions} partition(s), ${found.types === null ? 'every type' : `types [${found.types.join(', ')}]`}, ${found.members} member(s)), not the relay's: give the relay another name, or delete that group if it is a leftover`,
+      { details: { group, channel, ...found } },
+    );
+  }
+}

@@ -8,6 +8,7 @@ describe('@vsa/common-events-nats', () => {
     expect(Object.keys(entry).sort()).toEqual([
       'HEADERS',
       'INVALID_ARGUMENT_CODE',
+      'RelayGroupConflictError',
       'RelayStreamMismatchError',
       'StreamConfigConflictError',
       'createRelay',

@@ -1,5 +1,6 @@
 export {
   INVALID_ARGUMENT_CODE,
+  RelayGroupConflictError,
   RelayStreamMismatchError,
   type StreamConfigConflict,
   StreamConfigConflictError,

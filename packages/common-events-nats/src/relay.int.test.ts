@@ -5,9 +5,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createDatabase, type Database } from '@vsa/common-db';
 import { createEventBus, defineCatalog, defineEvent, getEventsByChannel } from '@vsa/common-events';
+import type { ConsumerLagSample } from '@vsa/common-events/admin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { StreamConfigConflictError } from './errors.js';
+import { RelayGroupConflictError, StreamConfigConflictError } from './errors.js';
 import { createRelay } from './relay.js';
 import { ensureStream } from './stream.js';
 import { startTcpProxy, type TcpProxy } from './test-support/tcp-proxy.js';
@@ -143,6 +144,8 @@ describe.skipIf(url === undefined)('relay into JetStream (real nats-server)', ()
   });
 
   it('relays 10,000 events exactly once in bus order through two SIGKILLs, a cut connection and a restart after the duplicate window', async () => {
+    const bus = createEventBus({ db, catalog, schema });
+    const group = `nats-relay:${streamName}`;
     await publish(0, 4000);
     let child = startWorker();
     await started(child);
@@ -160,15 +163,31 @@ describe.skipIf(url === undefined)('relay into JetStream (real nats-server)', ()
     await started(child);
     await writing;
     await until('10,000 relayed', async () => (await streamCount()) >= 10_000);
-    await kill(child, 'SIGTERM');
+    await kill(child, 'SIGKILL');
 
-    // Past the 1 s duplicate window the server no longer knows the message ids: only the
-    // reconciliation from the stream's last message keeps a restart from publishing again.
+    // The worst crash: JetStream acknowledged 5,000 events the relay never recorded (its
+    // cursor row and its bus group both still at the 5,000th). Past the 1 s duplicate window
+    // the server no longer knows their message ids: only the reconciliation from the stream's
+    // last message keeps the restart from publishing them again.
+    const fifthThousandth = (await busOrder())[4999] as string;
+    await db.query(`update "${schema}_nats".relay_cursors set position = $1, stream_seq = 5000`, [
+      fifthThousandth,
+    ]);
+    const [tick, seq] = fifthThousandth.split(':').map(Number);
+    await db.query(
+      `update "${schema}".consumer_positions set tick_id = $1, seq = $2 where group_name = $3`,
+      [tick, seq, group],
+    );
     await new Promise((r) => setTimeout(r, 1500));
     child = startWorker();
     await started(child);
     await publish(10_000, 10);
     await until('10,010 relayed', async () => (await streamCount()) >= 10_010);
+    // The bus's status shows the relay's group caught up, as any consumer group.
+    await until('the relay group caught up in the bus status', async () => {
+      const [g] = (await bus.consumers.status({ group })).groups;
+      return g?.lagEvents === 0;
+    });
     await kill(child, 'SIGKILL');
 
     const messages = await readStream();
@@ -179,14 +198,27 @@ describe.skipIf(url === undefined)('relay into JetStream (real nats-server)', ()
     expect(messages.map((m) => m.msgId)).toEqual(await busOrder());
   }, 150_000); // two SIGKILLs and restarts of a child process: slow on a loaded 2-core machine
 
-  it('waits while NATS is unreachable, shows the lag in status, and resumes by itself', async () => {
+  it('waits while NATS is unreachable, its lag grows in the bus status and lag metrics, and it resumes by itself', async () => {
     const cnc = await connect({
       servers: `127.0.0.1:${proxy.port}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 50,
     });
+    // The app's bus, ticker running and a metrics recorder wired: what an operator looks at.
+    let lagSamples: readonly ConsumerLagSample[] = [];
+    const bus = createEventBus({
+      db,
+      catalog,
+      schema,
+      metrics: {
+        consumerLag: (partitions) => {
+          lagSamples = partitions;
+        },
+      },
+    });
+    await bus.start();
     const relay = createRelay({
-      bus: { db, schema, ticker: { running: false } },
+      bus,
       nc: cnc,
       channel,
       stream,
@@ -194,30 +226,71 @@ describe.skipIf(url === undefined)('relay into JetStream (real nats-server)', ()
       publishTimeoutMs: 500,
       retry: { initialMs: 20, maxMs: 200 },
     });
+    const group = `nats-relay:${streamName}`;
+    const busLag = async () => {
+      const [g] = (await bus.consumers.status({ group })).groups;
+      return { lag: g?.lagEvents, owner: g?.partitionStatus[0]?.leaseOwner ?? null };
+    };
+    const sampledLag = async () => {
+      await bus.sampleMetrics();
+      return lagSamples.find((p) => p.group === group && p.channel === channel);
+    };
     await relay.start();
-    await until('caught up', async () => (await relay.status()).pending === 0);
+    expect((await relay.status()).group).toBe(group);
+    await until('caught up', async () => (await busLag()).lag === 0);
+    expect((await busLag()).owner).toMatch(/:\d+:/); // host:pid:random of this process
+
     await proxy.pause();
     await publish(20_000, 100);
     await until('a failed attempt', async () => (await relay.status()).failures > 0);
+    await until('the lag in the bus status', async () => (await busLag()).lag === 100);
     const down = await relay.status();
     expect(down.healthy).toBe(false);
     expect(down.pending).toBe(100);
     expect(down.lagMs).toBeGreaterThan(0);
+    expect(await sampledLag()).toMatchObject({ partition: 0, events: 100 });
+    await publish(20_100, 50);
+    await until('the lag growing', async () => (await busLag()).lag === 150);
+    expect(await sampledLag()).toMatchObject({ events: 150 });
+
     await proxy.resume();
     // The failure count resets when the loop iteration that published completes, just after
     // the last ack: wait for both.
     await until('caught up again', async () => {
       const s = await relay.status();
-      return s.pending === 0 && s.failures === 0;
+      return s.pending === 0 && s.failures === 0 && (await busLag()).lag === 0;
     });
     const up = await relay.status();
     expect(up.healthy).toBe(true);
     expect(up.lastError).toBeNull();
+    expect(await sampledLag()).toMatchObject({ events: 0 });
     await relay.stop();
+    // Stopped: still listed with its position, nobody holds it.
+    expect(await busLag()).toEqual({ lag: 0, owner: null });
+    await bus.stop();
     await cnc.close();
     const messages = await readStream();
+    expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
     expect(messages.map((m) => m.msgId)).toEqual(await busOrder());
   }, 30_000);
+
+  it('refuses to run as a consumer group that bus consumers use', async () => {
+    const bus = createEventBus({ db, catalog, schema });
+    const consumer = bus.consumers.subscribe({
+      group: 'nats-relay:taken',
+      channel,
+      partitions: 2,
+      startFrom: 'now',
+      handler: () => {},
+    });
+    await consumer.start();
+    await consumer.stop();
+    const relay = createRelay({ bus, nc, channel, stream, name: 'taken' });
+    const error = await relay.install().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RelayGroupConflictError);
+    expect((error as RelayGroupConflictError).code).toBe('VSA_EVENTS_NATS_GROUP_CONFLICT');
+    expect((error as Error).message).toContain('2 partition(s)');
+  });
 
   it('refuses a stream whose configuration conflicts with the settings, naming each field', async () => {
     const jsm = await jetstreamManager(nc);

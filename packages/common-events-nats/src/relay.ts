@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   type JetStreamClient,
   type JetStreamManager,
@@ -8,9 +9,19 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseOptions } from '@vsa/common-errors';
 import { type EventBus, getEventsByChannel, type StoredEvent } from '@vsa/common-events';
-import { type EventBusLogger, type Ticker, tickChannel } from '@vsa/common-events/admin';
+import {
+  decodeCursor,
+  type EventBusLogger,
+  externalGroupSql,
+  type Ticker,
+  tickChannel,
+} from '@vsa/common-events/admin';
 import { z } from 'zod';
-import { INVALID_ARGUMENT_CODE, RelayStreamMismatchError } from './errors.js';
+import {
+  INVALID_ARGUMENT_CODE,
+  RelayGroupConflictError,
+  RelayStreamMismatchError,
+} from './errors.js';
 import { encodeEvent, subjectOf } from './message.js';
 import { relayMigrations } from './migrations.js';
 import { type StreamSettings, streamSettingsSchema } from './settings.js';
@@ -37,7 +48,13 @@ const optionsSchema: z.ZodType<ResolvedRelayOptions> = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a bus channel usable as subject tokens'),
   stream: streamSettingsSchema,
-  name: z.string().min(1).max(200).optional(),
+  name: z
+    .string()
+    .regex(
+      /^[\w.:@/-]{1,189}$/,
+      'must be 1-189 characters of letters, digits, _ . : @ / - (it names a bus consumer group)',
+    )
+    .optional(),
   maxInFlight: z.int().min(1).max(10_000).default(256),
   batchSize: z.int().min(1).max(10_000).default(1000),
   pollIntervalMs: z.int().min(10).max(600_000).default(500),
@@ -62,7 +79,10 @@ export interface RelayOptions {
   readonly channel: string;
   /** The stream (created or checked at start); give each relay a stream of its own. */
   readonly stream: Partial<StreamSettings> & { readonly name: string };
-  /** Name of the relay's cursor row (default `<channel>-><stream>`). */
+  /**
+   * Name of the relay (default: the stream's name): its cursor row, and its consumer group
+   * on the bus, `nats-relay:<name>`. Letters, digits and `_ . : @ / -`.
+   */
   readonly name?: string;
   /** Publishes awaiting their acknowledgement at once (default 256). */
   readonly maxInFlight?: number;
@@ -97,6 +117,8 @@ interface ResolvedRelayOptions {
 /** What {@link Relay.status} reports. */
 export interface RelayStatus {
   readonly name: string;
+  /** The relay's consumer group on the bus (`nats-relay:<name>`), listed by the bus's status. */
+  readonly group: string;
   readonly channel: string;
   readonly stream: string;
   readonly running: boolean;
@@ -119,7 +141,10 @@ export interface RelayStatus {
 
 /** A running relay from one bus channel into one JetStream stream. */
 export interface Relay {
-  /** Creates the relay's cursor table (idempotent). `start` calls it. */
+  /**
+   * Creates the relay's cursor table and registers its consumer group on the bus (both
+   * idempotent; the bus must be installed). `start` calls it.
+   */
   install(): Promise<void>;
   /** Checks or creates the stream, then relays in the background until `stop`. */
   start(): Promise<void>;
@@ -131,12 +156,18 @@ export interface Relay {
 interface RelayState {
   running: boolean;
   reconciled: boolean;
+  /** Reconciled once in this process: `passed` is known (else the group is not written). */
+  known: boolean;
   healthy: boolean;
   /** Message id (bus position) of the stream's last message, as JetStream acknowledged it. */
   lastMsgId: string | null;
   streamSeq: number;
   /** Where the next read of the channel starts. */
   readCursor: string | null;
+  /** Bus position up to which every event of the channel is in the stream (the group's). */
+  passed: string | null;
+  /** When the group's position and lease were last written (epoch ms). */
+  committedAt: number;
   relayed: number;
   failures: number;
   lastError: string | null;
@@ -148,8 +179,18 @@ interface RelayState {
 interface Resolved extends ResolvedRelayOptions {
   readonly relayName: string;
   readonly cursorTable: string;
+  /** The relay's consumer group on the bus. */
+  readonly group: string;
+  /** This process in the group's lease owner column. */
+  readonly memberId: string;
+  readonly commitSql: string;
   readonly js: JetStreamClient;
 }
+
+/** How long the group's lease says this process runs the relay, from each write. */
+const LEASE_MS = 30_000;
+/** An idle or failing relay renews its lease (and moves its position past empty ticks) this often. */
+const RENEW_MS = 10_000;
 
 const POSITION = /^\d{1,15}:\d{1,15}$/;
 
@@ -161,15 +202,62 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-async function commitCursor(o: Resolved, state: RelayState): Promise<void> {
-  if (state.lastMsgId === null) return;
-  await o.bus.db.query(
-    `insert into ${o.cursorTable} (relay, channel, stream, position, stream_seq)
-     values ($1, $2, $3, $4, $5)
-     on conflict (relay) do update set position = excluded.position,
-       stream_seq = excluded.stream_seq, updated_at = now()`,
-    [o.relayName, o.channel, o.stream.name, state.lastMsgId, state.streamSeq],
-  );
+/**
+ * The commit statement: the cursor row (when the stream holds a relayed message) and the
+ * group's position and lease, in one statement, so both move together or not at all.
+ */
+function commitStatement(cursorTable: string, advance: string): string {
+  return `with cursor as (
+       insert into ${cursorTable} (relay, channel, stream, position, stream_seq)
+       select $7::text, $2::text, $8::text, $9::text, $10::bigint where $9::text is not null
+       on conflict (relay) do update set position = excluded.position,
+         stream_seq = excluded.stream_seq, updated_at = now())
+     ${advance}`;
+}
+
+/**
+ * Stores the cursor (last acknowledged position + stream sequence) and moves the relay's
+ * consumer group to `state.passed`, renewing (or, with `owner` null, releasing) its lease.
+ */
+async function commitCursor(
+  o: Resolved,
+  state: RelayState,
+  owner: string | null = o.memberId,
+): Promise<void> {
+  const at = decodeCursor(state.passed);
+  await o.bus.db.query(o.commitSql, [
+    o.group,
+    o.channel,
+    at.tick,
+    at.seq,
+    owner,
+    LEASE_MS,
+    o.relayName,
+    o.stream.name,
+    state.lastMsgId,
+    state.streamSeq,
+  ]);
+  state.committedAt = Date.now();
+}
+
+/** Registers the relay's consumer group; refuses a group of bus consumers with that name. */
+async function registerGroup(o: Resolved): Promise<void> {
+  const { rows } = await o.bus.db.query<{
+    partitions: number;
+    types: string[] | null;
+    members: number;
+  }>(externalGroupSql(o.bus.schema).register, [o.group, o.channel]);
+  const found = rows[0];
+  if (
+    found !== undefined &&
+    (found.partitions !== 1 || found.types !== null || Number(found.members) > 0)
+  ) {
+    throw new RelayGroupConflictError(o.group, o.channel, {
+      partitions: found.partitions,
+      types: found.types,
+      members: Number(found.members),
+    });
+  }
 }
 
 /**
@@ -197,6 +285,7 @@ async function reconcile(o: Resolved, jsm: JetStreamManager, state: RelayState):
     state.lastMsgId = null;
     state.streamSeq = 0;
     state.readCursor = null;
+    state.passed = null;
   } else {
     const msg = await jsm.streams.getMessage(o.stream.name, { seq: lastSeq }).catch(() => null);
     const id = msg?.header?.get('Nats-Msg-Id') ?? '';
@@ -215,7 +304,9 @@ async function reconcile(o: Resolved, jsm: JetStreamManager, state: RelayState):
     }
     state.streamSeq = lastSeq;
     state.readCursor = state.lastMsgId;
+    state.passed = state.lastMsgId;
   }
+  state.known = true;
   await commitCursor(o, state);
   state.reconciled = true;
   state.healthy = true;
@@ -244,6 +335,7 @@ async function settleHead(state: RelayState, pipeline: Pipeline): Promise<void> 
     throw error;
   }
   state.lastMsgId = head.position;
+  state.passed = head.position;
   state.streamSeq = ack.seq;
   state.relayed += 1;
   state.healthy = true;
@@ -287,6 +379,10 @@ async function sendPage(
   }
 }
 
+function renewDue(state: RelayState): boolean {
+  return Date.now() - state.committedAt >= RENEW_MS;
+}
+
 function retryDelay(o: Resolved, failures: number): number {
   const base = Math.min(o.retry.maxMs, o.retry.initialMs * 2 ** Math.max(0, failures - 1));
   return base / 2 + Math.random() * (base / 2);
@@ -324,8 +420,12 @@ async function runLoop(o: Resolved, jsm: JetStreamManager, state: RelayState): P
       state.readCursor = page.nextCursor;
       const caughtUp = page.events.length < o.batchSize;
       // Caught up: wait for every ack. Otherwise the pipeline stays full into the next page.
-      if (caughtUp) while (pipeline.queue.length > 0) await settleHead(state, pipeline);
-      if (state.streamSeq !== committedSeq) {
+      if (caughtUp) {
+        while (pipeline.queue.length > 0) await settleHead(state, pipeline);
+        // Every event up to the page's end is in the stream: the group passes empty ticks too.
+        state.passed = page.nextCursor;
+      }
+      if (state.streamSeq !== committedSeq || renewDue(state)) {
         await commitCursor(o, state);
         committedSeq = state.streamSeq;
       }
@@ -343,6 +443,8 @@ async function runLoop(o: Resolved, jsm: JetStreamManager, state: RelayState): P
         { err: error, relay: o.relayName, failures: state.failures },
         'nats relay: publish or reconcile failed; retrying with backoff',
       );
+      // Still alive while NATS is away: keep the lease (the position moves only by acks).
+      if (state.known && renewDue(state)) await commitCursor(o, state).catch(() => undefined);
       if (state.running) await sleep(state, retryDelay(o, state.failures));
     }
   }
@@ -367,19 +469,27 @@ export function createRelay(options: RelayOptions): Relay {
     code: INVALID_ARGUMENT_CODE,
   });
   const relaySchema = parsed.relaySchema ?? `${parsed.bus.schema}_nats`;
+  const relayName = parsed.name ?? parsed.stream.name;
+  const cursorTable = `"${relaySchema}".relay_cursors`;
   const o: Resolved = {
     ...parsed,
-    relayName: parsed.name ?? `${parsed.channel}->${parsed.stream.name}`,
-    cursorTable: `"${relaySchema}".relay_cursors`,
+    relayName,
+    cursorTable,
+    group: `nats-relay:${relayName}`,
+    memberId: `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
+    commitSql: commitStatement(cursorTable, externalGroupSql(parsed.bus.schema).advance),
     js: jetstream(parsed.nc),
   };
   const state: RelayState = {
     running: false,
     reconciled: false,
+    known: false,
     healthy: true,
     lastMsgId: null,
     streamSeq: 0,
     readCursor: null,
+    passed: null,
+    committedAt: 0,
     relayed: 0,
     failures: 0,
     lastError: null,
@@ -393,6 +503,7 @@ export function createRelay(options: RelayOptions): Relay {
         if (statement !== '') await o.bus.db.query(statement);
       }
     }
+    await registerGroup(o);
   };
   return {
     install,
@@ -415,6 +526,8 @@ export function createRelay(options: RelayOptions): Relay {
       await state.loop;
       await state.unlisten?.();
       state.unlisten = null;
+      // Release the lease: the status shows nobody runs the relay (its position stays).
+      if (state.known) await commitCursor(o, state, null).catch(() => undefined);
     },
     async status() {
       const { rows } = await o.bus.db.query<{ n: string | number; oldest: number | null }>(
@@ -425,6 +538,7 @@ export function createRelay(options: RelayOptions): Relay {
       const oldest = rows[0]?.oldest ?? null;
       return {
         name: o.relayName,
+        group: o.group,
         channel: o.channel,
         stream: o.stream.name,
         running: state.running,
