@@ -143,6 +143,7 @@ describe.skipIf(url === undefined)('subscribeJetStream (real nats-server)', () =
   it('retries a failing handler with backoff, then dead-letters the event and goes on', async () => {
     const attempts: number[] = [];
     const handled: number[] = [];
+    const attemptsBeforeNext: number[] = [];
     const poison = OrderPlaced.create({ orderId: 'poison', total: -1 }, { key: 'poison' });
     const fine = OrderPlaced.create({ orderId: 'fine', total: 1 }, { key: 'fine' });
     const consumer = subscribeJetStream({
@@ -160,6 +161,7 @@ describe.skipIf(url === undefined)('subscribeJetStream (real nats-server)', () =
           attempts.push(attempt);
           throw new Error('poison');
         }
+        attemptsBeforeNext.push(attempts.length);
         handled.push(total);
       },
     });
@@ -168,6 +170,8 @@ describe.skipIf(url === undefined)('subscribeJetStream (real nats-server)', () =
     await until('the next event after the dead letter', () => handled.length === 1);
     await consumer.stop();
     expect(attempts).toEqual([1, 2, 3]);
+    // The next event waited for the failing one (maxAckPending 1): all its attempts came first.
+    expect(attemptsBeforeNext).toEqual([3]);
     expect(consumer.stats()).toMatchObject({ deadLettered: 1, handled: 1 });
     const jsm = await jetstreamManager(nc);
     const dead = await jsm.streams.getMessage(deadStream, {
