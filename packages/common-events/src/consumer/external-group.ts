@@ -12,7 +12,7 @@ import { validateSchemaName } from '../schema-name.js';
 export interface ExternalGroupSql {
   /**
    * $1 group, $2 channel → one row `partitions`, `types`, `members`, `created`: creates the
-   * group with its partition 0 at the start of the channel when absent. An existing group
+   * group, and its partition 0 at the start of the channel, when absent. An existing group
    * is left as it is; `partitions` other than 1, `types` not null or `members` above 0 mean
    * it is a group of bus consumers, which an external writer must not move.
    */
@@ -48,8 +48,7 @@ export function externalGroupSql(schema: string): ExternalGroupSql {
         returning partitions, types),
       p as (
         insert into ${s}.consumer_positions (group_name, channel, partition)
-        select $1, $2, 0 from g
-        on conflict (group_name, channel, partition) do nothing)
+        values ($1, $2, 0) on conflict (group_name, channel, partition) do nothing)
       select partitions, types, 0 as members, true as created from g
       union all
       select c.partitions, c.types,
