@@ -456,6 +456,9 @@ async function runLoop(o: Resolved, jsm: JetStreamManager, state: RelayState): P
  * event's bus position is its `Nats-Msg-Id`, each publish expects the previous message id,
  * the cursor (position + stream sequence) is stored after the acknowledgements, and every
  * (re)start reconciles from the stream's last message. Give each relay a stream of its own.
+ * The relay is a consumer group of the bus (`nats-relay:<name>`), moved in the statement that
+ * stores the cursor: `bus.consumers.status()`, the sampled lag metrics and `pruneEvents`
+ * see it like any group.
  *
  * @example
  * const relay = createRelay({ bus, nc, channel: 'orders', stream: { name: 'ORDERS' } });
