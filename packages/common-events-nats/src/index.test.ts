@@ -64,6 +64,20 @@ describe('@vsa/common-events-nats', () => {
     });
   });
 
+  it('refuses a relay name that cannot name a bus consumer group', () => {
+    const { createRelay } = entry;
+    const bus = { db: {}, schema: 'vsa_events', ticker: { running: false } };
+    expect(() =>
+      createRelay({
+        bus,
+        nc: { publish() {} },
+        channel: 'orders',
+        stream: { name: 'ORDERS' },
+        name: 'orders->ORDERS',
+      } as never),
+    ).toThrow(/^createRelay\(options\): .*name: must be 1-189 characters of letters, digits/);
+  });
+
   it('names a wrong relay option and the accepted ones', () => {
     const { createRelay } = entry;
     expect(() => createRelay({ channel: 'orders', maxInflight: 3 } as never)).toThrow(
