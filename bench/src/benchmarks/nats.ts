@@ -190,7 +190,7 @@ export default defineBenchmark({
     ctx.target('relay >= 0.7x bare js.publish (same pipelining)', ratio, 0.7, 'atLeast');
     ctx.target('commit -> JetStream consumer p99 <= 100 ms', latency.p99 as Figure, 100, 'atMost');
     ctx.note(
-      'Relay throughput includes reading the channel from PostgreSQL, chained expect.lastMsgID on every publish and, per 1,000 events, one statement storing the cursor and the relay's bus consumer-group position; the bare loop has none of these.',
+      'Relay throughput includes reading the channel from PostgreSQL, chained expect.lastMsgID on every publish and, per 1,000 events, one statement storing the cursor and the position of the relay consumer group on the bus; the bare loop has none of these.',
     );
     ctx.note(
       'Latency is from the commit returning to the JetStream handler: tick NOTIFY -> relay read -> publish -> ack -> consumer pull (max_ack_pending 1).',
