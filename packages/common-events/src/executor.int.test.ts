@@ -45,7 +45,7 @@ describe.each(testEngines())('hot statements on %s', (engine) => {
       expect(names).toEqual([]);
       return;
     }
-    expect(names).toEqual(expect.arrayContaining([`vsa_ev1_${schema}`, `vsa_evn_${schema}`]));
+    expect(names).toEqual(expect.arrayContaining([`vsa_ev1_${schema}`, `vsa_evn2_${schema}`]));
     // A raw pg client gets the very same names (one naming scheme on every path).
     const client = new pg.Client({ connectionString: t.url });
     await client.connect();

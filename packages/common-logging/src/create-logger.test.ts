@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { capture } from './capture.fixture.js';
 import { createLogger } from './create-logger.js';
 import { LoggingError } from './errors.js';
@@ -185,6 +185,29 @@ describe('context on every line', () => {
       ['outside', undefined, undefined],
       ['bound', 'r-4', undefined],
     ]);
+  });
+
+  it('writes the current millisecond on each line: a context change or a new millisecond is never served a stale time', () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000, toFake: ['Date'] });
+    try {
+      const out = capture();
+      const logger = createLogger({ destination: out });
+      logger.info('a');
+      withLogContext({ requestId: 'r-6' }, () => logger.info('b'));
+      logger.info('c');
+      vi.setSystemTime(1_700_000_000_001);
+      logger.info('d');
+      withLogContext({ requestId: 'r-6' }, () => logger.info('e'));
+      expect(out.lines().map(({ msg, time, requestId }) => [msg, time, requestId])).toEqual([
+        ['a', 1_700_000_000_000, undefined],
+        ['b', 1_700_000_000_000, 'r-6'],
+        ['c', 1_700_000_000_000, undefined],
+        ['d', 1_700_000_000_001, undefined],
+        ['e', 1_700_000_000_001, 'r-6'],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('escapes context values and hides URL credentials in them', () => {

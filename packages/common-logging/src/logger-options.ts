@@ -4,7 +4,7 @@ import { InvalidArgumentError, parseOptions } from '@vsa/common-errors';
 import { type DestinationStream, type LevelWithSilent, type LoggerOptions, symbols } from 'pino';
 import { z } from 'zod';
 import { LoggingError } from './errors.js';
-import { getLogScope } from './log-context.js';
+import { getLogScope, type LogScope } from './log-context.js';
 import { scrubFields, scrubValue } from './scrub.js';
 import { scrubUrls } from './scrub-url.js';
 import { sensitiveKeys } from './sensitive-keys.js';
@@ -131,14 +131,8 @@ export function pinoOptions(config: LoggerConfig): LoggerOptions {
     // concatenation instead of a mixin's object merge and per-field stringify
     // (bench/src/benchmarks/logging.ts measures both).
     // The active OpenTelemetry span's ids join the line to its trace, written the same way
-    // (two hex strings, no escaping needed); without an SDK no span is active and this is
-    // one lookup of an empty context.
-    timestamp: () => {
-      const scope = getLogScope();
-      const line =
-        scope === undefined ? `,"time":${Date.now()}` : `,"time":${Date.now()}${scope.json}`;
-      return line + traceFields();
-    },
+    // (two hex strings, no escaping needed); without an SDK this is one property read.
+    timestamp: timestampWithContext(),
     formatters: {
       bindings: (bindings) => scrubValue(bindings, keys),
       log: (fields) => {
@@ -179,6 +173,29 @@ export function pinoOptions(config: LoggerConfig): LoggerOptions {
     options.transport = { target: prettyTarget(), options: PRETTY_OPTIONS };
   }
   return options;
+}
+
+/**
+ * The `timestamp` function: `,"time":…` plus the log context's fields and the span ids. Lines
+ * written in the same millisecond, in the same context and without an active span (most lines
+ * of a busy process) get the same string back: no number formatting or concatenation per line.
+ */
+function timestampWithContext(): () => string {
+  let lastNow = -1;
+  let lastScope: LogScope | undefined;
+  let last = '';
+  return () => {
+    const now = Date.now();
+    const scope = getLogScope();
+    const trace = traceFields();
+    if (now === lastNow && scope === lastScope && trace === '') return last;
+    const line = scope === undefined ? `,"time":${now}` : `,"time":${now}${scope.json}`;
+    if (trace !== '') return line + trace;
+    lastNow = now;
+    lastScope = scope;
+    last = line;
+    return line;
+  };
 }
 
 /** pino-pretty settings shared by the transport and the in-process stream. */

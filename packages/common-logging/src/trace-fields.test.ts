@@ -54,4 +54,26 @@ describe('trace_id and span_id on log lines', () => {
     context.with(invalid, () => logger.info('x'));
     expect(out.lines()[0]).not.toHaveProperty('trace_id');
   });
+
+  it('finds the span of a context manager registered after the logger was created, and alternates with span-less lines', () => {
+    const out = capture();
+    const early = createLogger({ destination: out });
+    manager.disable();
+    context.disable();
+    context.with(trace.setSpanContext(ROOT_CONTEXT, SPAN), () => early.info('no sdk'));
+    context.setGlobalContextManager(manager.enable());
+    const active = trace.setSpanContext(ROOT_CONTEXT, SPAN);
+    for (let i = 0; i < 3; i++) {
+      context.with(active, () => early.info('in span'));
+      early.info('no span');
+    }
+    const lines = out.lines();
+    expect(lines[0]).not.toHaveProperty('trace_id');
+    expect(lines.slice(1).map((line) => [line.msg, line.trace_id, line.span_id])).toEqual(
+      Array.from({ length: 3 }, () => [
+        ['in span', SPAN.traceId, SPAN.spanId],
+        ['no span', undefined, undefined],
+      ]).flat(),
+    );
+  });
 });

@@ -1,5 +1,10 @@
 import { context, createTraceState, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { parseOptions } from '@vsa/common-errors';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -10,7 +15,14 @@ const metricsOf = (metrics: unknown) =>
   parseOptions(z.strictObject({ metrics: metricsOption }), { metrics }, at('test(options)'))
     .metrics;
 
-import { activeTraceFields, parseTraceContext } from './tracing.js';
+import {
+  activeTraceFields,
+  defaultTracer,
+  inPublishSpan,
+  parseTraceContext,
+  startProcessSpan,
+  tracerIsOff,
+} from './tracing.js';
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
@@ -94,5 +106,81 @@ describe('metrics recorder', () => {
     expect(() => metricsOf({ handeld: () => {} })).toThrow(/metrics.*unknown method handeld/);
     expect(() => metricsOf({ handled: 1 })).toThrow(/metrics.*handled, which must be a function/);
     expect(() => metricsOf('prom')).toThrow(/metrics.*must be an object/);
+  });
+});
+
+describe('tracing without an SDK costs nothing, and follows one registered later', () => {
+  const event = {
+    id: '0190b5c2-6f1d-7000-8000-000000000001',
+    channel: 'orders',
+    type: 'OrderPlaced',
+    seq: 1,
+    metadata: { traceparent: TP },
+  } as never;
+  const labels = { group: 'g', channel: 'orders', partition: 0, attempt: 1 };
+
+  it('hands out the shared off span and no context while nothing is registered', async () => {
+    const tracer = defaultTracer();
+    expect(tracerIsOff(tracer)).toBe(true);
+    const a = startProcessSpan(tracer, event, labels);
+    const b = startProcessSpan(tracer, event, labels);
+    expect(a.context).toBeUndefined();
+    expect(a.span).toBe(b.span);
+    expect(a.span.isRecording()).toBe(false);
+    await expect(inPublishSpan(tracer, [event], async () => 'done')).resolves.toBe('done');
+    // A tracer the caller chose is never skipped.
+    const exporter = new InMemorySpanExporter();
+    const own = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    expect(tracerIsOff(own.getTracer('mine'))).toBe(false);
+    await inPublishSpan(own.getTracer('mine'), [event], async () => undefined);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['send orders']);
+  });
+
+  it('still carries the active span context into published metadata with a context manager and no provider', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const tracer = defaultTracer();
+      const parent = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: 1,
+      });
+      const fields = await context.with(parent, () =>
+        inPublishSpan(tracer, [event], async () => activeTraceFields()),
+      );
+      expect(fields).toEqual({ traceparent: TP });
+      // A delivery continues the producer's trace context in the handler.
+      const traced = startProcessSpan(tracer, event, labels);
+      expect(traced.context).toBeDefined();
+      expect(trace.getSpanContext(traced.context as never)?.traceId).toBe(
+        '0af7651916cd43dd8448eb211c80319c',
+      );
+    } finally {
+      manager.disable();
+      context.disable();
+    }
+  });
+
+  it('records with a provider registered after the tracer was taken', async () => {
+    const tracer = defaultTracer();
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      expect(tracerIsOff(tracer)).toBe(false);
+      await inPublishSpan(tracer, [event], async () => undefined);
+      const traced = startProcessSpan(tracer, event, labels);
+      traced.span.end();
+      expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual([
+        'send orders',
+        'process orders',
+      ]);
+    } finally {
+      trace.disable();
+      await provider.shutdown();
+    }
   });
 });

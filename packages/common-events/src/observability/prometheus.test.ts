@@ -49,6 +49,29 @@ describe('createPrometheusMetrics', () => {
     );
   });
 
+  it('keeps exact counts per label set when calls alternate between label sets', async () => {
+    const registry = new Registry();
+    const m = createPrometheusMetrics(registry, { buckets: [0.01] });
+    const a = Object.freeze({ group: 'g', channel: 'orders', type: 'OrderPlaced' });
+    const b = Object.freeze({ group: 'g', channel: 'orders', type: 'OrderShipped' });
+    const other = Object.freeze({ group: 'h', channel: 'orders', type: 'OrderPlaced' });
+    for (const l of [a, b, a, a, b, other, a]) m.handled?.(l, 0.001);
+    m.failed?.(b, 1);
+    m.handled?.(b, 0.5);
+    const lines = (await registry.metrics()).split('\n');
+    for (const line of [
+      'vsa_events_handled_total{group="g",channel="orders",type="OrderPlaced"} 4',
+      'vsa_events_handled_total{group="g",channel="orders",type="OrderShipped"} 3',
+      'vsa_events_handled_total{group="h",channel="orders",type="OrderPlaced"} 1',
+      'vsa_events_failed_total{group="g",channel="orders",type="OrderShipped"} 1',
+      'vsa_events_handler_duration_seconds_count{group="g",channel="orders",outcome="ok"} 7',
+      'vsa_events_handler_duration_seconds_bucket{group="g",channel="orders",outcome="ok",le="0.01"} 6',
+      'vsa_events_handler_duration_seconds_count{group="h",channel="orders",outcome="ok"} 1',
+    ]) {
+      expect(lines, line).toContain(line);
+    }
+  });
+
   it('registers with a prefix, and a second recorder on one registry is refused by it', () => {
     const registry = new Registry();
     createPrometheusMetrics(registry, { prefix: 'shop_' });

@@ -244,7 +244,10 @@ export function createPrometheusMetrics(
   }
   // The bus hands the same labels object for the same (group, channel, type): one lookup.
   const byLabels = new WeakMap<HandlerLabels, HandlerSeries>();
+  let lastLabels: HandlerLabels | undefined;
+  let lastSeries: HandlerSeries | undefined;
   const seriesOf = (l: HandlerLabels): HandlerSeries => {
+    if (l === lastLabels) return lastSeries as HandlerSeries;
     let s = byLabels.get(l);
     if (s === undefined) {
       const labels = { group: l.group, channel: l.channel, type: l.type };
@@ -257,6 +260,8 @@ export function createPrometheusMetrics(
       };
       byLabels.set(l, s);
     }
+    lastLabels = l;
+    lastSeries = s;
     return s;
   };
   return {

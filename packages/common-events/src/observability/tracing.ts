@@ -4,7 +4,9 @@ import {
   context,
   createContextKey,
   createTraceState,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  ProxyTracer,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -57,10 +59,48 @@ export function untraced<T>(fn: () => T): T {
   return context.with(UNTRACED, fn);
 }
 
+// Where @opentelemetry/api (every copy of major 1 in the process, `Symbol.for`) registers its
+// globals; an SDK's context manager sits at `.context`. Without one the active context is always
+// the root context, which holds no span.
+const OTEL_API_KEY = Symbol.for('opentelemetry.js.api.1');
+const registry = globalThis as {
+  [OTEL_API_KEY]?: { readonly context?: unknown; readonly trace?: unknown };
+};
+
+/**
+ * Whether a context manager is registered, i.e. whether any span can be active: without one,
+ * `context.with` runs its function in the same (root) context. One property read. @internal
+ */
+export function contextManagerRegistered(): boolean {
+  return registry[OTEL_API_KEY]?.context !== undefined;
+}
+
+/**
+ * Whether spans of `tracer` can have no effect at all right now: the global tracer's proxy
+ * (what {@link defaultTracer} returns) while no tracer provider is registered and the proxy has
+ * not bound to one, so it would hand out non-recording spans. Read per call (three property
+ * reads), since an SDK may be registered later. @internal
+ */
+export function tracerIsOff(tracer: Tracer): boolean {
+  return (
+    registry[OTEL_API_KEY]?.trace === undefined &&
+    tracer instanceof ProxyTracer &&
+    (tracer as unknown as { _delegate?: unknown })._delegate === undefined
+  );
+}
+
+/** The span of the paths with nothing to record: shared, non-recording, invalid context. */
+const OFF_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const OFF: { readonly span: Span; readonly context: undefined } = Object.freeze({
+  span: OFF_SPAN,
+  context: undefined,
+});
+
 /** W3C trace context fields of the active span, or undefined when no valid span is active. @internal */
 export function activeTraceFields():
   | { readonly traceparent: string; readonly tracestate?: string }
   | undefined {
+  if (!contextManagerRegistered()) return undefined;
   const sc = trace.getSpanContext(context.active());
   if (sc === undefined || !isSpanContextValid(sc)) return undefined;
   const traceparent = `00-${sc.traceId}-${sc.spanId}-0${(sc.traceFlags & 1).toString(16)}`;
@@ -100,6 +140,9 @@ export async function inPublishSpan<T>(
   events: readonly { readonly channel: string; readonly id: string }[],
   fn: () => Promise<T>,
 ): Promise<T> {
+  // No SDK: the no-op tracer's span would only echo the active span's context, which the
+  // events' metadata reads from the active context anyway; nothing to start or switch.
+  if (tracerIsOff(tracer)) return fn();
   const first: unknown = events[0]?.channel;
   const channel = typeof first === 'string' ? first : '';
   const span = tracer.startSpan(`send ${channel}`, PRODUCER);
@@ -135,7 +178,9 @@ const CONSUMER = { kind: SpanKind.CONSUMER } as const;
 
 /** A span of the no-op tracer with no trace to continue: running in its context changes nothing. */
 function isNoop(span: Span): boolean {
-  return !span.isRecording() && !isSpanContextValid(span.spanContext());
+  if (span.isRecording()) return false;
+  const sc = span.spanContext();
+  return sc === INVALID_SPAN_CONTEXT || !isSpanContextValid(sc);
 }
 
 /** Where a delivery happens, for the attributes of its span. @internal */
@@ -158,6 +203,8 @@ export function startProcessSpan(
   event: StoredEvent,
   labels: DeliveryLabels,
 ): { readonly span: Span; readonly context: Context | undefined } {
+  // No SDK and no context manager: a span could neither record nor be seen by the handler.
+  if (!contextManagerRegistered() && tracerIsOff(tracer)) return OFF;
   const producer = parseTraceContext(event.metadata);
   const parent =
     producer === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, producer);

@@ -83,30 +83,49 @@ export async function insertEvents(
   }
   const idempotent = events.some((e) => e.idempotencyKey !== null);
   if (!idempotent) {
-    const { rows } =
-      events.length === 1
-        ? await queryHot<{ seq: unknown }>(
-            executor,
-            `vsa_ev1_${schema}`,
-            sql.insertOne,
-            oneParams(events[0] as EventEnvelope),
-          )
-        : await queryHot<{ seq: unknown }>(
-            executor,
-            `vsa_evn_${schema}`,
-            sql.insertMany,
-            manyParams(events),
-          );
-    if (rows.length !== events.length) {
-      throw new Error(`Inserted ${rows.length} of ${events.length} events`);
+    if (events.length === 1) {
+      const e = events[0] as EventEnvelope;
+      const { rows } = await queryHot<{ seq: unknown }>(
+        executor,
+        `vsa_ev1_${schema}`,
+        sql.insertOne,
+        oneParams(e),
+      );
+      if (rows.length !== 1) throw new Error(`Inserted ${rows.length} of 1 events`);
+      return [
+        {
+          id: e.id,
+          seq: toNumber((rows[0] as { seq: unknown }).seq),
+          channel: e.channel,
+          type: e.type,
+          duplicate: false,
+        },
+      ];
     }
-    return events.map((e, i) => ({
-      id: e.id,
-      seq: toNumber((rows[i] as { seq: unknown }).seq),
-      channel: e.channel,
-      type: e.type,
-      duplicate: false,
-    }));
+    // The name carries a version: a connection that prepared an older text under the old name
+    // (another version of this package in the process) keeps it.
+    const { rows } = await queryHot<{ seqs: string | null }>(
+      executor,
+      `vsa_evn2_${schema}`,
+      sql.insertMany,
+      manyParams(events),
+    );
+    const seqs = rows[0]?.seqs?.split(',') ?? [];
+    if (seqs.length !== events.length) {
+      throw new Error(`Inserted ${seqs.length} of ${events.length} events`);
+    }
+    const out: PublishedEvent[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as EventEnvelope;
+      out[i] = {
+        id: e.id,
+        seq: Number(seqs[i]),
+        channel: e.channel,
+        type: e.type,
+        duplicate: false,
+      };
+    }
+    return out;
   }
   return insertIdempotent(db, sql, events);
 }

@@ -5,7 +5,11 @@ import { keyHash } from '../ids.js';
 export interface PublishSql {
   /** One event: a plain single-row VALUES (cheapest to plan and bind). */
   readonly insertOne: string;
-  /** Many events: one JSON array parameter, whatever the batch size. */
+  /**
+   * Many events: one JSON array parameter, whatever the batch size; answers one row, the
+   * inserted seqs in insert order as `'12,13,14'` (one DataRow to send and parse instead of
+   * one per event).
+   */
   readonly insertMany: string;
   readonly insertIdempotent: string;
   readonly findIdempotent: string;
@@ -34,7 +38,7 @@ export function publishSql(schema: string): PublishSql {
     sql = {
       // Explicit casts: drivers that send typed parameters (Prisma's adapters) need them.
       insertOne: `insert into ${table} (${COLUMNS}) values ($1::uuid, $2, $3, $4::integer, $5, $6::integer, $7::jsonb, $8::jsonb, $9, $10::timestamptz) returning seq`,
-      insertMany: `insert into ${table} (${COLUMNS}) ${RECORDS} returning seq`,
+      insertMany: `with ins as (insert into ${table} (${COLUMNS}) ${RECORDS} returning seq) select string_agg(seq::text, ',') as seqs from ins`,
       insertIdempotent: `insert into ${table} (${COLUMNS}) ${RECORDS} on conflict (channel, idempotency_key) where idempotency_key is not null do nothing returning id::text as id, seq`,
       findIdempotent: `select e.id::text as id, e.seq, e.channel, e.idempotency_key from ${table} e join unnest($1::text[], $2::text[]) as k(channel, idempotency_key) using (channel, idempotency_key) where e.idempotency_key is not null`,
       // Sorted, so two publishers of overlapping key sets cannot deadlock; `offset 0` keeps the

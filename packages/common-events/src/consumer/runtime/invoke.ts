@@ -22,7 +22,13 @@ function logContextOf(group: string, event: StoredEvent): LogContext {
 // One frozen labels object per consumer and event type: recorders cache their series by it.
 const labelsByRuntime = new WeakMap<ConsumerRuntime, Map<string, HandlerLabels>>();
 
+// The last answer: a batch is mostly one consumer and one type, so most calls are a compare.
+let lastRuntime: ConsumerRuntime | undefined;
+let lastType = '';
+let lastLabels: HandlerLabels | undefined;
+
 function labelsOf(rt: ConsumerRuntime, event: StoredEvent): HandlerLabels {
+  if (rt === lastRuntime && event.type === lastType) return lastLabels as HandlerLabels;
   let byType = labelsByRuntime.get(rt);
   if (byType === undefined) {
     byType = new Map();
@@ -33,6 +39,9 @@ function labelsOf(rt: ConsumerRuntime, event: StoredEvent): HandlerLabels {
     labels = Object.freeze({ group: rt.options.group, channel: event.channel, type: event.type });
     byType.set(event.type, labels);
   }
+  lastRuntime = rt;
+  lastType = event.type;
+  lastLabels = labels;
   return labels;
 }
 
