@@ -223,7 +223,7 @@ export default defineBenchmark({
       `autocannon ${CONNECTIONS} connections, ${SECONDS}s rounds × ${ROUNDS} per route in slices of ~${SLICE_SECONDS}s interleaved across routes (+${WARMUP_SECONDS}s warm-up per route), loopback; p50/p99 are medians over slices; servers are child processes on the same 2 cores; NODE_ENV=production, LOG_LEVEL=warn, rate limit off.`,
     );
     ctx.note(
-      'Bare POST /orders: Fastify + pg.Pool(10), BEGIN; order row + line row (one CTE); event row (the bus INSERT); COMMIT. The API: Prisma order.create with lines + bus.publish in bus.transaction.',
+      'Bare POST /orders: Fastify + pg.Pool(10), BEGIN; order row + line row (one CTE); event row (the bus INSERT); COMMIT. The API: bus.transaction with the order and its lines in one named statement (raw; the Prisma interactive transaction opens only with an Idempotency-Key) + bus.publish.',
     );
     ctx.note(
       'Consumers off: the API process with every consumer start() a no-op (ticker still runs). Ratios are medians of per-round ratios.',

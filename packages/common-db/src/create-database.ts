@@ -14,6 +14,7 @@ import {
   TransactionTimeoutError,
 } from './errors.js';
 import { attachDriver } from './internals.js';
+import { LazyPrismaTransaction } from './lazy-prisma.js';
 import { openPGlite } from './open-pglite.js';
 import { createPgDriver, type PoolOptions } from './pg-driver.js';
 import { createPGliteDriver } from './pglite-driver.js';
@@ -154,12 +155,12 @@ function invalidQueryArguments(
 class SqlTransaction<Client> implements Transaction<Client> {
   readonly kind: Database['kind'];
   readonly #conn: RawQueryable;
-  readonly #prisma: TransactionClient<Client> | undefined;
+  readonly #prisma: TransactionClient<Client> | LazyPrismaTransaction | undefined;
 
   constructor(
     kind: Database['kind'],
     conn: RawQueryable,
-    prisma: TransactionClient<Client> | undefined,
+    prisma: TransactionClient<Client> | LazyPrismaTransaction | undefined,
   ) {
     this.kind = kind;
     this.#conn = conn;
@@ -168,6 +169,9 @@ class SqlTransaction<Client> implements Transaction<Client> {
 
   get prisma(): TransactionClient<Client> {
     if (this.#prisma === undefined) throw new PrismaNotConfiguredError();
+    if (this.#prisma instanceof LazyPrismaTransaction) {
+      return this.#prisma.client() as TransactionClient<Client>;
+    }
     return this.#prisma;
   }
 
@@ -282,6 +286,23 @@ export async function createDatabase<Client = never>(
     if (prisma === undefined) {
       return driver.transaction(
         (conn) => fn(new SqlTransaction<Client>(kind, conn, undefined)),
+        isolationLevel,
+        timeoutMs,
+      );
+    }
+    if (driver.adoptsPrismaTransactions) {
+      // A raw transaction; Prisma's interactive transaction joins it on the first use of
+      // tx.prisma (most transactions of the event bus never touch it).
+      const client = prisma;
+      return driver.transaction(
+        async (conn, handle) => {
+          const lazy = new LazyPrismaTransaction(client, handle, timeoutMs);
+          try {
+            return await fn(new SqlTransaction<Client>(kind, conn, lazy));
+          } finally {
+            await lazy.finish();
+          }
+        },
         isolationLevel,
         timeoutMs,
       );

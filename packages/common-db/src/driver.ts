@@ -22,9 +22,13 @@ export interface RawQueryable {
 /** What the engine-specific drivers (pg, PGlite) provide to `createDatabase`. Internal. */
 export interface Driver extends RawQueryable {
   readonly kind: DatabaseKind;
-  /** BEGIN … COMMIT/ROLLBACK on one connection around `fn`. */
+  /**
+   * BEGIN … COMMIT/ROLLBACK on one connection around `fn`. `handle` is that connection as the
+   * driver holds it (pg `PoolClient`, PGlite `Transaction`), for adopting it in a Prisma
+   * transaction ({@link Driver.adoptsPrismaTransactions}).
+   */
   transaction<T>(
-    fn: (conn: RawQueryable) => Promise<T>,
+    fn: (conn: RawQueryable, handle: unknown) => Promise<T>,
     isolationLevel: IsolationLevel | undefined,
     timeoutMs: number | undefined,
   ): Promise<T>;
@@ -32,6 +36,13 @@ export interface Driver extends RawQueryable {
   prismaAdapter(): SqlMigrationAwareDriverAdapterFactory;
   /** How a Prisma transaction's COMMIT that failed or was answered with ROLLBACK is detected. */
   readonly prismaCommitCheck: CommitCheck;
+  /**
+   * Whether the Prisma adapter can run an interactive transaction on a connection this driver's
+   * `transaction()` already opened (the `handle` it passes to `fn`): then `db.transaction`
+   * starts as a raw transaction and opens Prisma's interactive transaction only when `fn`
+   * touches `tx.prisma`.
+   */
+  readonly adoptsPrismaTransactions: boolean;
   /** Turns the raw handle of a Prisma adapter transaction into a RawQueryable. */
   rawFromAdapterTransaction(handle: unknown): RawQueryable;
   /**

@@ -213,7 +213,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
   }
 
   async function transaction<T>(
-    fn: (conn: RawQueryable) => Promise<T>,
+    fn: (conn: RawQueryable, handle: unknown) => Promise<T>,
     isolationLevel: IsolationLevel | undefined,
     timeoutMs: number | undefined,
   ): Promise<T> {
@@ -265,7 +265,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         await client.query(
           isolationLevel ? `BEGIN ISOLATION LEVEL ${ISOLATION_SQL[isolationLevel]}` : 'BEGIN',
         );
-        const result = await fn(conn);
+        const result = await fn(conn, client);
         if (state === 'timedOut') throw new TransactionTimeoutError(timeoutMs ?? 0);
         if (lost) throw lostError();
         const commit = await client.query('COMMIT');
@@ -483,6 +483,9 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
       });
       return adapter;
     },
+    // adapter-pg runs a transaction's statements on its PoolClient (`client`): one the raw
+    // transaction checked out serves as well (see prisma-adapter.ts, adoptedTransaction).
+    adoptsPrismaTransactions: true,
     prismaCommitCheck: {
       // adapter-pg's executeRaw returns only a row count: send COMMIT here to read its command tag.
       async sendCommit(handle: unknown): Promise<boolean> {

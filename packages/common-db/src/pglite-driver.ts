@@ -97,7 +97,7 @@ export function createPGliteDriver(pglite: PGlite): Driver {
   };
 
   async function transaction<T>(
-    fn: (conn: RawQueryable) => Promise<T>,
+    fn: (conn: RawQueryable, handle: unknown) => Promise<T>,
     isolationLevel: IsolationLevel | undefined,
     timeoutMs: number | undefined,
   ): Promise<T> {
@@ -131,7 +131,7 @@ export function createPGliteDriver(pglite: PGlite): Driver {
         try {
           if (isolationLevel)
             await t.exec(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolationLevel]}`);
-          const pending = Promise.resolve(fn(conn));
+          const pending = Promise.resolve(fn(conn, t));
           // Once the timeout won, fn's own outcome is of no interest (nor an unhandled rejection).
           pending.catch(() => {});
           const result = await Promise.race([pending, timedOut]);
@@ -167,6 +167,9 @@ export function createPGliteDriver(pglite: PGlite): Driver {
       ) as unknown as SqlMigrationAwareDriverAdapterFactory;
       return adapter;
     },
+    // pglite-prisma-adapter opens its own PGlite transaction (one connection, a mutex): a Prisma
+    // transaction cannot join one already open, so db.transaction opens Prisma's up front.
+    adoptsPrismaTransactions: false,
     prismaCommitCheck: {
       afterCommit(handle: unknown): Promise<void> {
         return (

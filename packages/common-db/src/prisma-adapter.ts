@@ -23,6 +23,12 @@ export interface TransactionSlot {
    * {@link TransactionAbortedError} (a statement had failed) or a deferred constraint's violation.
    */
   commitFailure?: unknown;
+  /**
+   * A connection already inside a transaction (the pg `PoolClient` of a raw `db.transaction`):
+   * the adapter runs Prisma's interactive transaction on it without BEGIN, and leaves COMMIT
+   * or ROLLBACK to its owner (see {@link adoptedTransaction}). adapter-pg only.
+   */
+  adopt?: unknown;
 }
 
 /** Marks the slot closed and tells its owner, once. */
@@ -87,6 +93,38 @@ const COMMIT = /^\s*COMMIT\s*;?\s*$/i;
 const ROLLBACK = /^\s*ROLLBACK\s*;?\s*$/i;
 
 /**
+ * Prisma's side of a transaction its owner already opened on `slot.adopt` (a pg `PoolClient`
+ * in a raw `db.transaction`): adapter-pg's queries (its `queryRaw`/`executeRaw`, which send
+ * on `this.client`) on that connection, no BEGIN, and, as a phantom transaction, no COMMIT or
+ * ROLLBACK: Prisma's commit and rollback only close the slot, the owner ends the transaction.
+ * Savepoints (Prisma's nested `$transaction`) are sent as statements.
+ */
+function adoptedTransaction(adapter: SqlDriverAdapter, slot: TransactionSlot): AdapterTransaction {
+  const tx = Object.create(adapter) as AdapterTransaction & { client: unknown };
+  const statement = (sql: string) => tx.executeRaw({ sql, args: [], argTypes: [] });
+  Object.assign(tx, {
+    client: slot.adopt,
+    options: { usePhantomQuery: true },
+    async commit() {
+      closeSlot(slot);
+    },
+    async rollback() {
+      closeSlot(slot);
+    },
+    async createSavepoint(name: string) {
+      await statement(`SAVEPOINT ${name}`);
+    },
+    async rollbackToSavepoint(name: string) {
+      await statement(`ROLLBACK TO SAVEPOINT ${name}`);
+    },
+    async releaseSavepoint(name: string) {
+      await statement(`RELEASE SAVEPOINT ${name}`);
+    },
+  });
+  return tx;
+}
+
+/**
  * Wraps a stock Prisma adapter factory (adapter-pg or pglite-prisma-adapter). Methods not
  * overridden are inherited through the prototype chain, so the adapters' type mapping stays theirs.
  */
@@ -125,6 +163,11 @@ export function wrapAdapterFactory(
       });
     }
     wrapped.startTransaction = async (isolationLevel?: AdapterIsolationLevel) => {
+      const adopting = transactionSlots.getStore();
+      if (adopting?.adopt !== undefined && adopting.handle === undefined) {
+        adopting.handle = adopting.adopt;
+        return adoptedTransaction(wrapped, adopting);
+      }
       const inside = options.isolationInsideTransaction === true;
       const tx = await adapter.startTransaction.call(wrapped, inside ? undefined : isolationLevel);
       if (inside && isolationLevel) {

@@ -80,10 +80,16 @@ const plugin: FastifyPluginAsync<ErrorHandlerOptions> = async (app, rawOptions) 
   }
 
   const outage = createOutageLog();
-  app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode >= 500) return;
-    const ended = outage.onSuccess();
-    if (ended !== undefined) logOutageEnd(request, ended);
+  // A callback hook: an async one costs a promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
+    try {
+      if (reply.statusCode < 500) {
+        const ended = outage.onSuccess();
+        if (ended !== undefined) logOutageEnd(request, ended);
+      }
+    } finally {
+      done();
+    }
   });
 
   app.setErrorHandler((error: unknown, request, reply) => {

@@ -362,3 +362,68 @@ describe('createRequestIdGenerator with a custom generate()', () => {
     await app.close();
   });
 });
+
+describe('requestContextPlugin when the async context is lost', () => {
+  let app: FastifyInstance;
+  let lines: LogLine[];
+  // Callbacks a parser hands to a queue drained by a timer started outside any request: they
+  // run in the timer's async context, as a stream library or native addon might call back.
+  const queue: (() => void)[] = [];
+  let drain: NodeJS.Timeout | undefined;
+
+  beforeAll(async () => {
+    drain = setInterval(() => {
+      for (const next of queue.splice(0)) next();
+    }, 5);
+    ({ app, lines } = await buildTestApp({
+      routes: (a) => {
+        a.addContentTypeParser('text/x-late', (_request, _payload, done) => {
+          queue.push(() => done(null, 'late'));
+        });
+        // Fastify re-enters the parser's own context when it calls back; a preParsing hook
+        // that calls back from elsewhere is not re-entered by Fastify.
+        a.addHook('preParsing', (_request, _reply, payload, done) => {
+          queue.push(() => done(null, payload));
+        });
+        a.post('/late', async (request) => {
+          request.log.info('late handler');
+          return { body: request.body, context: getLogContext() };
+        });
+        a.get('/boom', async () => {
+          throw new Error('boom');
+        });
+      },
+    }));
+  });
+  afterAll(async () => {
+    clearInterval(drain);
+    await app.close();
+  });
+
+  it('restores the request context after a hook and a parser that called back from elsewhere', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/late',
+      headers: { 'content-type': 'text/x-late', 'x-request-id': 'late-1' },
+      payload: 'x',
+    });
+    expect(res.json()).toEqual({
+      body: 'late',
+      context: { requestId: 'late-1', correlationId: 'late-1' },
+    });
+    expect(linesFor(lines, 'late-1').find((l) => l.msg === 'late handler')).toMatchObject({
+      requestId: 'late-1',
+      correlationId: 'late-1',
+    });
+  });
+
+  it('keeps both id headers on an error answer', async () => {
+    const res = await app.inject({
+      url: '/boom',
+      headers: { 'x-request-id': 'boom-1', 'x-correlation-id': 'c-boom' },
+    });
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['x-request-id']).toBe('boom-1');
+    expect(res.headers['x-correlation-id']).toBe('c-boom');
+  });
+});

@@ -39,19 +39,21 @@ const plugin: FastifyPluginAsync<RequestContextOptions> = async (app, rawOptions
   );
 
   let warnedAboutGenReqId = false;
-  const requestIds = new WeakMap<FastifyRequest, string>();
 
   app.decorateRequest('correlationId', '');
 
+  // One callback hook sets both ids (headers and log context) for the whole request; nothing
+  // on the way out needs them again (Fastify keeps reply headers through the error handler).
   app.addHook('onRequest', (request, reply, done) => {
     const requestId = resolveRequestId(request);
     const inboundCorrelation = request.headers[correlationIdHeader];
-    request.correlationId = isSafeId(inboundCorrelation) ? inboundCorrelation : requestId;
-    requestIds.set(request, requestId);
+    const correlationId = isSafeId(inboundCorrelation) ? inboundCorrelation : requestId;
+    request.correlationId = correlationId;
     reply.header(requestIdHeader, requestId);
-    reply.header(correlationIdHeader, request.correlationId);
-    withLogContext({ requestId, correlationId: request.correlationId }, () => {
-      captureRequestScope(request).runInAsyncScope(done);
+    reply.header(correlationIdHeader, correlationId);
+    withLogContext({ requestId, correlationId }, () => {
+      captureRequestScope(request);
+      done();
     });
   });
 
@@ -60,16 +62,6 @@ const plugin: FastifyPluginAsync<RequestContextOptions> = async (app, rawOptions
   // parsers that call back from another async context (stream libraries, native addons).
   app.addHook('preValidation', (request, _reply, done) => {
     runInRequestScope(request, done);
-  });
-
-  // An error handler may have replaced the headers; set them again on the way out.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    const requestId = requestIds.get(request);
-    if (requestId !== undefined) {
-      reply.header(requestIdHeader, requestId);
-      reply.header(correlationIdHeader, request.correlationId);
-    }
-    done(null, payload);
   });
 
   function resolveRequestId(request: FastifyRequest): string {

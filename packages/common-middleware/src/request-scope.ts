@@ -1,21 +1,23 @@
-import { AsyncResource } from 'node:async_hooks';
+import { getLogContext, type LogContext, withLogContext } from '@vsa/common-logging';
 
-// One async resource per request, created inside the request's log context. Node loses the
-// context across the body stream's callbacks; re-entering this resource restores it.
-const scopes = new WeakMap<object, AsyncResource>();
+// The log context each request runs in, captured once inside it. Node can lose the async
+// context across a body stream's callbacks (a custom parser, a native addon); re-entering it
+// from here restores the request's ids. A plain object per request: an AsyncResource per
+// request (what this was) costs an async-hooks init and propagation on every request.
+const scopes = new WeakMap<object, LogContext>();
 
-/** Captures the current async context for `request`. @internal */
-export function captureRequestScope(request: object): AsyncResource {
-  const resource = new AsyncResource('vsa-request-context');
-  scopes.set(request, resource);
-  return resource;
+/** Records the log context running now as `request`'s. @internal */
+export function captureRequestScope(request: object): void {
+  const context = getLogContext();
+  if (context !== undefined) scopes.set(request, context);
 }
 
 /**
- * Runs `fn` inside the async context captured for `request` (its log context), or directly
- * when the request-context plugin is not registered. @internal
+ * Runs `fn` in the log context captured for `request`: directly when it is still the current
+ * one (the usual case) or the request-context plugin is not registered, else inside it again.
+ * @internal
  */
 export function runInRequestScope<T>(request: object, fn: () => T): T {
-  const resource = scopes.get(request);
-  return resource === undefined ? fn() : resource.runInAsyncScope(fn);
+  const context = scopes.get(request);
+  return context === undefined || getLogContext() === context ? fn() : withLogContext(context, fn);
 }

@@ -23,15 +23,19 @@ const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
  * JSON parser would decode as UTF-8 and store with U+FFFD. Both are 415 problems.
  */
 export function registerBodyEncodingGuard(app: AppInstance): void {
-  app.addHook('onRequest', async (request) => {
+  // A callback hook: an async one costs a promise on every request, body or not.
+  app.addHook('onRequest', (request, _reply, done) => {
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      throw new UnsupportedContentEncodingError(encoding.slice(0, 40));
+      done(new UnsupportedContentEncodingError(encoding.slice(0, 40)));
+      return;
     }
     const charset = charsetOf(request.headers['content-type']);
     if (charset !== undefined && !UTF8_CHARSETS.has(charset)) {
-      throw new UnsupportedCharsetError(charset.slice(0, 40));
+      done(new UnsupportedCharsetError(charset.slice(0, 40)));
+      return;
     }
+    done();
   });
 }
 

@@ -80,9 +80,12 @@ export function registerClosingGuard(app: AppInstance): void {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) {
+      done();
+      return;
+    }
     reply.header('connection', 'close');
-    throw Object.assign(new ShuttingDownError(), { retryAfter: 1 });
+    done(Object.assign(new ShuttingDownError(), { retryAfter: 1 }));
   });
 }

@@ -2,8 +2,11 @@ import cors from '@fastify/cors';
 import createError from '@fastify/error';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
+import type { onRequestHookHandler } from 'fastify';
 import helmet from 'helmet';
+import { DOCS_PATH } from './api-docs.js';
 import type { AppInstance } from './app-instance.js';
+import { CONSOLE_PATH } from './console-static.js';
 import type { PlatformSettings } from './platform-settings.js';
 
 /** What a 429 carries to the error handler: status, code, and the seconds to wait. */
@@ -13,6 +16,9 @@ const RateLimitedError = createError(
   429,
 );
 
+/** Paths (and everything below them) that serve HTML pages and their assets. */
+const HTML_PATHS = [DOCS_PATH, CONSOLE_PATH];
+
 /** Answered while the process is overloaded (event-loop delay or heap over the limits). */
 const OverloadedError = createError(
   'API_OVERLOADED',
@@ -21,7 +27,7 @@ const OverloadedError = createError(
 );
 
 /**
- * Security headers (helmet), CORS for the configured origins only, a rate limit per client
+ * Security headers (helmet's full set on the HTML routes, nosniff on the rest), CORS for the configured origins only, a rate limit per client
  * address and load shedding. Every refusal is an error that reaches the app's error handler,
  * so clients get problem+json with `Retry-After` like any other failure.
  */
@@ -36,13 +42,24 @@ export async function registerHttpHardening(
     | 'LOAD_MAX_HEAP_USED_BYTES'
   >,
 ): Promise<void> {
-  // The docs page loads its own scripts and styles from /docs; the default CSP allows 'self'.
-  // Helmet's headers do not depend on the request: computed once, set with one call per
-  // request (@fastify/helmet rebuilds the helmet middleware, CSP parsing included, per request).
-  const securityHeaders = helmetHeaders();
+  // Helmet's browser headers (CSP, COOP, CORP, frame and referrer policies, …) govern how a
+  // browser renders and embeds a document: they go on the HTML routes (the docs page, the
+  // console and their assets) only. JSON answers get nosniff, which stops a browser from
+  // reading a JSON body as a script or a page. Both sets are computed once (@fastify/helmet
+  // rebuilds the helmet middleware, CSP parsing included, per request).
+  const htmlHeaders = helmetHeaders();
   app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(securityHeaders);
+    reply.header('x-content-type-options', 'nosniff');
     done();
+  });
+  app.addHook('onRoute', (route) => {
+    if (!HTML_PATHS.some((path) => route.url === path || route.url.startsWith(`${path}/`))) return;
+    const own = route.onRequest;
+    const setHtmlHeaders: onRequestHookHandler = (_request, reply, done) => {
+      reply.headers(htmlHeaders);
+      done();
+    };
+    route.onRequest = own === undefined ? [setHtmlHeaders] : [setHtmlHeaders, ...[own].flat()];
   });
   // No origins configured: the plugin is registered with origin false, so no CORS header is sent.
   await app.register(cors, {

@@ -179,17 +179,27 @@ describe('security and load', () => {
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  it("sends helmet's full default header set, computed once, on routes and on a 404", async () => {
+  it("sends helmet's full default header set on the HTML routes (docs, console) only", async () => {
     const headers = helmetHeaders();
     expect(headers['content-security-policy']).toContain("default-src 'self'");
     expect(headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
     expect(headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(Object.keys(headers).length).toBeGreaterThanOrEqual(12);
     const server = await build();
-    for (const url of ['/health/live', '/no-such-route']) {
+    for (const url of ['/docs/', '/console', '/console/index.html']) {
       const response = await server.inject({ method: 'GET', url });
       for (const [name, value] of Object.entries(headers)) {
         expect(response.headers[name], `${url} ${name}`).toBe(value);
+      }
+    }
+    // JSON answers (a route, a 404 problem): nosniff only, no browser-document policies.
+    for (const url of ['/health/live', '/no-such-route', '/docsx']) {
+      const response = await server.inject({ method: 'GET', url });
+      expect(response.headers['content-type'], url).toMatch(/json/);
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      for (const name of Object.keys(headers)) {
+        if (name === 'x-content-type-options') continue;
+        expect(response.headers[name], `${url} ${name}`).toBeUndefined();
       }
     }
   });

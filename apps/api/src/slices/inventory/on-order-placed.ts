@@ -27,24 +27,36 @@ export function reserveStockConsumer(
     partitions: 4,
     async handler(event, { tx }) {
       const { orderId, lines } = OrderPlaced.parse(event.payload);
-      const prisma = tx.prisma;
-      if (await prisma.reservation.findUnique({ where: { orderId } })) return;
+      // The usual path (reserved) in raw, named statements on the handler's transaction: it
+      // runs for every order. The rejection path below uses Prisma (rare).
+      const seen = await tx.query('select 1 from "Reservation" where "orderId" = $1', [orderId], {
+        name: 'inventory_reservation_seen',
+      });
+      if (seen.rowCount > 0) return;
       const sorted = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
       const taken: typeof sorted = [];
       let short: (typeof sorted)[number] | undefined;
+      // UTC wall-clock time for the timestamp(3) columns, as Prisma writes them.
+      const now = new Date().toISOString();
       for (const line of sorted) {
-        const { count } = await prisma.stock.updateMany({
-          where: { sku: line.sku, available: { gte: line.quantity } },
-          data: { available: { decrement: line.quantity } },
-        });
-        if (count === 0) {
+        const { rowCount } = await tx.query(
+          'update "Stock" set available = available - $2, "updatedAt" = $3::timestamp(3) where sku = $1 and available >= $2',
+          [line.sku, line.quantity, now],
+          { name: 'inventory_take_stock' },
+        );
+        if (rowCount === 0) {
           short = line;
           break;
         }
         taken.push(line);
       }
+      const prisma = () => tx.prisma;
       if (short === undefined) {
-        await prisma.reservation.create({ data: { orderId, status: 'reserved' } });
+        await tx.query(
+          'insert into "Reservation" ("orderId", status, "createdAt") values ($1, $2, $3::timestamp(3))',
+          [orderId, 'reserved', now],
+          { name: 'inventory_reserve' },
+        );
         await bus.publish(
           tx,
           InventoryReserved.create({ orderId, lines: sorted }, { key: orderId }),
@@ -53,12 +65,12 @@ export function reserveStockConsumer(
         return;
       }
       for (const line of taken) {
-        await prisma.stock.update({
+        await prisma().stock.update({
           where: { sku: line.sku },
           data: { available: { increment: line.quantity } },
         });
       }
-      const stocks = await prisma.stock.findMany({
+      const stocks = await prisma().stock.findMany({
         where: { sku: { in: sorted.map((l) => l.sku) } },
       });
       const availableOf = new Map(stocks.map((stock) => [stock.sku, stock.available]));
@@ -69,7 +81,7 @@ export function reserveStockConsumer(
           requested: line.quantity,
           available: availableOf.get(line.sku) ?? 0,
         }));
-      await prisma.reservation.create({ data: { orderId, status: 'rejected' } });
+      await prisma().reservation.create({ data: { orderId, status: 'rejected' } });
       await bus.publish(tx, InventoryRejected.create({ orderId, shortages }, { key: orderId }));
       log.info({ orderId, shortages }, 'stock rejected');
     },

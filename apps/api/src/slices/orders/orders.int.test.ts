@@ -78,7 +78,7 @@ describe.each(testEngines())('orders slice on %s', (engine) => {
       ],
     },
   ])(
-    'writes the order and $lines.length line(s) with two INSERTs and reads nothing back',
+    'writes the order and $lines.length line(s) in one statement and reads nothing back',
     async ({ lines }) => {
       // A driver hook, not a mock: every statement still runs; this only records the text.
       const statements: string[] = [];
@@ -104,9 +104,14 @@ describe.each(testEngines())('orders slice on %s', (engine) => {
       expect(response.json().lines).toEqual(
         [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0)),
       );
-      const orderTables = statements.filter((sql) => /"public"\."(Order|OrderLine)"/.test(sql));
-      expect(orderTables.filter((sql) => /^\s*select/i.test(sql))).toEqual([]);
-      expect(orderTables.filter((sql) => /^\s*insert/i.test(sql))).toHaveLength(2);
+      // The same round trips as a bare pg route: BEGIN, this statement, the event, COMMIT.
+      // (The status consumers may UPDATE an earlier order meanwhile: not this request's.)
+      const orderTables = statements.filter(
+        (sql) => /"(Order|OrderLine)"/.test(sql) && !/^\s*update/i.test(sql),
+      );
+      expect(orderTables).toHaveLength(1);
+      expect(orderTables[0]).toMatch(/^with o as \(\s*insert into "Order"/);
+      expect(orderTables[0]).toMatch(/insert into "OrderLine"/);
       const fetched = await app.inject({ method: 'GET', url: `/orders/${response.json().id}` });
       expect({ ...fetched.json(), status: 'placed' }).toEqual(response.json());
     },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { problemResponses } from '@vsa/common-middleware';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -37,6 +37,17 @@ const placeOrderHeaders = z.object({
   }),
 });
 
+/**
+ * The order row and its lines in one statement. `createdAt` is sent as UTC wall-clock time
+ * (the column is `timestamp(3)` without time zone, read by Prisma as UTC); the zone suffix of
+ * the ISO string is ignored by that cast.
+ */
+const INSERT_ORDER = `with o as (
+  insert into "Order" (id, customer, status, "createdAt") values ($1, $2, $3, $4::timestamp(3))
+)
+insert into "OrderLine" ("orderId", sku, quantity)
+select $1, x.sku, x.quantity from jsonb_to_recordset($5::jsonb) as x(sku text, quantity int)`;
+
 /** SHA-256 of the validated body: what "the same request" means for an Idempotency-Key. */
 function fingerprint(body: z.output<typeof placeOrderBody>): string {
   return createHash('sha256').update(JSON.stringify(body)).digest('hex');
@@ -63,32 +74,46 @@ export const placeOrderRoute: FastifyPluginAsync<OrdersSliceOptions> = async (
         body: placeOrderBody,
         response: { 201: orderViewSchema, ...problemResponses(400, 413, 415, 422, 500, 503) },
       },
+      // The 201 body is an OrderView built above from the validated request (or replayed as
+      // stored): the schema documents it, re-checking it through zod per request would only
+      // repeat what its type guarantees. Problems are sent as strings and skip serializers.
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
       const body = request.body;
       const result = await bus.transaction(
         async (tx): Promise<{ replayed: boolean; status: number; view: OrderView }> => {
-          const prisma = tx.prisma;
           if (key !== undefined) {
             const print = fingerprint(body);
-            const claimed = await claimIdempotencyKey(prisma, key, print, idempotencyKeys.ttlMs);
+            const claimed = await claimIdempotencyKey(tx.prisma, key, print, idempotencyKeys.ttlMs);
             if (claimed.replay)
               return { replayed: true, status: claimed.status, view: claimed.view };
           }
-          // Two INSERTs and no read-back: a nested create with `include` costs two more
-          // round trips (SELECT order, SELECT lines) for rows this request just wrote.
-          const created = await prisma.order.create({ data: { customer: body.customer } });
+          // One statement for the order and its lines, no read-back: every column is known
+          // here (Prisma's two creates cost ~0.3 ms of CPU each, over the statement itself).
+          const created = {
+            id: randomUUID(),
+            customer: body.customer,
+            status: 'placed',
+            createdAt: new Date(),
+          };
           const lines = body.lines.map((line) => ({
             orderId: created.id,
             sku: line.sku,
             quantity: line.quantity,
           }));
-          // One line (the usual order): create, which costs Prisma 7 about 20% less CPU than
-          // createMany here (measured in-process, interleaved); more lines: one createMany.
-          if (lines.length === 1)
-            await prisma.orderLine.create({ data: lines[0] as (typeof lines)[0] });
-          else await prisma.orderLine.createMany({ data: lines });
+          await tx.query(
+            INSERT_ORDER,
+            [
+              created.id,
+              created.customer,
+              created.status,
+              created.createdAt.toISOString(),
+              JSON.stringify(body.lines),
+            ],
+            { name: 'orders_place_order' },
+          );
           const view = orderView({ ...created, lines });
           await bus.publish(
             tx,
@@ -98,7 +123,7 @@ export const placeOrderRoute: FastifyPluginAsync<OrdersSliceOptions> = async (
             ),
           );
           if (key !== undefined) {
-            await prisma.idempotencyKey.update({
+            await tx.prisma.idempotencyKey.update({
               where: { key },
               data: { status: 201, response: view },
             });

@@ -25,17 +25,18 @@ export function orderStatusConsumers(
     mode: 'transactional',
     partitions: 4,
     async handler(event, { tx }) {
-      const prisma = tx.prisma;
       const status = event.type === InventoryReserved.type ? 'reserved' : 'rejected';
       const { orderId } =
         status === 'reserved'
           ? InventoryReserved.parse(event.payload)
           : InventoryRejected.parse(event.payload);
-      const { count } = await prisma.order.updateMany({
-        where: { id: orderId, status: 'placed' },
-        data: { status },
-      });
-      log.info({ orderId, status, changed: count === 1 }, 'order status from inventory');
+      // One raw, named statement per event (Prisma's updateMany costs several times its CPU).
+      const { rowCount } = await tx.query(
+        `update "Order" set status = $2 where id = $1 and status = 'placed'`,
+        [orderId, status],
+        { name: 'orders_status_from_inventory' },
+      );
+      log.info({ orderId, status, changed: rowCount === 1 }, 'order status from inventory');
     },
   });
   const shipping = bus.consumers.subscribe({
@@ -45,13 +46,16 @@ export function orderStatusConsumers(
     mode: 'transactional',
     partitions: 4,
     async handler(event, { tx }) {
-      const prisma = tx.prisma;
       const { orderId } = ShipmentScheduled.parse(event.payload);
-      const { count } = await prisma.order.updateMany({
-        where: { id: orderId, status: { in: ['placed', 'reserved'] } },
-        data: { status: 'shipped' },
-      });
-      log.info({ orderId, status: 'shipped', changed: count === 1 }, 'order status from shipping');
+      const { rowCount } = await tx.query(
+        `update "Order" set status = 'shipped' where id = $1 and status in ('placed', 'reserved')`,
+        [orderId],
+        { name: 'orders_status_from_shipping' },
+      );
+      log.info(
+        { orderId, status: 'shipped', changed: rowCount === 1 },
+        'order status from shipping',
+      );
     },
   });
   return [inventory, shipping];

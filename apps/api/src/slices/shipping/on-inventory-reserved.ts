@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Consumer } from '@vsa/common-events';
 import type { FastifyBaseLogger } from 'fastify';
 import { InventoryReserved } from '../inventory/contract.js';
@@ -24,10 +25,15 @@ export function scheduleShipmentConsumer(
     partitions: 4,
     async handler(event, { tx }) {
       const { orderId } = InventoryReserved.parse(event.payload);
-      const prisma = tx.prisma;
-      const existing = await prisma.shipment.findUnique({ where: { orderId } });
-      if (existing) return;
-      const shipment = await prisma.shipment.create({ data: { orderId } });
+      // One raw, named statement: the unique orderId makes a redelivery insert nothing.
+      const created = await tx.query<{ id: string }>(
+        `insert into "Shipment" (id, "orderId", status, "scheduledAt") values ($1, $2, 'scheduled', $3::timestamp(3))
+         on conflict ("orderId") do nothing returning id`,
+        [randomUUID(), orderId, new Date().toISOString()],
+        { name: 'shipping_schedule' },
+      );
+      const shipment = created.rows[0];
+      if (shipment === undefined) return;
       // Correlation and causation ids come from the handler's log context (this event).
       await bus.publish(
         tx,
