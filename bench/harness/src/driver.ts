@@ -362,7 +362,8 @@ export async function runCell(
             const victim = replicas[0] as Replica;
             const stoppable = async (ms: number): Promise<boolean> => {
               const until = Date.now() + ms;
-              while (!stopChaos && Date.now() < until) await sleep(Math.min(50, until - Date.now()));
+              while (!stopChaos && Date.now() < until)
+                await sleep(Math.min(50, until - Date.now()));
               return stopChaos;
             };
             let kills = 0;
