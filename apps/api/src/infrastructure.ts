@@ -75,9 +75,17 @@ export async function openInfrastructure(
   );
   try {
     if (migrateOnStart(settings)) {
+      const t0 = performance.now();
       const events = await bus.install();
+      const t1 = performance.now();
       const app = await applyMigrations(db, { migrations: { dir: migrationsDir } });
-      logger.info({ applied: [...events.applied, ...app.applied] }, 'migrations up to date');
+      logger.info(
+        {
+          applied: [...events.applied, ...app.applied],
+          ms: { events: Math.round(t1 - t0), app: Math.round(performance.now() - t1) },
+        },
+        'migrations up to date',
+      );
     }
     await bus.start();
   } catch (error) {

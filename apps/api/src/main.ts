@@ -3,9 +3,15 @@ import closeWithGrace from 'close-with-grace';
 import { APP_MIGRATIONS_DIR, openInfrastructure } from './infrastructure.js';
 import { createApiMetrics } from './platform/metrics.js';
 import { openWithRetry } from './platform/start-database.js';
-import { startTracing } from './platform/tracing.js';
-import { buildServer, DOCS_PATH } from './server.js';
 import { loadApiSettings } from './settings.js';
+
+// Start-up phases, logged once listening (ms since the process started): where a slow start goes.
+const startup: Record<string, number> = { imports: Math.round(performance.now()) };
+const mark = (phase: string, from: number): number => {
+  const now = performance.now();
+  startup[phase] = Math.round(now - from);
+  return now;
+};
 
 // Settings first: a bad variable prints every problem and exits 1 before anything opens.
 const settings = loadApiSettings();
@@ -18,16 +24,23 @@ const logger = createLogger({
 });
 
 // Tracing before the database and server exist, so both are instrumented from the start.
+// The OpenTelemetry SDK is loaded only when an exporter is configured (a slower start otherwise).
 const tracing =
   settings.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
     ? undefined
-    : startTracing({
+    : (await import('./platform/tracing.js')).startTracing({
         serviceName: settings.OTEL_SERVICE_NAME,
         otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT,
       });
+// The HTTP server's modules (Fastify, the slices, the API docs) load while the database opens
+// and migrates, after tracing started (so they are instrumented): the first consumer delivery
+// after a restart waits for both (issue 18).
+const serverModule = import('./server.js');
+serverModule.catch(() => {}); // awaited below; a failed load must not be reported twice
 const metrics = createApiMetrics();
 
 let infrastructure: Awaited<ReturnType<typeof openInfrastructure>>;
+let phaseStart = performance.now();
 try {
   infrastructure = await openWithRetry(
     () => openInfrastructure(settings, logger, APP_MIGRATIONS_DIR, metrics.bus),
@@ -41,6 +54,9 @@ try {
   process.exit(1);
 }
 
+phaseStart = mark('database', phaseStart);
+
+const { buildServer, DOCS_PATH } = await serverModule;
 // Fastify closes first (stops accepting, drains requests), then the bus and the database.
 const app = await buildServer({
   settings,
@@ -66,7 +82,11 @@ closeWithGrace({ delay: settings.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal,
   logger.info('shut down cleanly');
 });
 
+phaseStart = mark('server', phaseStart);
+// listen() runs the onReady hooks first: the slices' consumers start there.
 const url = await app.listen({ host: settings.HOST, port: settings.PORT });
+mark('consumersAndListen', phaseStart);
+logger.info({ startupMs: { ...startup, total: Math.round(performance.now()) } }, 'started');
 process.stdout.write(
   `vsa-common API listening on ${url} (database: ${infrastructure.db.kind}); API reference: ${url}${DOCS_PATH}\n`,
 );

@@ -23,6 +23,11 @@ export interface Profile {
   readonly idleInTxS: number;
   readonly rate: number;
   readonly drainTimeoutS: number;
+  /**
+   * repeated_kills: seconds between SIGKILLs of replica 0 (the neutral harness's
+   * `repeated-kill(instance=0, period=20s)` over a 120 s phase; scaled down in the quick one).
+   */
+  readonly killPeriodS: number;
 }
 
 /** The quick profile (CI) and the long one. */
@@ -35,6 +40,7 @@ export const PROFILES: Record<'quick' | 'full', Profile> = {
     idleInTxS: 4,
     rate: 150,
     drainTimeoutS: 10,
+    killPeriodS: 1.25,
   },
   full: {
     name: 'full',
@@ -44,6 +50,7 @@ export const PROFILES: Record<'quick' | 'full', Profile> = {
     idleInTxS: 1800,
     rate: 300,
     drainTimeoutS: 900,
+    killPeriodS: 20,
   },
 };
 
@@ -346,16 +353,28 @@ export async function runCell(
         break;
       }
       case 'repeated_kills':
+        // As the neutral harness's repeated-kill(instance=0, period): every period, SIGKILL
+        // replica 0, 1 s later start it again; the other replica lives through the phase. A
+        // kill whose restart falls after the phase's end is restarted at the end, so the
+        // recovery phase starts with both replicas (and is measured from that restart).
         background.push(
           (async () => {
-            let i = 0;
-            while (!stopChaos) {
-              const victim = replicas[i++ % replicas.length] as Replica;
+            const victim = replicas[0] as Replica;
+            const stoppable = async (ms: number): Promise<boolean> => {
+              const until = Date.now() + ms;
+              while (!stopChaos && Date.now() < until)
+                await sleep(Math.min(50, until - Date.now()));
+              return stopChaos;
+            };
+            let kills = 0;
+            while (!(await stoppable(profile.killPeriodS * 1000))) {
               victim.child.kill('SIGKILL');
-              await sleep(500);
+              kills++;
+              await stoppable(1000);
               restart(victim);
-              await sleep(2000);
+              chaosOver = Date.now();
             }
+            notes.push(`${kills} kills of ${victim.name}`);
           })(),
         );
         break;
@@ -432,6 +451,9 @@ export async function runCell(
     for (const c of held.splice(0)) await c.end().catch(() => undefined);
     await Promise.all(background);
     await Promise.all(extra.map(terminate));
+    // Chaos: the recovery phase starts once the chaos is really over (the kill loop's last
+    // restart, the last backend killed), never inside it.
+    const recoveryFrom = kind === 'chaos' ? Date.now() : t2;
     if (kind === 'chaos') await sleep(profile.recoveryS * 1000);
     const t3 = Date.now();
     // Drain: the producer stops, the workers must finish everything acknowledged.
@@ -498,7 +520,7 @@ export async function runCell(
         depthMax: depthMax.rows[0]?.n ?? 0,
       };
     });
-    const recoveryRate = kind === 'chaos' ? await completionRate(url, t2, t3) : null;
+    const recoveryRate = kind === 'chaos' ? await completionRate(url, recoveryFrom, t3) : null;
     // A completion rate above the rate offered in the same window is start-up backlog being
     // worked off, not capacity: the baseline is the steady state, at most what was offered
     // (seen: baselines of 158-164/s at 150/s offered, sinking those cells' ratios to 0.91-0.94).

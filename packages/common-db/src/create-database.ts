@@ -49,6 +49,7 @@ const callbackSchema = z
 const listenOptionsSchema = z.strictObject({
   onReconnect: callbackSchema,
   onError: callbackSchema,
+  onSession: callbackSchema,
 });
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;

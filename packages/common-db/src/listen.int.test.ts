@@ -67,6 +67,33 @@ describe.runIf(testEngines().includes('postgres'))('LISTEN on postgres', () => {
     await unlisten();
   });
 
+  it('reports the backend pid of the listening session, null when it is lost, the new one after', async () => {
+    const sessions: (number | null)[] = [];
+    let changed = next();
+    const unlisten = await t.db.listen('pids', () => {}, {
+      onSession: (pid) => {
+        sessions.push(pid);
+        changed.resolve(String(pid));
+      },
+    });
+    const listening = async () =>
+      (
+        await t.db.sql<{ pid: number }>`
+        select pid from pg_stat_activity where datname = current_database() and query ilike 'LISTEN%'`
+      ).map((r) => r.pid);
+    expect(sessions).toEqual([...(await listening())]);
+    const first = sessions[0] as number;
+    changed = next();
+    await t.db.sql`select pg_terminate_backend(${first}::integer)`;
+    await changed.promise; // null: lost
+    changed = next();
+    await changed.promise; // the new session
+    expect(sessions[1]).toBeNull();
+    expect(sessions[2]).not.toBe(first);
+    expect(await listening()).toEqual([sessions[2]]);
+    await unlisten();
+  });
+
   it('shares one connection for all channels', async () => {
     const u1 = await t.db.listen('a', () => {});
     const u2 = await t.db.listen('b', () => {});

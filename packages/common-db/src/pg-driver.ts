@@ -315,6 +315,8 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
   const registrations = new Set<Registration>();
   const listened = new Set<string>();
   let listener: pg.Client | undefined;
+  /** `pg_backend_pid()` of each listening connection (not `processID`: a pooler forges that). */
+  const backendPids = new WeakMap<pg.Client, number>();
   let connecting: Promise<pg.Client> | undefined;
   let closed = false;
   let reconnectTimer: NodeJS.Timeout | undefined;
@@ -340,8 +342,21 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     client.on('error', (err) => onListenerLost(client, err));
     client.on('end', () => onListenerLost(client, new Error('LISTEN connection ended')));
     await client.connect();
+    const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    if (typeof rows[0]?.pid === 'number') backendPids.set(client, rows[0].pid);
     for (const channel of listened) await client.query(`LISTEN ${quoteChannel(channel)}`);
     return client;
+  }
+
+  /** Tells one registration (or every one) which session listens now (null: none). */
+  function reportSession(pid: number | null, only?: Registration): void {
+    for (const r of only === undefined ? registrations : [only]) {
+      try {
+        r.options.onSession?.(pid);
+      } catch (err) {
+        logger?.error({ err, channel: r.channel }, 'listen onSession callback threw');
+      }
+    }
   }
 
   function onListenerLost(client: pg.Client, err: Error): void {
@@ -349,6 +364,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
     listener = undefined;
     client.end().catch(() => {});
     logger?.warn({ err }, 'LISTEN connection lost; reconnecting');
+    reportSession(null);
     for (const r of registrations) r.options.onError?.(err);
     scheduleReconnect(1);
   }
@@ -363,8 +379,9 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         try {
           // Shares the connect of a listen() called during the delay, or reuses the connection
           // it already opened: never a second LISTEN connection.
-          await ensureListener();
+          const client = await ensureListener();
           logger?.info({ attempt, channels: [...listened] }, 'LISTEN connection re-established');
+          reportSession(backendPids.get(client) ?? null);
           for (const r of registrations) r.options.onReconnect?.();
         } catch (err) {
           for (const r of registrations) r.options.onError?.(err as Error);
@@ -412,6 +429,7 @@ export function createPgDriver(url: string, pool: PoolOptions, logger?: Database
         listened.add(channel);
         await client.query(`LISTEN ${quoted}`);
       }
+      if (listener === client) reportSession(backendPids.get(client) ?? null, reg);
     } catch (error) {
       registrations.delete(reg);
       throw mapDatabaseError(error);

@@ -119,6 +119,14 @@ export interface ListenOptions {
   readonly onReconnect?: () => void;
   /** Called when the listening connection fails (before each reconnect attempt). */
   readonly onError?: (error: Error) => void;
+  /**
+   * Called with the server process id (`pg_backend_pid()`) of the listening connection once
+   * this registration listens, again after each reconnect, and with `null` when the
+   * connection is lost. The session lives as long as this process listens: a SIGKILLed
+   * process's session ends at once, so others can tell it is gone (`pg_stat_activity`).
+   * Never called on PGlite (one process, no server sessions).
+   */
+  readonly onSession?: (backendPid: number | null) => void;
 }
 
 /** Stops one `listen` registration. Idempotent. */

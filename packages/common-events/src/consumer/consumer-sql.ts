@@ -21,15 +21,22 @@ export interface ConsumerSql {
   readonly insertPositions: string;
   readonly lastTick: string;
   readonly firstTickAt: string;
-  /** $1 group, $2 channel, $3 member, $4 member timeout ms. */
+  /**
+   * $1 group, $2 channel, $3 member, $4 member timeout ms, $5 session pid (the backend pid of
+   * this process's LISTEN connection, or null).
+   */
   readonly heartbeat: string;
+  /**
+   * $1 group, $2 channel, $3 own session pid, $4 judge → n: members whose heartbeat has not
+   * expired and (with $4 true) whose session is not gone (see {@link sessionAliveSql}).
+   */
   readonly liveMembers: string;
   /** $1 group, $2 channel, $3 member, $4 lease ms, $5 partitions[], $6 epochs[] → partition. */
   readonly renew: string;
   /**
-   * $1 group, $2 channel, $3 member, $4 lease ms, $5 limit, $6 judge → claimed rows:
-   * partitions whose lease is free, expired, or (with $6 true) held by a member whose
-   * heartbeat expired (a dead member).
+   * $1 group, $2 channel, $3 member, $4 lease ms, $5 limit, $6 judge, $7 own session pid →
+   * claimed rows: partitions whose lease is free, expired, or (with $6 true) held by a dead
+   * member: its heartbeat expired, or its session is gone (see {@link sessionAliveSql}).
    */
   readonly claim: string;
   /**
@@ -128,6 +135,22 @@ export function unprocessedEventSql(options: {
             }`;
 }
 
+/**
+ * SQL condition: member row `m` (a `consumer_members` row) may still be alive as far as its
+ * server session tells. A member records the backend pid of its process's LISTEN connection;
+ * when that process is SIGKILLed PostgreSQL ends the session at once, so a pid no longer in
+ * `pg_stat_activity` means the process is gone, long before its heartbeat expires. Alive when
+ * no pid is known (no LISTEN, PGlite, an older version), when it is the judge's own session
+ * (`ownPid`: a member of the same process, alive as the judge is), or when the session exists.
+ * A live member whose LISTEN connection dropped writes its new pid (or null) at once, so it
+ * looks dead for at most that round trip; fencing keeps a partition taken from it safe.
+ * @internal
+ */
+export function sessionAliveSql(m: string, ownPid: string): string {
+  return `(${m}.session_pid is null or ${m}.session_pid = ${ownPid}::integer
+              or exists (select 1 from pg_stat_activity a where a.pid = ${m}.session_pid))`;
+}
+
 /** The statements for `schema` (validated by the caller). */
 export function consumerSql(schema: string): ConsumerSql {
   const cached = cache.get(schema);
@@ -157,14 +180,16 @@ export function consumerSql(schema: string): ConsumerSql {
       on conflict (group_name, channel, partition) do nothing`,
     lastTick: `select tick_id, max_seq from ${s}.ticks order by tick_id desc limit 1`,
     firstTickAt: `select tick_id from ${s}.ticks where created_at >= $1 order by tick_id limit 1`,
-    heartbeat: `insert into ${s}.consumer_members (group_name, channel, member_id, heartbeat_until)
-      values ($1, $2, $3, ${lease})
-      on conflict (group_name, channel, member_id) do update set heartbeat_until = excluded.heartbeat_until`,
+    heartbeat: `insert into ${s}.consumer_members (group_name, channel, member_id, heartbeat_until, session_pid)
+      values ($1, $2, $3, ${lease}, $5::integer)
+      on conflict (group_name, channel, member_id) do update
+        set heartbeat_until = excluded.heartbeat_until, session_pid = excluded.session_pid`,
     liveMembers: `with gone as (
         delete from ${s}.consumer_members
          where group_name = $1 and channel = $2 and heartbeat_until < clock_timestamp())
-      select count(*)::integer as n from ${s}.consumer_members
-       where group_name = $1 and channel = $2 and heartbeat_until >= clock_timestamp()`,
+      select count(*)::integer as n from ${s}.consumer_members m
+       where m.group_name = $1 and m.channel = $2 and m.heartbeat_until >= clock_timestamp()
+         and (not $4::boolean or ${sessionAliveSql('m', '$3')})`,
     renew: `update ${s}.consumer_positions p set lease_until = ${lease}
        from unnest($5::integer[], $6::bigint[]) as h(partition, epoch)
       where p.group_name = $1 and p.channel = $2 and p.partition = h.partition
@@ -180,7 +205,8 @@ export function consumerSql(schema: string): ConsumerSql {
                            select 1 from ${s}.consumer_members m
                             where m.group_name = $1 and m.channel = $2
                               and m.member_id = c.lease_owner
-                              and m.heartbeat_until >= clock_timestamp())))
+                              and m.heartbeat_until >= clock_timestamp()
+                              and ${sessionAliveSql('m', '$7')})))
               order by c.partition
               for update skip locked
               limit $5) free

@@ -207,6 +207,51 @@ describe.runIf(testEngines().includes('postgres'))(
       expect(await attemptRows('t5')).toEqual([]);
     });
 
+    it('kill -9 of a member: a live one takes its partitions at once (its session ended), one effect per event', async () => {
+      // Heartbeat timeout and lease far beyond the test: only the ended server session of the
+      // killed process can tell the survivor that it died.
+      const base = {
+        group: 't5s',
+        behaviour: 'effects',
+        mode: 'transactional',
+        crashOn: 'd:2',
+        leaseMs: 120_000,
+        heartbeatMs: 200,
+        memberTimeoutMs: 120_000,
+      };
+      const a = worker({ ...base, crash: true });
+      await registered(a);
+      const b = worker({ ...base, crash: false });
+      await registered(b);
+      const owners = async () =>
+        (
+          await db.sql<{ lease_owner: string | null }>`
+          select lease_owner from proc_test.consumer_positions where group_name = 't5s' order by partition`
+        ).map((r) => r.lease_owner);
+      // One partition, held by the first member; the second waits beside it.
+      await waitFor(async () => (await owners())[0]?.includes(`:${a.pid}:`) === true);
+      await publishOrders(
+        db,
+        schema,
+        [1, 2, 3].map((n) => ({ key: 'd', n })),
+      );
+      expect(await a.exited).toBe('SIGKILL');
+      await waitFor(
+        async () =>
+          (await db.sql`select 1 from proc_test.effects where pid in (${a.pid}, ${b.pid})`)
+            .length === 3,
+        20_000,
+        `effects ${b.stderr()}`,
+      );
+      expect((await owners()).every((x) => x?.includes(`:${b.pid}:`))).toBe(true);
+      // Exactly one committed effect per event, all from the survivor.
+      const effects = await db.sql<{ event_id: string; pid: number }>`
+        select event_id::text, pid from proc_test.effects where pid in (${a.pid}, ${b.pid})`;
+      expect(effects.map((r) => r.pid)).toEqual([b.pid, b.pid, b.pid]);
+      expect(new Set(effects.map((r) => r.event_id)).size).toBe(3);
+      expect(await listDeadLetters(db, { schema, group: 't5s' })).toEqual([]);
+    });
+
     it('SIGTERM mid-batch: the batch finishes, leases are released, the rest starts at attempt 1', async () => {
       // A lease far beyond the test: the second process can only start if the first released.
       const base = {

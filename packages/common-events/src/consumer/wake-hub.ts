@@ -14,6 +14,13 @@ export interface WakeHub {
   tick(tickId: number): void;
   /** Whether the LISTEN registration is active (false: every consumer relies on polling). */
   readonly listening: boolean;
+  /**
+   * The backend pid of the LISTEN connection while it is up (null otherwise): this process's
+   * server session, which ends when the process dies. Consumers record it with their heartbeat.
+   */
+  readonly sessionPid: number | null;
+  /** Calls `fn` whenever {@link sessionPid} changes; returns a remover. */
+  onSession(fn: (pid: number | null) => void): () => void;
 }
 
 /**
@@ -86,6 +93,13 @@ export function wakeHub(db: Database<unknown>, schema: string, logger?: EventBus
   let unlisten: Unlisten | null = null;
   let starting: Promise<void> | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
+  let sessionPid: number | null = null;
+  const sessionWatchers = new Set<(pid: number | null) => void>();
+  const setSession = (pid: number | null): void => {
+    if (pid === sessionPid) return;
+    sessionPid = pid;
+    for (const fn of sessionWatchers) fn(pid);
+  };
 
   const wakeAll = (): void => {
     for (const wake of all) wake(null);
@@ -110,6 +124,7 @@ export function wakeHub(db: Database<unknown>, schema: string, logger?: EventBus
       try {
         const stop = await db.listen(tickChannel(schema), (payload) => onTick(Number(payload)), {
           onReconnect: wakeAll,
+          onSession: setSession,
           onError: (err) =>
             logger?.warn(
               { err },
@@ -154,6 +169,7 @@ export function wakeHub(db: Database<unknown>, schema: string, logger?: EventBus
           await starting;
           const stop = unlisten;
           unlisten = null;
+          setSession(null);
           await stop?.().catch(() => {});
         }
       };
@@ -161,6 +177,13 @@ export function wakeHub(db: Database<unknown>, schema: string, logger?: EventBus
     tick: onTick,
     get listening() {
       return unlisten !== null;
+    },
+    get sessionPid() {
+      return sessionPid;
+    },
+    onSession(fn) {
+      sessionWatchers.add(fn);
+      return () => sessionWatchers.delete(fn);
     },
   };
   bySchema.set(schema, hub);

@@ -2,6 +2,7 @@ import { DEFAULT_SCHEMA, validateSchemaName } from '../schema-name.js';
 import { eventsMigration } from './0001-events.js';
 import { consumersMigration } from './0002-consumers.js';
 import { consumerMembersMigration } from './0003-consumer-members.js';
+import { memberSessionsMigration } from './0004-member-sessions.js';
 
 /** One migration as @vsa/common-db's `applyMigrations` takes it. */
 export interface EventMigration {
@@ -22,5 +23,6 @@ export function eventMigrations(schema: string = DEFAULT_SCHEMA): EventMigration
     { name: '0001_events', sql: eventsMigration(s) },
     { name: '0002_consumers', sql: consumersMigration(s) },
     { name: '0003_consumer_members', sql: consumerMembersMigration(s) },
+    { name: '0004_member_sessions', sql: memberSessionsMigration(s) },
   ];
 }

@@ -70,8 +70,9 @@ async function hold(
 }
 
 /**
- * Claims up to `limit` partitions that are free, whose lease expired, or whose owner's
- * heartbeat expired (a dead member); returns how many were claimed. @internal
+ * Claims up to `limit` partitions that are free, whose lease expired, or whose owner is dead
+ * (its heartbeat expired, or its server session is gone); returns how many were claimed.
+ * @internal
  */
 export async function claimPartitions(rt: ConsumerRuntime, limit: number): Promise<number> {
   const { rows } = await rt.q.query<ClaimedRow>(rt.sql.claim, [
@@ -80,6 +81,7 @@ export async function claimPartitions(rt: ConsumerRuntime, limit: number): Promi
     rt.options.leaseMs,
     limit,
     Date.now() >= rt.judgeFrom,
+    rt.sessionPid,
   ]);
   return hold(rt, rows, 'claimed');
 }

@@ -1,5 +1,6 @@
 import { flush } from './checkpoints.js';
 import { claimPartitions, reclaimOwn } from './claim.js';
+import { heartbeat } from './membership.js';
 import type { ConsumerRuntime, PartitionState } from './state.js';
 import { wake } from './wake.js';
 
@@ -35,9 +36,13 @@ async function renewLeases(rt: ConsumerRuntime): Promise<void> {
  */
 async function maintain(rt: ConsumerRuntime): Promise<void> {
   const { options: o } = rt;
-  await rt.q.query(rt.sql.heartbeat, [...rt.base, rt.memberId, o.memberTimeoutMs]);
+  await heartbeat(rt);
   if (rt.judgeFrom === Number.POSITIVE_INFINITY) rt.judgeFrom = Date.now() + o.memberTimeoutMs;
-  const members = await rt.q.query<{ n: number }>(rt.sql.liveMembers, [...rt.base]);
+  const members = await rt.q.query<{ n: number }>(rt.sql.liveMembers, [
+    ...rt.base,
+    rt.sessionPid,
+    Date.now() >= rt.judgeFrom,
+  ]);
   const fair = Math.ceil(o.partitions / Math.max(1, members.rows[0]?.n ?? 1));
   if (Date.now() >= rt.nextRenewAt) {
     await renewLeases(rt);

@@ -2,7 +2,7 @@ import { ConsumerStateError } from '../errors.js';
 import { registerConsumer } from '../registry.js';
 import { type TickContents, wakeHub } from '../wake-hub.js';
 import { release, runMaintenance } from './leases.js';
-import { ensureGroup, leaveGroup, typesText } from './membership.js';
+import { ensureGroup, heartbeat, leaveGroup, typesText } from './membership.js';
 import { runLoop } from './run-loop.js';
 import type { ConsumerRuntime } from './state.js';
 import type { Consumer } from './types.js';
@@ -14,6 +14,7 @@ export interface Lifecycle {
   maintenanceTimer: NodeJS.Timeout | null;
   removeWake: (() => Promise<void>) | null;
   removeTick: (() => void) | null;
+  removeSession: (() => void) | null;
   unregister: (() => void) | null;
   listening: () => boolean;
   stopped: Promise<void>;
@@ -26,6 +27,7 @@ export function newLifecycle(): Lifecycle {
     maintenanceTimer: null,
     removeWake: null,
     removeTick: null,
+    removeSession: null,
     unregister: null,
     listening: () => false,
     stopped: Promise.resolve(),
@@ -64,10 +66,18 @@ export async function startConsumer(
     const hub = wakeHub(rt.db, o.schema, o.logger);
     life.removeWake = await hub.add((contents) => wakeForTick(rt, contents), o.listen);
     life.listening = () => o.listen && hub.listening;
+    // The session pid goes with every heartbeat; when it changes (LISTEN lost or back), write
+    // it at once: a stale pid would make this live member look dead to the others.
+    rt.sessionPid = hub.sessionPid;
+    life.removeSession = hub.onSession((pid) => {
+      rt.sessionPid = pid;
+      if (rt.phase === 'running' || rt.phase === 'stopping') void heartbeat(rt).catch(() => {});
+    });
     life.removeTick = o.ticker?.onTick((tickId) => hub.tick(tickId)) ?? null;
     await runMaintenance(rt);
   } catch (error) {
     rt.phase = 'stopped';
+    life.removeSession?.();
     await life.removeWake?.();
     life.removeTick?.();
     // Registered by ensureGroup: leave, so this failed start does not count as alive.
@@ -100,6 +110,7 @@ async function shutDown(rt: ConsumerRuntime, life: Lifecycle): Promise<void> {
     );
   }
   rt.held.clear();
+  life.removeSession?.();
   life.removeTick?.();
   await life.removeWake?.();
   life.unregister?.();

@@ -60,12 +60,12 @@ export function ensureGroup(rt: ConsumerRuntime): Promise<TypesChange | null> {
         }
         await tx.query(sql.updateTypes, [...base, o.types]);
       }
-      await tx.query(sql.heartbeat, [...base, memberId, o.memberTimeoutMs]);
+      await tx.query(sql.heartbeat, [...base, memberId, o.memberTimeoutMs, rt.sessionPid]);
       return sameTypes(stored.types, o.types) ? null : { from: stored.types, to: o.types };
     }
     const from = await resolveStartPosition(tx, o.schema, o.startFrom);
     await tx.query(sql.insertPositions, [...base, o.partitions, from.tick, from.seq]);
-    await tx.query(sql.heartbeat, [...base, memberId, o.memberTimeoutMs]);
+    await tx.query(sql.heartbeat, [...base, memberId, o.memberTimeoutMs, rt.sessionPid]);
     return null;
   });
 }
@@ -73,4 +73,14 @@ export function ensureGroup(rt: ConsumerRuntime): Promise<TypesChange | null> {
 /** Removes this member from the group's live members. @internal */
 export async function leaveGroup(rt: ConsumerRuntime): Promise<void> {
   await rt.q.query(rt.sql.leaveGroup, [...rt.base, rt.memberId]);
+}
+
+/** Writes this member's heartbeat, with its process's session pid. @internal */
+export async function heartbeat(rt: ConsumerRuntime): Promise<void> {
+  await rt.q.query(rt.sql.heartbeat, [
+    ...rt.base,
+    rt.memberId,
+    rt.options.memberTimeoutMs,
+    rt.sessionPid,
+  ]);
 }

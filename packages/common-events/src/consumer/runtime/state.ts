@@ -111,6 +111,12 @@ export interface ConsumerRuntime {
    * before their partitions are taken. `Infinity` while maintenance is failing.
    */
   judgeFrom: number;
+  /**
+   * The backend pid of this process's LISTEN connection (null: none), written with every
+   * heartbeat: when the process dies its session ends, and the others take its partitions
+   * at once instead of after `memberTimeoutMs`.
+   */
+  sessionPid: number | null;
 }
 
 /** A new runtime in phase `new`. @internal */
@@ -134,6 +140,7 @@ export function createRuntime(init: {
     nextRenewAt: 0,
     reclaimed: false,
     judgeFrom: 0,
+    sessionPid: null,
   };
 }
 
