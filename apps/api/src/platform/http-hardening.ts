@@ -52,13 +52,13 @@ export async function registerHttpHardening(
     reply.header('x-content-type-options', 'nosniff');
     done();
   });
+  const setHtmlHeaders: onRequestHookHandler = (_request, reply, done) => {
+    reply.headers(htmlHeaders);
+    done();
+  };
   app.addHook('onRoute', (route) => {
     if (!HTML_PATHS.some((path) => route.url === path || route.url.startsWith(`${path}/`))) return;
     const own = route.onRequest;
-    const setHtmlHeaders: onRequestHookHandler = (_request, reply, done) => {
-      reply.headers(htmlHeaders);
-      done();
-    };
     route.onRequest = own === undefined ? [setHtmlHeaders] : [setHtmlHeaders, ...[own].flat()];
   });
   // No origins configured: the plugin is registered with origin false, so no CORS header is sent.

@@ -60,12 +60,12 @@ export function ensureGroup(rt: ConsumerRuntime): Promise<TypesChange | null> {
         }
         await tx.query(sql.updateTypes, [...base, o.types]);
       }
-      await tx.query(sql.heartbeat, [...base, memberId, o.memberTimeoutMs, rt.sessionPid]);
+      await tx.query(sql.heartbeat, heartbeatParams(rt));
       return sameTypes(stored.types, o.types) ? null : { from: stored.types, to: o.types };
     }
     const from = await resolveStartPosition(tx, o.schema, o.startFrom);
     await tx.query(sql.insertPositions, [...base, o.partitions, from.tick, from.seq]);
-    await tx.query(sql.heartbeat, [...base, memberId, o.memberTimeoutMs, rt.sessionPid]);
+    await tx.query(sql.heartbeat, heartbeatParams(rt));
     return null;
   });
 }
@@ -75,12 +75,12 @@ export async function leaveGroup(rt: ConsumerRuntime): Promise<void> {
   await rt.q.query(rt.sql.leaveGroup, [...rt.base, rt.memberId]);
 }
 
+/** $1–$5 of `heartbeat`: this member, its timeout and its process's session pid. */
+function heartbeatParams(rt: ConsumerRuntime): unknown[] {
+  return [...rt.base, rt.memberId, rt.options.memberTimeoutMs, rt.sessionPid];
+}
+
 /** Writes this member's heartbeat, with its process's session pid. @internal */
 export async function heartbeat(rt: ConsumerRuntime): Promise<void> {
-  await rt.q.query(rt.sql.heartbeat, [
-    ...rt.base,
-    rt.memberId,
-    rt.options.memberTimeoutMs,
-    rt.sessionPid,
-  ]);
+  await rt.q.query(rt.sql.heartbeat, heartbeatParams(rt));
 }
