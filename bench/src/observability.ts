@@ -12,12 +12,14 @@ import {
   defineCatalog,
   defineEvent,
   type EventEnvelope,
+  publishEvent,
   subscribe,
 } from '@vsa/common-events';
-import { type EventBusMetrics, uuidv7 } from '@vsa/common-events/admin';
+import { type EventBusMetrics, installEventStore, tickSql, uuidv7 } from '@vsa/common-events/admin';
 import { createPrometheusMetrics } from '@vsa/common-events/prometheus';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
+import { BenchError } from './errors.js';
 import type { BenchContext, Figure } from './harness.js';
 import { EVENT_TYPES } from './payloads.js';
 
@@ -41,10 +43,46 @@ export const BARE_TRACER: Tracer = (() => {
   };
 })();
 
+/**
+ * Collects garbage before a timed section when the bench runs with `--expose-gc` (the `bench`
+ * script does): otherwise the garbage of one side's run is collected, and counted, in the
+ * other side's, which swings CPU per event by more than the 3 % being measured.
+ */
+export function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** A B B A blocks per round of the no-SDK pairs (`BENCH_OBSERVABILITY_BLOCKS`, default 2). */
+const BLOCKS = positiveInt(process.env.BENCH_OBSERVABILITY_BLOCKS, 2, 'BENCH_OBSERVABILITY_BLOCKS');
+
+function positiveInt(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new BenchError(
+      'VSA_BENCH_INVALID_ARGUMENT',
+      `${name} must be a positive integer, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
+/** The run order of one round: `pairs` pairs, alternating A B and B A (so drift cancels). */
+function pairOrder<T>(variants: readonly T[], pairs: number): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < pairs; i++) out.push(...(i % 2 === 0 ? variants : [...variants].reverse()));
+  return out;
+}
+
 /** CPU time (user + system) of this process since `from`, in µs. */
 function cpuMicros(from: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(from);
   return d.user + d.system;
+}
+
+/** User CPU time of this process since `from`, in µs. */
+function userMicros(from: NodeJS.CpuUsage): number {
+  return process.cpuUsage(from).user;
 }
 
 /** An SDK as an app registers it (tracer provider, AsyncLocalStorage context), in memory. */
@@ -83,7 +121,10 @@ function units(kinds: readonly string[], cpu: readonly string[]): Record<string,
   for (const k of kinds) {
     for (const v of ['bare', 'wired', 'sdk']) {
       out[`${k} ${v}`] = 'events/s';
-      if (cpu.includes(k)) out[`${k} ${v} cpu`] = 'µs CPU/event';
+      if (cpu.includes(k)) {
+        out[`${k} ${v} cpu`] = 'µs CPU/event';
+        out[`${k} ${v} user`] = 'µs user CPU/event';
+      }
     }
   }
   return out;
@@ -118,6 +159,14 @@ function report(
     `${what}: CPU per event, without / wired (no SDK)`,
     noSdk['bare cpu'] as Figure,
     noSdk['wired cpu'] as Figure,
+  );
+  const user = ctx.ratio(
+    `${what}: user CPU per event, without / wired (no SDK)`,
+    noSdk['bare user'] as Figure,
+    noSdk['wired user'] as Figure,
+  );
+  process.stdout.write(
+    `${what}: user CPU per event without / wired (no SDK) = ${user.value.toFixed(3)} (rounds ${(user.perRound ?? [user.value]).map((x) => x.toFixed(3)).join(', ')})\n`,
   );
   ctx.target(`${what}: wired, no SDK, within 3 % of without (CPU)`, cpu, 0.97, 'atLeast');
   const rounds = (r: { perRound?: number[]; value: number }) =>
@@ -159,7 +208,7 @@ export async function publishObservability(
       ? {}
       : { sdk: createEventBus({ db, catalog, schema, metrics: promMetrics(), tracer: sdk }) }),
   });
-  const run = async (given: Variant[], round: number, sdk?: Tracer) => {
+  const run = async (given: Variant[], round: number, blocks: number, sdk?: Tracer) => {
     // Alternate which side goes first, round by round: warm caches favour neither.
     const variants = round % 2 === 0 ? given : [...given].reverse();
     const bus = buses(sdk);
@@ -175,35 +224,52 @@ export async function publishObservability(
         await b.transaction((tx) => b.publish(tx, { ...e, id: uuidv7() } as never));
         ms[`tx ${v}`] = (ms[`tx ${v}`] ?? 0) + performance.now() - t0;
         ms[`tx ${v} cpu`] = (ms[`tx ${v} cpu`] ?? 0) + cpuMicros(c0);
+        ms[`tx ${v} user`] = (ms[`tx ${v} user`] ?? 0) + userMicros(c0);
       }
     }
-    // A B B A: each side once early and once late in the round, so drift cancels.
-    for (const v of [...variants, ...[...variants].reverse()]) {
+    // One untimed run of each side first: the first run after the transactions above is slow
+    // (caches, JIT), and would otherwise land on whichever side opens the round.
+    for (const v of variants) {
+      const b = bus[v as 'bare'];
+      await Promise.all(events.map((e) => b.buffer.publish({ ...e, id: uuidv7() })));
+      await b.buffer.flush();
+    }
+    // A B B A ...: each side as often early as late in the round, so drift cancels.
+    const order = pairOrder(variants, 2 * blocks);
+    for (const v of order) {
       const b = bus[v as 'bare'];
       const batch = events.map((e) => ({ ...e, id: uuidv7() }));
+      collectGarbage();
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       await Promise.all(batch.map((e) => b.buffer.publish(e)));
       await b.buffer.flush();
       ms[`buffer ${v}`] = (ms[`buffer ${v}`] ?? 0) + performance.now() - t0;
       ms[`buffer ${v} cpu`] = (ms[`buffer ${v} cpu`] ?? 0) + cpuMicros(c0);
+      ms[`buffer ${v} user`] = (ms[`buffer ${v} user`] ?? 0) + userMicros(c0);
     }
     await Promise.all(Object.values(bus).map((b) => b.stop()));
     const out: Record<string, number> = {};
     for (const v of variants) {
       out[`tx ${v}`] = (single.length / (ms[`tx ${v}`] as number)) * 1000;
       out[`tx ${v} cpu`] = (ms[`tx ${v} cpu`] as number) / single.length;
-      out[`buffer ${v}`] = ((2 * events.length) / (ms[`buffer ${v}`] as number)) * 1000;
-      out[`buffer ${v} cpu`] = (ms[`buffer ${v} cpu`] as number) / (2 * events.length);
+      out[`tx ${v} user`] = (ms[`tx ${v} user`] as number) / single.length;
+      out[`buffer ${v}`] =
+        ((order.length / 2) * events.length * 1000) / (ms[`buffer ${v}`] as number);
+      out[`buffer ${v} cpu`] =
+        (ms[`buffer ${v} cpu`] as number) / ((order.length / 2) * events.length);
+      out[`buffer ${v} user`] =
+        (ms[`buffer ${v} user`] as number) / ((order.length / 2) * events.length);
     }
     return out;
   };
   const noSdk = await ctx.sample(
     'publish observability, no SDK',
-    (round) => run(['bare', 'wired'], round),
+    (round) => run(['bare', 'wired'], round, BLOCKS),
     {
       unit: units(['tx', 'buffer'], ['tx', 'buffer']),
       warmup: 1,
+      runs: 5,
     },
   );
   const sdk = startSdk();
@@ -212,7 +278,7 @@ export async function publishObservability(
     withSdk = await ctx.sample(
       'publish observability, SDK',
       async (round) => {
-        const out = await run(['bare', 'sdk'], round, sdk.tracer);
+        const out = await run(['bare', 'sdk'], round, 1, sdk.tracer);
         sdk.reset();
         return out;
       },
@@ -224,80 +290,149 @@ export async function publishObservability(
   report(ctx, 'publish, 1 event per tx', pick(noSdk, 'tx'), pick(withSdk, 'tx'));
   report(ctx, 'publish, buffered', pick(noSdk, 'buffer'), pick(withSdk, 'buffer'));
   ctx.note(
-    'Observability pairs: "without" = no metrics and a tracer that returns one shared no-op span (the floor of the instrumentation points); "wired" = createPrometheusMetrics into a prom-client registry (as apps/api wires it) and the default global tracer with no SDK registered; "SDK" = wired plus a BasicTracerProvider with an in-memory exporter and the AsyncLocalStorage context manager. Variants alternate transaction by transaction (buffered publish: A B B A runs of 20k events); CPU = this process\'s user + system time per event (PostgreSQL\'s own CPU is another process), so preemption by other jobs on the shared cores does not count; each ratio is the median of per-round ratios.',
+    'Observability pairs: "without" = no metrics and a tracer that returns one shared no-op span (the floor of the instrumentation points); "wired" = createPrometheusMetrics into a prom-client registry (as apps/api wires it) and the default global tracer with no SDK registered; "SDK" = wired plus a BasicTracerProvider with an in-memory exporter and the AsyncLocalStorage context manager. Variants alternate transaction by transaction (buffered publish and consume: A B B A blocks of 20k-event runs, BENCH_OBSERVABILITY_BLOCKS per round, default 2; 5 rounds without an SDK, 3 with), with garbage collected before each run (node --expose-gc) so one side\'s garbage is not counted in the other\'s; CPU = this process\'s user + system time per event (PostgreSQL\'s own CPU is another process), so preemption by other jobs on the shared cores does not count; each ratio is the median of per-round ratios.',
   );
 }
 
 let groupNo = 0;
 
-/** Consume `total` events of `channel` with a new group, plain or transactional. */
-async function consumeWith(
+/** The two event stores of the consume pairs: a tick wakes only its own schema's consumers. */
+const CONSUME_SCHEMAS = ['vsa_obs_a', 'vsa_obs_b'] as const;
+
+/** Events per slice of the consume pairs (`BENCH_OBSERVABILITY_SLICE`, default 2,000). */
+const SLICE = positiveInt(process.env.BENCH_OBSERVABILITY_SLICE, 2000, 'BENCH_OBSERVABILITY_SLICE');
+
+/** One side of a consume pair: a running consumer on its own schema and what it has handled. */
+interface ConsumeSide {
+  readonly variant: Variant;
+  readonly schema: string;
+  readonly stop: () => Promise<void>;
+  handled: number;
+  /** Resolves once `handled` reaches `n`. */
+  reach(n: number): Promise<void>;
+  ms: number;
+  cpu: number;
+  user: number;
+}
+
+/** Starts a consumer of `variant` on `schema` (a new group, woken by its schema's ticks). */
+async function startSide(
   db: Database<unknown>,
   schema: string,
-  channel: string,
-  total: number,
+  variant: Variant,
   mode: 'plain' | 'transactional',
-  options: { metrics?: EventBusMetrics; tracer?: Tracer },
-): Promise<{ rate: number; cpu: number }> {
-  let handled = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => {
-    done = r;
-  });
-  const handler = (): void => {
-    if (++handled === total) done();
+  sdk: Tracer | undefined,
+): Promise<ConsumeSide> {
+  let want = Number.POSITIVE_INFINITY;
+  let reached: () => void = () => {};
+  const side: ConsumeSide = {
+    variant,
+    schema,
+    stop: async () => {},
+    handled: 0,
+    reach(n) {
+      if (side.handled >= n) return Promise.resolve();
+      want = n;
+      return new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+    },
+    ms: 0,
+    cpu: 0,
+    user: 0,
   };
+  const handler = (): void => {
+    if (++side.handled >= want) {
+      want = Number.POSITIVE_INFINITY;
+      reached();
+    }
+  };
+  const options =
+    variant === 'bare'
+      ? { tracer: BARE_TRACER }
+      : variant === 'wired'
+        ? { metrics: promMetrics() }
+        : { metrics: promMetrics(), tracer: sdk as Tracer };
   const consumer = subscribe(db, {
     group: `obs-${++groupNo}`,
-    channel,
+    channel: CHANNEL,
     schema,
     batchSize: 1000,
-    listen: false,
-    pollIntervalMs: 1000,
+    listen: true,
     ...options,
     ...(mode === 'plain' ? { handler } : { mode, handler: async () => handler() }),
   });
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
   await consumer.start();
-  await finished;
-  const ms = performance.now() - t0;
-  const cpu = cpuMicros(c0) / total;
-  await consumer.stop();
-  return { rate: (total / ms) * 1000, cpu };
+  return Object.assign(side, { stop: () => consumer.stop() });
 }
 
 /**
- * Consume with and without metrics and tracing, in the same rounds, plain and transactional;
- * the events (already stored on `channel`, ticked) are read by a new group each time.
+ * Consume with and without metrics and tracing, in the same rounds, plain and transactional.
+ * Both sides run at once, each a consumer on its own event store (schema); the events arrive
+ * in slices of {@link SLICE}, alternately to one side and the other (A B B A ...), and each
+ * side is timed from its tick to its last handler call of the slice. So both meet the same
+ * machine within a fraction of a second of each other, and only steady-state delivery (wake,
+ * read, handle, checkpoint) is measured, not consumer start-up.
  */
 export async function consumeObservability(
   ctx: BenchContext,
   db: Database<unknown>,
-  schema: string,
-  channel: string,
-  total: number,
+  input: readonly EventEnvelope[],
 ): Promise<void> {
+  const events = input.map((e) => ({ ...e, channel: CHANNEL }));
+  const slices = Math.max(2, Math.floor(events.length / SLICE));
+  for (const schema of CONSUME_SCHEMAS) await installEventStore(db, { schema });
+  ctx.onCleanup(async () => {
+    for (const schema of CONSUME_SCHEMAS) await db.query(`drop schema if exists ${schema} cascade`);
+  });
   const run = async (given: Variant[], round: number, sdk?: Tracer) => {
     const variants = round % 2 === 0 ? given : [...given].reverse();
     const out: Record<string, number> = {};
     for (const mode of ['plain', 'transactional'] as const) {
-      const rates: Record<string, { rate: number; cpu: number }[]> = {};
-      // A B B A: each side once early and once late in the round, so drift cancels.
-      for (const v of [...variants, ...[...variants].reverse()]) {
-        const options =
-          v === 'bare'
-            ? { tracer: BARE_TRACER }
-            : v === 'wired'
-              ? { metrics: promMetrics() }
-              : { metrics: promMetrics(), tracer: sdk as Tracer };
-        rates[v] ??= [];
-        rates[v].push(await consumeWith(db, schema, channel, total, mode, options));
+      for (const schema of CONSUME_SCHEMAS) {
+        await db.query(`truncate ${schema}.events restart identity`);
       }
-      for (const v of variants) {
-        const runs = rates[v] ?? [];
-        out[`${mode} ${v}`] = runs.reduce((n, r) => n + r.rate, 0) / runs.length;
-        out[`${mode} ${v} cpu`] = runs.reduce((n, r) => n + r.cpu, 0) / runs.length;
+      const sides = await Promise.all(
+        variants.map((v, i) => startSide(db, CONSUME_SCHEMAS[i] as string, v, mode, sdk)),
+      );
+      try {
+        // Slice -1 is untimed: the first delivery of a new consumer is slow (first reads, JIT)
+        // and would otherwise land on whichever side opens the round.
+        for (let k = -1; k < slices; k++) {
+          const slice = events.slice(Math.max(0, k * SLICE) % events.length).slice(0, SLICE);
+          for (const side of k % 2 === 0 ? sides : [...sides].reverse()) {
+            await publishEvent(
+              db,
+              slice.map((e) => ({ ...e, id: uuidv7() })),
+              { schema: side.schema },
+            );
+            const target = side.handled + slice.length;
+            collectGarbage();
+            const t0 = performance.now();
+            const c0 = process.cpuUsage();
+            await db.query(tickSql(side.schema));
+            await side.reach(target);
+            if (k < 0) continue;
+            side.ms += performance.now() - t0;
+            side.cpu += cpuMicros(c0);
+            side.user += userMicros(c0);
+          }
+        }
+      } finally {
+        await Promise.all(sides.map((side) => side.stop()));
+      }
+      for (const side of sides) {
+        const perSlice = Math.min(SLICE, events.length);
+        if (side.handled !== (slices + 1) * perSlice) {
+          throw new BenchError(
+            'VSA_BENCH_INVALID_ARGUMENT',
+            `consume pair (${mode}, ${side.variant}): ${side.handled} handled, expected ${(slices + 1) * perSlice}`,
+          );
+        }
+        const timed = slices * perSlice;
+        out[`${mode} ${side.variant}`] = (timed / side.ms) * 1000;
+        out[`${mode} ${side.variant} cpu`] = side.cpu / timed;
+        out[`${mode} ${side.variant} user`] = side.user / timed;
       }
     }
     return out;
@@ -308,6 +443,7 @@ export async function consumeObservability(
     {
       unit: units(['plain', 'transactional'], ['plain', 'transactional']),
       warmup: 1,
+      runs: 5,
     },
   );
   const sdk = startSdk();
@@ -328,4 +464,7 @@ export async function consumeObservability(
   for (const mode of ['plain', 'transactional'] as const) {
     report(ctx, `consume, ${mode}`, pick(noSdk, mode), pick(withSdk, mode));
   }
+  ctx.note(
+    `Consume pairs: both sides run at once, each a consumer group (batch 1,000, LISTEN wake-ups) on its own event store (schemas ${CONSUME_SCHEMAS.join(', ')}), fed ${slices} slices of ${SLICE} events per round alternately (A B B A ...; BENCH_OBSERVABILITY_SLICE); each side is timed from the tick that makes its slice visible to its last handler call (publishing the slice is not timed), with garbage collected first; CPU per event = this process's CPU over those windows / events handled.`,
+  );
 }

@@ -235,7 +235,8 @@ export default defineBenchmark({
     'consumer groups: throughput vs raw cursor read and peers, wake-up latency, PGlite, held xmin',
   async run(ctx) {
     const bench = await ctx.pg('consume');
-    const db = await createDatabase({ url: bench.url, pool: { max: 4 } });
+    // 4 for the consumers and readers, room for the observability pairs' LISTEN connections.
+    const db = await createDatabase({ url: bench.url, pool: { max: 8 } });
     ctx.onCleanup(() => db.close());
     await installEventStore(db, { schema: SCHEMA });
     ctx.log('loading 100,000 events');
@@ -359,7 +360,7 @@ export default defineBenchmark({
     );
 
     // Metrics + tracing wired (no SDK) vs without, and with an SDK: the first 20k events.
-    await consumeObservability(ctx, db, SCHEMA, CHANNEL, 20_000);
+    await consumeObservability(ctx, db, envelopes(20_000));
 
     const vsRaw = ctx.ratio('consume / raw same table', plain, raw);
     ctx.ratio('consume / perf-baselines 2 (own table, no channel filter)', plain, anchor);
