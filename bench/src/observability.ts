@@ -313,6 +313,8 @@ interface ConsumeSide {
   ms: number;
   cpu: number;
   user: number;
+  /** Events handled inside the timed windows. */
+  timed: number;
 }
 
 /** Starts a consumer of `variant` on `schema` (a new group, woken by its schema's ticks). */
@@ -340,6 +342,7 @@ async function startSide(
     ms: 0,
     cpu: 0,
     user: 0,
+    timed: 0,
   };
   const handler = (): void => {
     if (++side.handled >= want) {
@@ -367,6 +370,50 @@ async function startSide(
 }
 
 /**
+ * Feeds `slices` slices of events to the sides in turn (A B, B A, ...), each timed from the
+ * tick that makes it visible to the side's last handler call; one untimed slice per side first
+ * (a new consumer's first delivery is slow: first reads, JIT). Checks every event was handled.
+ */
+async function feedSlices(
+  db: Database<unknown>,
+  sides: readonly ConsumeSide[],
+  events: readonly EventEnvelope[],
+  slices: number,
+): Promise<void> {
+  const perSlice = Math.min(SLICE, events.length);
+  for (let k = -1; k < slices; k++) {
+    const start = (Math.max(0, k) * perSlice) % events.length;
+    const slice = events.slice(start, start + perSlice);
+    for (const side of k % 2 === 0 ? sides : [...sides].reverse()) {
+      await publishEvent(
+        db,
+        slice.map((e) => ({ ...e, id: uuidv7() })),
+        { schema: side.schema },
+      );
+      const target = side.handled + slice.length;
+      collectGarbage();
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      await db.query(tickSql(side.schema));
+      await side.reach(target);
+      if (k < 0) continue;
+      side.ms += performance.now() - t0;
+      side.cpu += cpuMicros(c0);
+      side.user += userMicros(c0);
+      side.timed += slice.length;
+    }
+  }
+  for (const side of sides) {
+    if (side.handled !== side.timed + perSlice) {
+      throw new BenchError(
+        'VSA_BENCH_INVALID_ARGUMENT',
+        `consume pair (${side.variant}): ${side.handled} handled, expected ${side.timed + perSlice}`,
+      );
+    }
+  }
+}
+
+/**
  * Consume with and without metrics and tracing, in the same rounds, plain and transactional.
  * Both sides run at once, each a consumer on its own event store (schema); the events arrive
  * in slices of {@link SLICE}, alternately to one side and the other (A B B A ...), and each
@@ -389,50 +436,34 @@ export async function consumeObservability(
     const variants = round % 2 === 0 ? given : [...given].reverse();
     const out: Record<string, number> = {};
     for (const mode of ['plain', 'transactional'] as const) {
-      for (const schema of CONSUME_SCHEMAS) {
-        await db.query(`truncate ${schema}.events restart identity`);
-      }
-      const sides = await Promise.all(
-        variants.map((v, i) => startSide(db, CONSUME_SCHEMAS[i] as string, v, mode, sdk)),
-      );
-      try {
-        // Slice -1 is untimed: the first delivery of a new consumer is slow (first reads, JIT)
-        // and would otherwise land on whichever side opens the round.
-        for (let k = -1; k < slices; k++) {
-          const slice = events.slice(Math.max(0, k * SLICE) % events.length).slice(0, SLICE);
-          for (const side of k % 2 === 0 ? sides : [...sides].reverse()) {
-            await publishEvent(
-              db,
-              slice.map((e) => ({ ...e, id: uuidv7() })),
-              { schema: side.schema },
-            );
-            const target = side.handled + slice.length;
-            collectGarbage();
-            const t0 = performance.now();
-            const c0 = process.cpuUsage();
-            await db.query(tickSql(side.schema));
-            await side.reach(target);
-            if (k < 0) continue;
-            side.ms += performance.now() - t0;
-            side.cpu += cpuMicros(c0);
-            side.user += userMicros(c0);
-          }
+      const totals = new Map<Variant, { ms: number; cpu: number; user: number; n: number }>();
+      // Two passes, the sides swapping schemas between them: whatever favours one store or
+      // the consumer started first then favours both sides alike.
+      for (const assignment of [variants, [...variants].reverse()]) {
+        for (const schema of CONSUME_SCHEMAS) {
+          await db.query(`truncate ${schema}.events restart identity`);
         }
-      } finally {
-        await Promise.all(sides.map((side) => side.stop()));
-      }
-      for (const side of sides) {
-        const perSlice = Math.min(SLICE, events.length);
-        if (side.handled !== (slices + 1) * perSlice) {
-          throw new BenchError(
-            'VSA_BENCH_INVALID_ARGUMENT',
-            `consume pair (${mode}, ${side.variant}): ${side.handled} handled, expected ${(slices + 1) * perSlice}`,
-          );
+        const sides = await Promise.all(
+          assignment.map((v, i) => startSide(db, CONSUME_SCHEMAS[i] as string, v, mode, sdk)),
+        );
+        try {
+          await feedSlices(db, sides, events, Math.max(1, Math.floor(slices / 2)));
+        } finally {
+          await Promise.all(sides.map((side) => side.stop()));
         }
-        const timed = slices * perSlice;
-        out[`${mode} ${side.variant}`] = (timed / side.ms) * 1000;
-        out[`${mode} ${side.variant} cpu`] = side.cpu / timed;
-        out[`${mode} ${side.variant} user`] = side.user / timed;
+        for (const side of sides) {
+          const t = totals.get(side.variant) ?? { ms: 0, cpu: 0, user: 0, n: 0 };
+          t.ms += side.ms;
+          t.cpu += side.cpu;
+          t.user += side.user;
+          t.n += side.timed;
+          totals.set(side.variant, t);
+        }
+      }
+      for (const [variant, t] of totals) {
+        out[`${mode} ${variant}`] = (t.n / t.ms) * 1000;
+        out[`${mode} ${variant} cpu`] = t.cpu / t.n;
+        out[`${mode} ${variant} user`] = t.user / t.n;
       }
     }
     return out;
@@ -465,6 +496,6 @@ export async function consumeObservability(
     report(ctx, `consume, ${mode}`, pick(noSdk, mode), pick(withSdk, mode));
   }
   ctx.note(
-    `Consume pairs: both sides run at once, each a consumer group (batch 1,000, LISTEN wake-ups) on its own event store (schemas ${CONSUME_SCHEMAS.join(', ')}), fed ${slices} slices of ${SLICE} events per round alternately (A B B A ...; BENCH_OBSERVABILITY_SLICE); each side is timed from the tick that makes its slice visible to its last handler call (publishing the slice is not timed), with garbage collected first; CPU per event = this process's CPU over those windows / events handled.`,
+    `Consume pairs: both sides run at once, each a consumer group (batch 1,000, LISTEN wake-ups) on its own event store (schemas ${CONSUME_SCHEMAS.join(', ')}), fed ${2 * Math.max(1, Math.floor(slices / 2))} slices of ${SLICE} events per round alternately (A B B A ...; BENCH_OBSERVABILITY_SLICE), in two passes with the sides swapping stores; each side is timed from the tick that makes its slice visible to its last handler call (publishing the slice is not timed), with garbage collected first; CPU per event = this process's CPU over those windows / events handled.`,
   );
 }
