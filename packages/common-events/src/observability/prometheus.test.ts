@@ -3,6 +3,26 @@ import { describe, expect, it } from 'vitest';
 import { createPrometheusMetrics } from './prometheus.js';
 
 describe('createPrometheusMetrics', () => {
+  it('counts from zero again after a registry reset, also for series it cached', async () => {
+    const registry = new Registry();
+    const m = createPrometheusMetrics(registry);
+    const labels = Object.freeze({ group: 'g', channel: 'orders', type: 'OrderPlaced' });
+    m.published?.('orders', 'OrderPlaced', 2);
+    m.published?.('orders', 'OrderShipped', 1);
+    m.handled?.(labels, 0.001);
+    registry.resetMetrics();
+    expect(await registry.metrics()).not.toContain('vsa_events_published_total{');
+    m.published?.('orders', 'OrderPlaced', 5);
+    m.handled?.(labels, 0.001);
+    m.handled?.(labels, 0.001);
+    const text = await registry.metrics();
+    expect(text).toContain('vsa_events_published_total{channel="orders",type="OrderPlaced"} 5');
+    expect(text).not.toContain('type="OrderShipped"');
+    expect(text).toContain(
+      'vsa_events_handled_total{group="g",channel="orders",type="OrderPlaced"} 2',
+    );
+  });
+
   it('renders counters, histograms and gauges through a prom-client registry', async () => {
     const registry = new Registry();
     const m = createPrometheusMetrics(registry, { buckets: [0.01, 0.1] });

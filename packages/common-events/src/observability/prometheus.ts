@@ -39,6 +39,8 @@ abstract class Family<S> implements PrometheusMetric {
   abstract readonly type: 'counter' | 'gauge' | 'histogram';
   readonly aggregator: 'sum' | 'max' = 'sum';
   protected series = new Map<string, { labels: Labels; state: S }>();
+  /** Bumped by `reset()`: states cached outside the family are stale once it changes. */
+  generation = 0;
 
   constructor(
     readonly name: string,
@@ -74,6 +76,7 @@ abstract class Family<S> implements PrometheusMetric {
 
   reset(): void {
     this.series.clear();
+    this.generation++;
   }
 }
 
@@ -243,10 +246,19 @@ export function createPrometheusMetrics(
     registry.registerMetric(m as never);
   }
   // The bus hands the same labels object for the same (group, channel, type): one lookup.
-  const byLabels = new WeakMap<HandlerLabels, HandlerSeries>();
+  // A registry reset (`resetMetrics()`) drops the series, so the caches start over with it.
+  let byLabels = new WeakMap<HandlerLabels, HandlerSeries>();
   let lastLabels: HandlerLabels | undefined;
   let lastSeries: HandlerSeries | undefined;
+  let handlerGeneration = 0;
   const seriesOf = (l: HandlerLabels): HandlerSeries => {
+    // Each only grows, so the sum changes whenever one of them does.
+    const generation = handled.generation + failed.generation + duration.generation;
+    if (generation !== handlerGeneration) {
+      handlerGeneration = generation;
+      byLabels = new WeakMap();
+      lastLabels = undefined;
+    }
     if (l === lastLabels) return lastSeries as HandlerSeries;
     let s = byLabels.get(l);
     if (s === undefined) {
@@ -264,9 +276,26 @@ export function createPrometheusMetrics(
     lastSeries = s;
     return s;
   };
+  // Published counts by channel, then type: no label object or key string per batch.
+  let publishedByChannel = new Map<string, Map<string, { value: number }>>();
+  let publishedGeneration = published.generation;
   return {
     published: (channel, type, n) => {
-      published.at({ channel, type }).value += n;
+      if (publishedGeneration !== published.generation) {
+        publishedGeneration = published.generation;
+        publishedByChannel = new Map();
+      }
+      let byType = publishedByChannel.get(channel);
+      if (byType === undefined) {
+        byType = new Map();
+        publishedByChannel.set(channel, byType);
+      }
+      let counter = byType.get(type);
+      if (counter === undefined) {
+        counter = published.at({ channel, type });
+        byType.set(type, counter);
+      }
+      counter.value += n;
     },
     handled: (labels, seconds) => {
       const s = seriesOf(labels);
