@@ -31,7 +31,8 @@ export default defineBenchmark({
     const db = await createDatabase({ url: target.url, pool: { max: 8 } });
     ctx.onCleanup(() => db.close());
     await installEventStore(db, { schema: SCHEMA });
-    await publishObservability(ctx, db, SCHEMA, envelopes(EVENTS));
-    await consumeObservability(ctx, db, envelopes(EVENTS));
+    const parts = process.env.BENCH_OBSERVABILITY_PARTS ?? 'publish,consume';
+    if (parts.includes('publish')) await publishObservability(ctx, db, SCHEMA, envelopes(EVENTS));
+    if (parts.includes('consume')) await consumeObservability(ctx, db, envelopes(EVENTS));
   },
 });
