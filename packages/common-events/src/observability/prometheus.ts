@@ -39,8 +39,8 @@ abstract class Family<S> implements PrometheusMetric {
   abstract readonly type: 'counter' | 'gauge' | 'histogram';
   readonly aggregator: 'sum' | 'max' = 'sum';
   protected series = new Map<string, { labels: Labels; state: S }>();
-  /** Bumped by `reset()`: states cached outside the family are stale once it changes. */
-  generation = 0;
+  /** Called by `reset()`: states cached outside the family are stale from then on. */
+  onReset: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -76,7 +76,7 @@ abstract class Family<S> implements PrometheusMetric {
 
   reset(): void {
     this.series.clear();
-    this.generation++;
+    this.onReset?.();
   }
 }
 
@@ -246,19 +246,23 @@ export function createPrometheusMetrics(
     registry.registerMetric(m as never);
   }
   // The bus hands the same labels object for the same (group, channel, type): one lookup.
-  // A registry reset (`resetMetrics()`) drops the series, so the caches start over with it.
   let byLabels = new WeakMap<HandlerLabels, HandlerSeries>();
   let lastLabels: HandlerLabels | undefined;
   let lastSeries: HandlerSeries | undefined;
-  let handlerGeneration = 0;
+  // Published counts by channel, then type: no label object or key string per batch.
+  let publishedByChannel = new Map<string, Map<string, { value: number }>>();
+  // A registry reset (`resetMetrics()`) drops the series: the caches start over with it.
+  const forgetHandlerSeries = () => {
+    byLabels = new WeakMap();
+    lastLabels = undefined;
+  };
+  handled.onReset = forgetHandlerSeries;
+  failed.onReset = forgetHandlerSeries;
+  duration.onReset = forgetHandlerSeries;
+  published.onReset = () => {
+    publishedByChannel = new Map();
+  };
   const seriesOf = (l: HandlerLabels): HandlerSeries => {
-    // Each only grows, so the sum changes whenever one of them does.
-    const generation = handled.generation + failed.generation + duration.generation;
-    if (generation !== handlerGeneration) {
-      handlerGeneration = generation;
-      byLabels = new WeakMap();
-      lastLabels = undefined;
-    }
     if (l === lastLabels) return lastSeries as HandlerSeries;
     let s = byLabels.get(l);
     if (s === undefined) {
@@ -276,15 +280,8 @@ export function createPrometheusMetrics(
     lastSeries = s;
     return s;
   };
-  // Published counts by channel, then type: no label object or key string per batch.
-  let publishedByChannel = new Map<string, Map<string, { value: number }>>();
-  let publishedGeneration = published.generation;
   return {
     published: (channel, type, n) => {
-      if (publishedGeneration !== published.generation) {
-        publishedGeneration = published.generation;
-        publishedByChannel = new Map();
-      }
       let byType = publishedByChannel.get(channel);
       if (byType === undefined) {
         byType = new Map();
