@@ -245,9 +245,8 @@ export async function publishObservability(
       }
     }
     await Promise.all(Object.values(bus).map((b) => b.stop()));
-    // Blocks of A B B A, each on new buses: one instance runs a few percent faster or slower
-    // than another of the same code for as long as it lives (its closures' JIT state), so
-    // each block is an independent draw and the median of the pairs averages that out.
+    // Blocks of A B B A, each on new buses: whatever favours one instance for as long as it
+    // lives (A/A rounds differ by up to ±6 % on one machine) then lands on both sides alike.
     for (let block = 0; block < blocks; block++) {
       const fresh = buses(sdk);
       // One untimed run of each side first: a new bus's first run is slow (caches, JIT).
@@ -416,9 +415,8 @@ async function feedSlices(
       await db.query(tickSql(side.schema));
       await side.reach(target);
       if (k < 0) continue;
-      const cpu = cpuMicros(c0);
       side.ms += performance.now() - t0;
-      side.cpu += cpu;
+      side.cpu += cpuMicros(c0);
       side.user += userMicros(c0);
       side.timed += slice.length;
     }
@@ -458,9 +456,8 @@ export async function consumeObservability(
     const out: Record<string, number> = {};
     for (const mode of ['plain', 'transactional'] as const) {
       const totals = new Map<Variant, { ms: number; cpu: number; user: number; n: number }>();
-      // Passes on new consumers (one consumer runs a few percent faster or slower than another
-      // of the same code for as long as it lives: its closures' JIT state), the sides swapping
-      // schemas from pass to pass: whatever favours one store favours both sides alike.
+      // Passes on new consumers, the sides swapping schemas from pass to pass: whatever favours
+      // one consumer instance or one store lands on both sides alike.
       for (let pass = 0; pass < PASSES; pass++) {
         const assignment = pass % 2 === 0 ? variants : [...variants].reverse();
         for (const schema of CONSUME_SCHEMAS) {

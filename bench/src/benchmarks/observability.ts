@@ -31,7 +31,7 @@ export default defineBenchmark({
     const db = await createDatabase({ url: target.url, pool: { max: 8 } });
     ctx.onCleanup(() => db.close());
     await installEventStore(db, { schema: SCHEMA });
-    const parts = process.env.BENCH_OBSERVABILITY_PARTS ?? 'publish,consume';
+    const parts = (process.env.BENCH_OBSERVABILITY_PARTS ?? 'publish,consume').split(',');
     if (parts.includes('publish')) await publishObservability(ctx, db, SCHEMA, envelopes(EVENTS));
     if (parts.includes('consume')) await consumeObservability(ctx, db, envelopes(EVENTS));
   },
