@@ -19,6 +19,9 @@ const RateLimitedError = createError(
 /** Paths (and everything below them) that serve HTML pages and their assets. */
 const HTML_PATHS = [DOCS_PATH, CONSOLE_PATH];
 
+/** The orchestrator's probes: never rate limited (a busy client must not starve them). */
+const PROBE_PREFIX = '/health/';
+
 /** Answered while the process is overloaded (event-loop delay or heap over the limits). */
 const OverloadedError = createError(
   'API_OVERLOADED',
@@ -57,20 +60,23 @@ export async function registerHttpHardening(
     done();
   };
   app.addHook('onRoute', (route) => {
+    // Probes are exempt from the rate limit by route, before its onRoute hook (registered
+    // below) sees them: no limiter hook runs on them at all, rather than one per probe that
+    // looks the client up only to let it through.
+    if (route.url.startsWith(PROBE_PREFIX)) route.config = { ...route.config, rateLimit: false };
     if (!HTML_PATHS.some((path) => route.url === path || route.url.startsWith(`${path}/`))) return;
     const own = route.onRequest;
     route.onRequest = own === undefined ? [setHtmlHeaders] : [setHtmlHeaders, ...[own].flat()];
   });
-  // No origins configured: the plugin is registered with origin false, so no CORS header is sent.
-  await app.register(cors, {
-    origin: settings.CORS_ORIGINS.length === 0 ? false : [...settings.CORS_ORIGINS],
-  });
+  // No origins configured: no CORS plugin, so no CORS header, and no hook on every request
+  // that would only find out that no origin is allowed.
+  if (settings.CORS_ORIGINS.length > 0) {
+    await app.register(cors, { origin: [...settings.CORS_ORIGINS] });
+  }
   if (settings.RATE_LIMIT_MAX > 0) {
     await app.register(rateLimit, {
       max: settings.RATE_LIMIT_MAX,
       timeWindow: settings.RATE_LIMIT_WINDOW_MS,
-      // Probes must not be starved by a busy client, nor count against it.
-      allowList: (request) => request.url.startsWith('/health/'),
       errorResponseBuilder: (_request, context) => {
         const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
         return Object.assign(new RateLimitedError(seconds), { retryAfter: seconds });

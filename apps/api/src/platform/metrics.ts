@@ -1,9 +1,10 @@
 import type { EventBusMetrics } from '@vsa/common-events/admin';
 import { createPrometheusMetrics } from '@vsa/common-events/prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AdminTokenCheck } from '../slices/admin/admin-token.js';
 import type { AppInstance } from './app-instance.js';
+import { createHttpDurationHistogram, type HttpDurationHistogram } from './http-histogram.js';
 
 /** The API's Prometheus registry and the recorders that fill it. */
 export interface ApiMetrics {
@@ -12,8 +13,9 @@ export interface ApiMetrics {
   readonly bus: EventBusMetrics;
   /** HTTP metrics per route; registered by {@link registerMetricsRoute}. */
   readonly http: {
-    readonly duration: Histogram<'method' | 'route' | 'status_code'>;
-    readonly inFlight: Gauge<'method'>;
+    readonly duration: HttpDurationHistogram;
+    /** Requests being served now, by method: plain counts, read into the gauge when scraped. */
+    readonly inFlight: Map<string, number>;
   };
   /** The registry in Prometheus text format, after `sample` (e.g. `bus.sampleMetrics`) ran. */
   scrape(sample?: () => Promise<void>): Promise<string>;
@@ -36,21 +38,23 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
-  const registers = [registry];
+  const inFlight = new Map<string, number>();
+  new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests being served now',
+    labelNames: ['method'] as const,
+    registers: [registry],
+    collect() {
+      for (const [method, count] of inFlight) this.set({ method }, count);
+    },
+  });
   const http = {
-    duration: new Histogram({
+    duration: createHttpDurationHistogram(registry, {
       name: 'http_request_duration_seconds',
       help: 'HTTP requests by method, route pattern and status code, in seconds',
-      labelNames: ['method', 'route', 'status_code'] as const,
       buckets: LATENCY_BUCKETS,
-      registers,
     }),
-    inFlight: new Gauge({
-      name: 'http_requests_in_flight',
-      help: 'HTTP requests being served now',
-      labelNames: ['method'] as const,
-      registers,
-    }),
+    inFlight,
   };
   // The bus's metrics: plain numbers on the hot path, rendered by this registry when scraped.
   const bus = createPrometheusMetrics(registry, { buckets: LATENCY_BUCKETS });
@@ -70,28 +74,26 @@ type Tracked = FastifyRequest & { [STARTED]?: boolean };
 
 /**
  * Records every request's duration (by route pattern, so ids do not explode the label set)
- * and the requests in flight. Two hooks, a label object and one observe per request.
+ * and the requests in flight. Two hooks, plain-number updates per request.
  */
 export function registerHttpMetrics(app: AppInstance, metrics: ApiMetrics): void {
   const { duration, inFlight } = metrics.http;
   const done = (request: Tracked) => {
     if (request[STARTED] !== true) return;
     request[STARTED] = false;
-    inFlight.dec({ method: request.method });
+    inFlight.set(request.method, (inFlight.get(request.method) ?? 1) - 1);
   };
   app.addHook('onRequest', (request: Tracked, _reply, next) => {
     request[STARTED] = true;
-    inFlight.inc({ method: request.method });
+    inFlight.set(request.method, (inFlight.get(request.method) ?? 0) + 1);
     next();
   });
   app.addHook('onResponse', (request: Tracked, reply: FastifyReply, next) => {
     done(request);
     duration.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status_code: String(reply.statusCode),
-      },
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
       reply.elapsedTime / 1000,
     );
     next();

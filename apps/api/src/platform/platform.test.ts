@@ -228,6 +228,20 @@ describe('security and load', () => {
     expect(last?.json()).toMatchObject({ status: 429, code: 'API_RATE_LIMITED' });
   });
 
+  it('never rate limits the probes, nor counts them against the client', async () => {
+    const server = await build({ RATE_LIMIT_MAX: 2, RATE_LIMIT_WINDOW_MS: 60_000 });
+    const probes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const response = await server.inject({ method: 'GET', url: '/health/live' });
+      probes.push(response.statusCode);
+      expect(response.headers['x-ratelimit-limit'], 'no limiter on a probe').toBeUndefined();
+    }
+    expect(probes).toEqual([200, 200, 200, 200, 200]);
+    // The probes above did not use the client's budget of 2.
+    const first = await server.inject({ method: 'GET', url: '/docs/json' });
+    expect(first.headers['x-ratelimit-remaining']).toBe('1');
+  });
+
   it('sheds load with a 503 problem and Retry-After when the heap passes its limit', async () => {
     const server = await build({ LOAD_MAX_HEAP_USED_BYTES: 1 });
     // under-pressure samples the heap on an interval; wait for its first sample.
