@@ -59,6 +59,12 @@ describe('an unreachable database at start', () => {
   });
 });
 
+/** The child's exit code, also when it exited already (its 'exit' event fired before). */
+function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
 function startServer(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const dir = mkdtempSync(join(tmpdir(), 'vsa-api-main-'));
   dirs.push(dir);
@@ -100,6 +106,9 @@ function startServer(): Promise<{ child: ChildProcess; url: string; output: () =
 describe('graceful shutdown', () => {
   it('SIGTERM while requests are in flight: every accepted request answered, exit 0', async () => {
     const { child, url, output } = await startServer();
+    // Listened for before anything awaits: under load the server can exit before the last
+    // fetch promise settles, and a listener added after 'exit' would wait forever.
+    const exited = exitOf(child);
     const requests = Array.from({ length: 30 }, () =>
       fetch(`${url}/health/ready`).then(
         (response) => response.status,
@@ -108,7 +117,7 @@ describe('graceful shutdown', () => {
     );
     setTimeout(() => child.kill('SIGTERM'), 5);
     const statuses = await Promise.all(requests);
-    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const exit = await exited;
     expect(exit).toBe(0);
     // Refused, or reset while its connection was idle (the request not read yet: Node closes
     // idle connections on close), or answered. Every request the server read got its answer.
@@ -155,8 +164,9 @@ describe('pnpm start', () => {
       }, 50);
     });
     const pid = Number(/"pid":(\d+)/.exec(out)?.[1]);
+    const exited = exitOf(child);
     child.kill('SIGTERM');
-    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const exit = await exited;
     expect(out).toContain('shut down cleanly');
     expect(exit).toBe(0);
     // The server itself is gone, not left running under pid 1.
