@@ -4,7 +4,7 @@ import pg from 'pg';
 
 /**
  * The anchor of `pnpm bench api`, run as a child process: bare Fastify 5 (logger off, no
- * plugins) with `GET /hello` and `POST /orders`, which writes what the API's route writes in
+ * plugins) with `GET /hello`, `GET /hello-headers` and `POST /orders`, which writes what the API's route writes in
  * one transaction on a `pg.Pool` of the same size: the order row with its lines (one
  * statement) and the event row (the bus's own single-row INSERT). Prints `LISTENING <port>`.
  *
@@ -32,6 +32,15 @@ interface OrderBody {
 
 const app = Fastify({ logger: false });
 app.get('/hello', async () => ({ hello: 'world' }));
+// The same answer with the headers every API response carries (request and correlation id,
+// nosniff): what those bytes cost on the wire, apart from the work that makes them.
+app.get('/hello-headers', async (_request, reply) => {
+  const id = randomUUID();
+  reply.header('x-request-id', id);
+  reply.header('x-correlation-id', id);
+  reply.header('x-content-type-options', 'nosniff');
+  return { hello: 'world' };
+});
 app.post<{ Body: OrderBody }>('/orders', async (request, reply) => {
   const { customer, lines } = request.body;
   const id = randomUUID();

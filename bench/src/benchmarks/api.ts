@@ -138,7 +138,10 @@ async function migratedDatabase(ctx: BenchContext, label: string): Promise<strin
   return target.url;
 }
 
-/** Total lag of every group; waits until it is 0 (twice in a row); returns it and the wait. */
+/**
+ * Total lag of every group; waits until it is 0 (and still 0 at two more reads 200 ms apart);
+ * returns the lag at the call and the ms until the read that started the zero streak.
+ */
 async function drain(url: string): Promise<{ lagAtEnd: number; drainMs: number }> {
   const db = await createDatabase({ url, pool: { max: 1 } });
   try {
@@ -149,15 +152,20 @@ async function drain(url: string): Promise<{ lagAtEnd: number; drainMs: number }
       );
     const start = performance.now();
     const lagAtEnd = await lag();
-    let zeros = 0;
-    while (zeros < 2) {
+    let zeros = lagAtEnd === 0 ? 1 : 0;
+    let zeroSince = 0;
+    while (zeros < 3) {
       if (performance.now() - start > 120_000) {
         throw new Error(`consumer lag did not drain to 0 in 120 s (now ${await lag()})`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      zeros = (await lag()) === 0 ? zeros + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, zeros === 0 ? 20 : 200));
+      const read = performance.now() - start;
+      if ((await lag()) === 0) {
+        if (zeros === 0) zeroSince = read;
+        zeros++;
+      } else zeros = 0;
     }
-    return { lagAtEnd, drainMs: performance.now() - start };
+    return { lagAtEnd, drainMs: zeroSince };
   } finally {
     await db.close();
   }
@@ -266,6 +274,7 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
   const drains: number[] = [];
   const runs: [string, number, string, 'GET' | 'POST'][] = [
     ['hello', bare.port, '/hello', 'GET'],
+    ['hello+headers', bare.port, '/hello-headers', 'GET'],
     ['health', off.port, '/health/live', 'GET'],
     ['bare POST', bare.port, '/orders', 'POST'],
     ['api POST off', off.port, '/orders', 'POST'],
@@ -287,19 +296,27 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
       const slices = Math.max(1, Math.round(SECONDS / SLICE_SECONDS));
       const seconds = SECONDS / slices;
       const taken = new Map<string, Load[]>(runs.map(([name]) => [name, []]));
+      const sustained: number[] = [];
       for (let slice = 1; slice <= slices; slice++) {
         ctx.log(`  round ${run}: slice ${slice}/${slices}, ${seconds.toFixed(1)}s per route`);
         for (const [name, port, path, method] of runs) {
-          taken.get(name)?.push(await load(port, path, method, seconds));
+          const measured = await load(port, path, method, seconds);
+          taken.get(name)?.push(measured);
           if (name === 'api POST on') {
             // Drained before the next slice, so the consumers' catch-up runs in no other slice.
             const drained = await drain(onUrl);
             lags.push(drained.lagAtEnd);
             drains.push(drained.drainMs);
+            // Orders taken and fully handled per second of load plus catch-up: consumers that
+            // fall behind cannot make the request rate look better than the work done.
+            sustained.push((measured.rps * seconds) / (seconds + drained.drainMs / 1000));
           }
         }
       }
-      const values: Record<string, number> = {};
+      const values: Record<string, number> = {
+        'api POST on incl. drain req/s':
+          sustained.reduce((sum, r) => sum + r, 0) / sustained.length,
+      };
       for (const [name, loads] of taken) {
         values[`${name} req/s`] = loads.reduce((sum, l) => sum + l.rps, 0) / loads.length;
         values[`${name} p50`] = summarize(loads.map((l) => l.p50)).median;
@@ -309,13 +326,14 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
     },
     {
       runs: ROUNDS,
-      unit: Object.fromEntries(
-        runs.flatMap(([name]) => [
+      unit: Object.fromEntries([
+        ['api POST on incl. drain req/s', 'req/s'],
+        ...runs.flatMap(([name]) => [
           [`${name} req/s`, 'req/s'],
           [`${name} p50`, 'ms'],
           [`${name} p99`, 'ms'],
         ]),
-      ),
+      ]),
     },
   );
   const f = (key: string) => {
@@ -324,6 +342,9 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
     return figure;
   };
   const health = ctx.ratio('health/live / hello', f('health req/s'), f('hello req/s'));
+  // Reported, not a target: the health route against a hello sending the same headers.
+  ctx.ratio('health/live / hello+headers', f('health req/s'), f('hello+headers req/s'));
+  ctx.ratio('hello+headers / hello', f('hello+headers req/s'), f('hello req/s'));
   const offRatio = ctx.ratio(
     'POST /orders consumers off / bare',
     f('api POST off req/s'),
@@ -332,6 +353,11 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
   const onRatio = ctx.ratio(
     'POST /orders consumers on / bare',
     f('api POST on req/s'),
+    f('bare POST req/s'),
+  );
+  ctx.ratio(
+    'POST /orders on, incl. drain to lag 0 / bare',
+    f('api POST on incl. drain req/s'),
     f('bare POST req/s'),
   );
   const p99Ratio = ctx.ratio(
@@ -345,10 +371,11 @@ async function measureLoad(ctx: BenchContext): Promise<void> {
     ctx.ratio('POST /orders off: now / base', f('api POST off req/s'), f('base POST off req/s'));
     ctx.ratio('health/live: now / base', f('health req/s'), f('base health req/s'));
   }
-  ctx.target('health/live ≥ 0.8× hello', health, 0.8, 'atLeast', { tolerance: 0.15 });
-  ctx.target('POST /orders off ≥ 0.6× bare', offRatio, 0.6, 'atLeast', { tolerance: 0.15 });
-  ctx.target('POST /orders on ≥ 0.5× bare', onRatio, 0.5, 'atLeast', { tolerance: 0.15 });
-  ctx.target('POST /orders p99 ≤ 2× bare', p99Ratio, 2, 'atMost', { tolerance: 0.15 });
+  // The issue's targets as written: no tolerance band (one would print a 0.44 as met).
+  ctx.target('health/live ≥ 0.8× hello', health, 0.8, 'atLeast');
+  ctx.target('POST /orders off ≥ 0.6× bare', offRatio, 0.6, 'atLeast');
+  ctx.target('POST /orders on ≥ 0.5× bare', onRatio, 0.5, 'atLeast');
+  ctx.target('POST /orders p99 ≤ 2× bare', p99Ratio, 2, 'atMost');
   ctx.figure('consumer lag at end of round (max)', Math.max(...lags), 'events');
   ctx.figure('drain to lag 0 (max)', Math.max(...drains), 'ms');
   await Promise.all(
