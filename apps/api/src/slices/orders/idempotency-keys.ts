@@ -46,6 +46,20 @@ export async function claimIdempotencyKey(
 }
 
 /**
+ * One batch of the sweep: the oldest expired keys through the `createdAt` index, deleted
+ * unless taken over since (`createdAt` checked again on the row deleted). Raw SQL: the sweep
+ * runs at start, and through Prisma it would load Prisma's query engine (+64 MiB resident on
+ * PGlite) before any request needs it.
+ */
+const DELETE_EXPIRED_BATCH = `with batch as (
+  select key from "IdempotencyKey" where "createdAt" < $1::timestamp(3) order by "createdAt" limit $2
+), deleted as (
+  delete from "IdempotencyKey" k using batch where k.key = batch.key and k."createdAt" < $1::timestamp(3)
+  returning 1
+)
+select (select count(*) from batch)::int as read, (select count(*) from deleted)::int as deleted`;
+
+/**
  * Deletes keys older than `ttlMs`, `batchSize` at a time through the `createdAt` index (never
  * one statement over a large backlog). Returns how many were deleted.
  */
@@ -54,22 +68,18 @@ export async function deleteExpiredIdempotencyKeys(
   ttlMs: number,
   batchSize = 1000,
 ): Promise<number> {
-  const expiredBefore = new Date(Date.now() - ttlMs);
+  // UTC wall-clock time for the timestamp(3) column, as Prisma writes it.
+  const expiredBefore = new Date(Date.now() - ttlMs).toISOString();
   let deleted = 0;
   for (;;) {
-    const batch = await db.prisma.idempotencyKey.findMany({
-      where: { createdAt: { lt: expiredBefore } },
-      orderBy: { createdAt: 'asc' },
-      select: { key: true },
-      take: batchSize,
-    });
-    if (batch.length === 0) return deleted;
-    const { count } = await db.prisma.idempotencyKey.deleteMany({
-      // createdAt again: a key taken over since the read is live and stays.
-      where: { key: { in: batch.map((row) => row.key) }, createdAt: { lt: expiredBefore } },
-    });
-    deleted += count;
-    if (batch.length < batchSize) return deleted;
+    const { rows } = await db.query<{ read: number; deleted: number }>(
+      DELETE_EXPIRED_BATCH,
+      [expiredBefore, batchSize],
+      { name: 'orders_delete_expired_idempotency_keys' },
+    );
+    const batch = rows[0] ?? { read: 0, deleted: 0 };
+    deleted += batch.deleted;
+    if (batch.read < batchSize) return deleted;
   }
 }
 

@@ -247,6 +247,30 @@ describe.each(testEngines())('orders slice on %s', (engine) => {
     expect(await deleteExpiredIdempotencyKeys(infrastructure.db, ttl)).toBe(0);
   });
 
+  it('sweeps without Prisma: the sweep at start does not load its query engine', async () => {
+    const ttl = testSettings.IDEMPOTENCY_KEY_TTL_MS;
+    const response = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers: { 'idempotency-key': 'sweep-raw-old' },
+      payload: { customer: 'sweep', lines: [{ sku: 'A-1', quantity: 1 }] },
+    });
+    expect(response.statusCode).toBe(201);
+    await ageKey('sweep-raw-old', ttl + 1);
+    const db = infrastructure.db;
+    const withoutPrisma = Object.create(db, {
+      prisma: {
+        get() {
+          throw new Error('the sweep used Prisma');
+        },
+      },
+    }) as typeof db;
+    expect(await deleteExpiredIdempotencyKeys(withoutPrisma, ttl)).toBeGreaterThanOrEqual(1);
+    const left = await db.sql<{ key: string }>`
+      select key from "IdempotencyKey" where key = 'sweep-raw-old'`;
+    expect(left).toEqual([]);
+  });
+
   it('makes one order of concurrent requests with one Idempotency-Key', async () => {
     const payload = { customer: 'racer', lines: [{ sku: 'A-1', quantity: 1 }] };
     const headers = { 'idempotency-key': 'key-race-1' };
