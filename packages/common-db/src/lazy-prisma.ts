@@ -9,8 +9,8 @@ export interface PrismaTransactionStarter {
 }
 
 /**
- * Prisma's side of one raw `db.transaction` (PostgreSQL), opened on first use: until `fn`
- * touches `tx.prisma` the transaction is BEGIN, raw statements, COMMIT on one pooled
+ * Prisma's side of one raw `db.transaction` (PostgreSQL or PGlite), opened on first use: until
+ * `fn` touches `tx.prisma` the transaction is BEGIN, raw statements, COMMIT on one
  * connection, with no Prisma work at all (Prisma's interactive transaction costs about as
  * much CPU as the statements of a small transaction). On first use, Prisma's interactive
  * transaction opens on that same connection (the adapter adopts it, see `adoptedTransaction`),

@@ -167,9 +167,11 @@ export function createPGliteDriver(pglite: PGlite): Driver {
       ) as unknown as SqlMigrationAwareDriverAdapterFactory;
       return adapter;
     },
-    // pglite-prisma-adapter opens its own PGlite transaction (one connection, a mutex): a Prisma
-    // transaction cannot join one already open, so db.transaction opens Prisma's up front.
-    adoptsPrismaTransactions: false,
+    // The adapter's queries go through its `client`: on an adopted transaction that is the
+    // open PGlite Transaction (see adoptedTransaction), so Prisma joins a raw db.transaction
+    // on first use of tx.prisma, as on PostgreSQL. Its own startTransaction would wait for
+    // PGlite's mutex, which the open transaction holds.
+    adoptsPrismaTransactions: true,
     prismaCommitCheck: {
       afterCommit(handle: unknown): Promise<void> {
         return (

@@ -24,9 +24,9 @@ export interface TransactionSlot {
    */
   commitFailure?: unknown;
   /**
-   * A connection already inside a transaction (the pg `PoolClient` of a raw `db.transaction`):
-   * the adapter runs Prisma's interactive transaction on it without BEGIN, and leaves COMMIT
-   * or ROLLBACK to its owner (see {@link adoptedTransaction}). adapter-pg only.
+   * A connection already inside a transaction (the pg `PoolClient` or PGlite `Transaction` of
+   * a raw `db.transaction`): the adapter runs Prisma's interactive transaction on it without
+   * BEGIN, and leaves COMMIT or ROLLBACK to its owner (see {@link adoptedTransaction}).
    */
   adopt?: unknown;
 }
@@ -94,8 +94,8 @@ const ROLLBACK = /^\s*ROLLBACK\s*;?\s*$/i;
 
 /**
  * Prisma's side of a transaction its owner already opened on `slot.adopt` (a pg `PoolClient`
- * in a raw `db.transaction`): adapter-pg's queries (its `queryRaw`/`executeRaw`, which send
- * on `this.client`) on that connection, no BEGIN, and, as a phantom transaction, no COMMIT or
+ * or a PGlite `Transaction` in a raw `db.transaction`): the adapter's queries (`queryRaw` /
+ * `executeRaw` of adapter-pg and pglite-prisma-adapter send on `this.client`) on that connection, no BEGIN, and, as a phantom transaction, no COMMIT or
  * ROLLBACK: Prisma's commit and rollback only close the slot, the owner ends the transaction.
  * Savepoints (Prisma's nested `$transaction`) are sent as statements.
  */
