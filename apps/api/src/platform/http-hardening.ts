@@ -8,6 +8,7 @@ import { DOCS_PATH } from './api-docs.js';
 import type { AppInstance } from './app-instance.js';
 import { CONSOLE_PATH } from './console-static.js';
 import type { PlatformSettings } from './platform-settings.js';
+import { PROBE_PREFIX } from './probes.js';
 
 /** What a 429 carries to the error handler: status, code, and the seconds to wait. */
 const RateLimitedError = createError(
@@ -18,9 +19,6 @@ const RateLimitedError = createError(
 
 /** Paths (and everything below them) that serve HTML pages and their assets. */
 const HTML_PATHS = [DOCS_PATH, CONSOLE_PATH];
-
-/** The orchestrator's probes: never rate limited (a busy client must not starve them). */
-const PROBE_PREFIX = '/health/';
 
 /** Answered while the process is overloaded (event-loop delay or heap over the limits). */
 const OverloadedError = createError(

@@ -1,8 +1,6 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { AppInstance } from './app-instance.js';
-
-/** Paths of the orchestrator's probes, logged at debug: they arrive every few seconds. */
-const PROBE_PREFIX = '/health/';
+import { PROBE_PREFIX } from './probes.js';
 
 /**
  * Fastify's `childLoggerFactory` without the `reqId` binding: the request-context plugin puts

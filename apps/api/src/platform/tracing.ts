@@ -10,6 +10,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { PrismaInstrumentation } from '@prisma/instrumentation';
 import { z } from 'zod';
+import { PROBE_PREFIX } from './probes.js';
 
 /** Settings of tracing: the standard OpenTelemetry variables the API reads. */
 export const tracingSettings: z.ZodObject<{
@@ -67,7 +68,7 @@ export function startTracing(options: StartTracingOptions): Tracing {
   prisma.enable();
   const fastify = new FastifyOtelInstrumentation({
     // Probes every few seconds would bury the traces that matter.
-    ignorePaths: ({ url }) => url.startsWith('/health/'),
+    ignorePaths: ({ url }) => url.startsWith(PROBE_PREFIX),
     // One span per request and one for its handler; a span per hook (CORS, helmet, context,
     // metrics…) would multiply the spans of every request for little insight.
     instrumentHooks: false,
