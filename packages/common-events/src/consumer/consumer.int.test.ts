@@ -27,6 +27,7 @@ import {
   redriveDeadLetters,
   resetGroup,
 } from './admin.js';
+import { consumerSql } from './consumer-sql.js';
 import { ConsumerConfigMismatchError, ConsumerStateError } from './errors.js';
 import type { SubscribeOptions } from './options.js';
 import { getConsumerStatus } from './status.js';
@@ -576,6 +577,56 @@ describe.each(testEngines())('consumer groups on %s', (engine) => {
     expect(await discardDeadLetters(db, { schema, group })).toBe(1);
     await waitFor(() => calls.length === 1);
     expect(calls).toEqual(['b:6']);
+  });
+
+  it('block: a redrive landing while the blocked partition checks its letter is delivered once, at the head', async () => {
+    // The run loop checks a blocked partition's letter, then reads redriven letters to deliver.
+    // A redrive committed between the two used to be delivered by both (b:2 twice).
+    const group = nextGroup();
+    const calls: string[] = [];
+    let heal = false;
+    let redriveAfterCheck = false;
+    const checkSql = consumerSql(schema).blockedLetter;
+    const racing = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop !== 'query') return Reflect.get(target, prop, receiver);
+        return async (text: string, params?: readonly unknown[]) => {
+          const result = await target.query(text, params);
+          if (text === checkSql && redriveAfterCheck) {
+            redriveAfterCheck = false;
+            heal = true;
+            await redriveDeadLetters(db, { schema, group });
+          }
+          return result;
+        };
+      },
+    });
+    const c = subscribe(racing, {
+      schema,
+      ...fast,
+      group,
+      channel: 'orders',
+      startFrom: 'now',
+      maxAttempts: 1,
+      onFailure: 'block',
+      handler: (e) => {
+        if (label(e) === 'race:2' && !heal) throw new Error('poison');
+        calls.push(label(e));
+      },
+    });
+    consumers.push(c);
+    await c.start();
+    await publishOrders(
+      db,
+      schema,
+      [1, 2, 3].map((n) => ({ key: 'race', n })),
+    );
+    await waitFor(async () => (await listDeadLetters(db, { schema, group })).length === 1);
+    redriveAfterCheck = true;
+    await waitFor(() => calls.length >= 3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls).toEqual(['race:1', 'race:2', 'race:3']);
+    expect(await listDeadLetters(db, { schema, group, status: 'redriven' })).toHaveLength(1);
   });
 
   it.each(['park', 'block'] as const)(

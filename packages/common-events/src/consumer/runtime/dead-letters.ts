@@ -46,10 +46,16 @@ async function unblock(rt: ConsumerRuntime, ps: PartitionState, blockedSeq: numb
   ps.wakeAt = 0;
 }
 
-/** Delivers the redriven dead letters of parked partitions held here, once each. */
+/**
+ * Delivers the redriven dead letters of parked partitions held here, once each. A blocked
+ * partition is left to {@link unblock}: a redrive landing between its check of the letter and
+ * this read would otherwise deliver the event here and again at the partition's head.
+ */
 async function deliverRedrives(rt: ConsumerRuntime): Promise<void> {
   const { sql, base, options: o } = rt;
-  const parts = [...rt.held.values()].filter((p) => !p.lost).map((p) => p.partition);
+  const parts = [...rt.held.values()]
+    .filter((p) => !p.lost && p.blockedSeq === null)
+    .map((p) => p.partition);
   if (parts.length === 0) return;
   const { rows } = await rt.q.query<
     EventRow & { dl_id: unknown; partition: number; attempts: number; tick_id: unknown }
