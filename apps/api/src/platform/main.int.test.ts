@@ -65,6 +65,26 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
+/**
+ * `promise`, or a rejection naming `what` after `ms` (with the server's output), so a hang
+ * says which wait hung instead of running into the test's timeout.
+ */
+function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  output: () => string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what}: not within ${ms} ms; server output:\n${output()}`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 function startServer(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const dir = mkdtempSync(join(tmpdir(), 'vsa-api-main-'));
   dirs.push(dir);
@@ -89,18 +109,22 @@ function startServer(): Promise<{ child: ChildProcess; url: string; output: () =
   child.stderr?.on('data', (chunk) => {
     out += chunk.toString();
   });
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /listening on (http:\/\/[^\s]+) .*API reference: (\S+)\/docs/.exec(out);
-      if (match?.[1] !== undefined) {
-        clearInterval(timer);
-        resolve({ child, url: match[1], output: () => out });
-      } else if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`server exited: ${out}`));
-      }
-    }, 50);
-  });
+  const output = () => out;
+  const listening = new Promise<{ child: ChildProcess; url: string; output: () => string }>(
+    (resolve, reject) => {
+      const timer = setInterval(() => {
+        const match = /listening on (http:\/\/[^\s]+) .*API reference: (\S+)\/docs/.exec(out);
+        if (match?.[1] !== undefined) {
+          clearInterval(timer);
+          resolve({ child, url: match[1], output });
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          clearInterval(timer);
+          reject(new Error(`server exited: ${out}`));
+        }
+      }, 50);
+    },
+  );
+  return within(listening, 45_000, 'the server listening', output);
 }
 
 describe('graceful shutdown', () => {
@@ -110,14 +134,14 @@ describe('graceful shutdown', () => {
     // fetch promise settles, and a listener added after 'exit' would wait forever.
     const exited = exitOf(child);
     const requests = Array.from({ length: 30 }, () =>
-      fetch(`${url}/health/ready`).then(
+      fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(12_000) }).then(
         (response) => response.status,
-        (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? 'failed',
+        (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.name,
       ),
     );
     setTimeout(() => child.kill('SIGTERM'), 5);
-    const statuses = await Promise.all(requests);
-    const exit = await exited;
+    const statuses = await within(Promise.all(requests), 15_000, 'the requests settling', output);
+    const exit = await within(exited, 15_000, 'the server exiting', output);
     expect(exit).toBe(0);
     // Refused, or reset while its connection was idle (the request not read yet: Node closes
     // idle connections on close), or answered. Every request the server read got its answer.
@@ -131,7 +155,7 @@ describe('graceful shutdown', () => {
     expect(answered).toBeGreaterThan(0);
     expect(answered).toBe(received.length);
     expect(output()).toContain('shut down cleanly');
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('pnpm start', () => {
