@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { createLogger, getLogContext, withLogContext } from '@vsa/common-logging';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { defineBenchmark } from '../harness.js';
+import { collectGarbage } from '../observability.js';
 
 const WARMUP_LINES = 100_000;
 const CONTEXT = {
@@ -86,8 +87,9 @@ const median = (values: readonly number[]): number => {
 /**
  * `pnpm bench logging`: 1,000,000 lines per variant and run to a null destination through
  * createLogger (context fields, redaction, serializers) inside withLogContext, against bare pino
- * in the same run. Each run is 10 slices of 100,000 lines, interleaved (bare, ours, reference;
- * ten times) so a burst of load on the shared machine hits all variants alike. A slice is timed
+ * in the same run. Each run is 10 slices of 100,000 lines, interleaved (bare, ours, reference,
+ * then the reverse; ten times) so a burst of load on the shared machine hits all variants
+ * alike, with garbage collected before each slice (`pnpm bench` runs node with --expose-gc). A slice is timed
  * in CPU time of the process (user + system, GC threads included), which a preempted loop does
  * not inflate; wall time is reported beside it. A run's ratio is total bare CPU / total ours CPU
  * over its slices; the target holds for each run.
@@ -107,9 +109,15 @@ export default defineBenchmark({
       for (let run = 0; run < ctx.runs; run++) {
         const slices = VARIANTS.map(() => [] as Slice[]);
         for (let slice = 0; slice < SLICES; slice++) {
-          loggers.forEach((logger, i) => {
+          // Mirrored order from slice to slice (A B C, C B A): a slice that runs right after
+          // another variant's otherwise pays for its garbage and its cooled caches, always the
+          // same variant's, which moved a run's ratio by several percent.
+          const order = slice % 2 === 0 ? loggers : [...loggers].reverse();
+          for (const logger of order) {
+            const i = loggers.indexOf(logger);
+            collectGarbage();
             slices[i]?.push(timeSlice(logger, SLICE_LINES));
-          });
+          }
         }
         VARIANTS.forEach((variant, i) => {
           const own = slices[i] ?? [];
@@ -167,7 +175,7 @@ export default defineBenchmark({
       'Null destination = a write() that only counts bytes: the figures are pure formatting cost, the strictest comparison.',
     );
     ctx.note(
-      'Each run: 10 interleaved slices of 100,000 lines per variant; ratio = bare CPU ms / createLogger CPU ms over the run (CPU = process user + system, so preemption by other jobs on the 2 shared cores does not count; wall time is reported too).',
+      'Each run: 10 interleaved slices of 100,000 lines per variant, in mirrored order from slice to slice (A B C, C B A) with garbage collected before each (node --expose-gc); ratio = bare CPU ms / createLogger CPU ms over the run (CPU = process user + system, so preemption by other jobs on the 2 shared cores does not count; wall time is reported too).',
     );
   },
 });
