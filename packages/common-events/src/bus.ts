@@ -174,8 +174,10 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     tracer,
     defaults: o.consumers,
   });
-  // Transactions opened by bus.transaction: their commit is observed, no need to watch.
-  const observed = new WeakSet<object>();
+  // Transactions of bus.transaction while their callback runs: their commit is observed, no
+  // need to watch. A Set emptied as each callback ends, not a WeakSet: a weak entry per
+  // transaction costs every garbage collection an ephemeron to trace.
+  const observed = new Set<object>();
 
   async function publish(
     tx: EventExecutor,
@@ -212,7 +214,11 @@ export function createEventBus<const D extends AnyEventDefinition, Client = unkn
     ): Promise<T> {
       const result = await db.transaction(async (tx) => {
         observed.add(tx);
-        return fn(tx);
+        try {
+          return await fn(tx);
+        } finally {
+          observed.delete(tx);
+        }
       }, txOptions);
       ticker.signal(); // an empty batch costs one read-only round trip
       return result;

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { InvalidMiddlewareOptionsError } from './options-error.js';
 import { requestContextPlugin } from './request-context-plugin.js';
-import { createRequestIdGenerator, UNSAFE_GENERATED_ID_WARNING } from './request-id.js';
+import {
+  createRequestIdGenerator,
+  idGeneratedFor,
+  SAFE_ID_PATTERN,
+  UNSAFE_GENERATED_ID_WARNING,
+} from './request-id.js';
 import { buildTestApp, type LogLine, linesFor } from './test-support.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -294,6 +299,23 @@ describe('options', () => {
     expect(() => createRequestIdGenerator(options as never)).toThrow(
       `createRequestIdGenerator(options): ${message}`,
     );
+  });
+});
+
+describe('createRequestIdGenerator marks the requests it named', () => {
+  it('remembers the id of each raw request it saw, and of no other', () => {
+    const generator = createRequestIdGenerator();
+    const first = { headers: {} };
+    const second = { headers: { 'x-request-id': 'caller-1' } };
+    const id = generator(first as never);
+    expect(id).toMatch(UUID);
+    expect(id).toMatch(SAFE_ID_PATTERN);
+    expect(generator(second as never)).toBe('caller-1');
+    expect(idGeneratedFor(first)).toBe(id);
+    expect(idGeneratedFor(second)).toBe('caller-1');
+    expect(idGeneratedFor({ headers: {} })).toBeUndefined();
+    // The mark is not an own enumerable field: spreading or logging the request skips it.
+    expect(Object.keys(first)).toEqual(['headers']);
   });
 });
 
