@@ -314,7 +314,7 @@ describe('createRequestIdGenerator marks the requests it named', () => {
     expect(idGeneratedFor(first)).toBe(id);
     expect(idGeneratedFor(second)).toBe('caller-1');
     expect(idGeneratedFor({ headers: {} })).toBeUndefined();
-    // The mark is not an own enumerable field: spreading or logging the request skips it.
+    // The mark is symbol-keyed: Object.keys and JSON.stringify of the request skip it.
     expect(Object.keys(first)).toEqual(['headers']);
   });
 });

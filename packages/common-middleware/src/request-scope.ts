@@ -4,8 +4,7 @@ import { getLogContext, type LogContext, withLogContext } from '@vsa/common-logg
 // context across a body stream's callbacks (a custom parser, a native addon); re-entering it
 // from here restores the request's ids. A plain object per request: an AsyncResource per
 // request (what this was) costs an async-hooks init and propagation on every request. Kept in
-// a symbol-keyed field of the request, not a WeakMap: a WeakMap entry per request costs every
-// garbage collection an ephemeron to trace (~1.5 µs per request under load).
+// a symbol-keyed field of the request, not a WeakMap (see request-id.ts).
 const kScope = Symbol('vsa.requestScope');
 
 interface ScopedRequest {
